@@ -1,0 +1,145 @@
+import { z } from "zod";
+import { defineArea } from "./define";
+import { bool, dnsLabel, nonNegativeInt, port, positiveInt, secret, text, url } from "./fields";
+
+// One area per external system or concern, named as in DESIGN.md's configuration table.
+
+export const dbEnv = defineArea({
+  name: "db",
+  shape: { DATABASE_URL: url(["postgres", "postgresql"], "PostgreSQL URL") },
+  secrets: ["DATABASE_URL"],
+});
+
+export const kubeEnv = defineArea({
+  name: "kube",
+  shape: {
+    /** Absent: in-cluster service account, else ~/.kube/config (client-node's loadFromDefault). */
+    KUBECONFIG: z.string().optional(),
+    K8S_NAMESPACE: dnsLabel.default("irc-now"),
+  },
+  secrets: [],
+});
+
+export const ergoEnv = defineArea({
+  name: "ergo",
+  shape: {
+    ERGO_IRC_URL: url(["irc", "ircs"], "IRC URL").optional(),
+    ERGO_OPER_NAME: text.optional(),
+    ERGO_OPER_PASSWORD: secret().optional(),
+    ERGO_ADMIN_NICK: z
+      .string()
+      .regex(/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,31}$/, "must be a valid IRC nick")
+      .default("irc-now-admin"),
+    ERGO_API_URL: url(["http", "https"], "HTTP URL").optional(),
+    ERGO_API_TOKEN: secret().optional(),
+  },
+  secrets: ["ERGO_OPER_PASSWORD", "ERGO_API_TOKEN"],
+  check: (v, report) => {
+    if (v.ERGO_API_URL !== undefined) {
+      if (v.ERGO_API_TOKEN === undefined) report("ERGO_API_TOKEN", "is required when ERGO_API_URL is set");
+      return;
+    }
+    if (v.ERGO_IRC_URL === undefined) report("ERGO_IRC_URL", "is required (or set ERGO_API_URL and ERGO_API_TOKEN)");
+    if (v.ERGO_OPER_NAME === undefined) report("ERGO_OPER_NAME", "is required for the IRC oper session");
+    if (v.ERGO_OPER_PASSWORD === undefined) report("ERGO_OPER_PASSWORD", "is required for the IRC oper session");
+  },
+});
+
+/** soju accepts only these upstream schemes (facts/soju.md §4; `irc://` is rejected by soju). */
+const sojuAddr = z
+  .string()
+  .regex(/^(ircs:\/\/|irc\+insecure:\/\/|unix:\/\/)[^\s]+$/, "must use ircs://, irc+insecure:// or unix:// (soju rejects irc://)");
+
+export const sojuEnv = defineArea({
+  name: "soju",
+  shape: {
+    SOJU_ADMIN: z.enum(["exec", "socket", "sql-restart"], { error: "must be exec, socket or sql-restart" }).default("exec"),
+    SOJU_ADMIN_SOCKET: z.string().optional(),
+    SOJU_POD_SELECTOR: text.default("irc.now/bouncer={name}"),
+    SOJU_CONTAINER: text.default("soju"),
+    SOJU_CONFIG_PATH: text.default("/etc/soju/config"),
+  },
+  secrets: [],
+  check: (v, report) => {
+    if (v.SOJU_ADMIN === "socket" && v.SOJU_ADMIN_SOCKET === undefined) {
+      report("SOJU_ADMIN_SOCKET", "is required when SOJU_ADMIN=socket");
+    }
+  },
+});
+
+export const upstreamEnv = defineArea({
+  name: "upstream",
+  shape: {
+    SOJU_UPSTREAM_ADDR: sojuAddr.default("irc+insecure://irc-now-net:6667"),
+    SOJU_UPSTREAM_NETWORK: text.default("irc.now"),
+  },
+  secrets: [],
+});
+
+export const workerEnv = defineArea({
+  name: "worker",
+  shape: {
+    WORKER_PORT: port(9464),
+    VERIFY_INTERVAL_S: positiveInt(300),
+    LEADER_ELECTION: bool(true),
+    LEASE_NAME: dnsLabel.default("irc-now-worker"),
+  },
+  secrets: [],
+});
+
+export const authEnv = defineArea({
+  name: "auth",
+  shape: {
+    AUTH_SECRET: secret(32),
+    AUTH_URL: url(["http", "https"], "HTTP URL"),
+    KEYCLOAK_ISSUER: url(["http", "https"], "HTTP URL including the realm, e.g. https://kc.example/realms/irc-now"),
+    KEYCLOAK_CLIENT_ID: text,
+    KEYCLOAK_CLIENT_SECRET: secret(),
+    ADMIN_ROLE: text.default("irc-now-admin"),
+  },
+  secrets: ["AUTH_SECRET", "KEYCLOAK_CLIENT_SECRET"],
+});
+
+export const keycloakAdminEnv = defineArea({
+  name: "keycloak-admin",
+  shape: {
+    KEYCLOAK_ADMIN_CLIENT_ID: text,
+    KEYCLOAK_ADMIN_CLIENT_SECRET: secret(),
+  },
+  secrets: ["KEYCLOAK_ADMIN_CLIENT_SECRET"],
+});
+
+export const stripeEnv = defineArea({
+  name: "stripe",
+  shape: {
+    STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\S+$/, "must be a Stripe secret key (sk_test_… or sk_live_…)"),
+    STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\S+$/, "must be a Stripe webhook secret (whsec_…)"),
+    STRIPE_PRICE_PRO: z.string().regex(/^price_\S+$/, "must be a Stripe price id (price_…)"),
+    STRIPE_API_URL: url(["http", "https"], "HTTP URL").optional(),
+  },
+  secrets: ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
+});
+
+export const irccloudEnv = defineArea({
+  name: "irccloud",
+  shape: { IRCCLOUD_URL: url(["http", "https"], "HTTP URL").default("https://www.irccloud.com") },
+  secrets: [],
+});
+
+export const plansEnv = defineArea({
+  name: "plans",
+  shape: { PLAN_QUOTA_FREE: nonNegativeInt(1), PLAN_QUOTA_PRO: nonNegativeInt(3) },
+  secrets: [],
+});
+
+export const logEnv = defineArea({
+  name: "log",
+  shape: {
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+        error: "must be one of fatal, error, warn, info, debug, trace, silent",
+      })
+      .default("info"),
+  },
+  secrets: [],
+});

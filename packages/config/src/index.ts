@@ -1,0 +1,2 @@
+export { ConfigError, defineArea, loadConfig, type Area, type ConfigOf } from "./define";
+export * from "./areas";

@@ -1,0 +1,39 @@
+import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
+import pg from "pg";
+import * as schema from "./schema";
+
+export type AccountsDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+
+export interface AccountsDbOptions {
+  max?: number;
+  /** Fail fast when the DB is down so health checks answer quickly. */
+  connectionTimeoutMillis?: number;
+}
+
+export function createAccountsDb(databaseUrl: string, options: AccountsDbOptions = {}): AccountsDb {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on("error", () => undefined);
+  return drizzle({ client: pool, schema, casing: "snake_case" });
+}
+
+/** True when the accounts DB answers `SELECT 1` within `timeoutMs`. */
+export async function pingDb(db: AccountsDb, timeoutMs = 2_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const ping = db.$client.query("SELECT 1").then(() => true);
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    return await Promise.race([ping, timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./schema";
+export { createAccountsDb, pingDb, type AccountsDb, type AccountsDbOptions } from "./client";
+export { accountsMigrationsFolder, migrateAccounts } from "./migrate";

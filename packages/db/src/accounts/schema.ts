@@ -1,0 +1,100 @@
+import { sql } from "drizzle-orm";
+import { check, index, pgEnum, pgTable, uniqueIndex } from "drizzle-orm/pg-core";
+
+// The portal's own database. Column names are snake_case (drizzle `casing: "snake_case"`).
+
+export const plan = pgEnum("plan", ["free", "pro"]);
+
+export const users = pgTable(
+  "users",
+  (t) => ({
+    id: t.uuid().primaryKey().defaultRandom(),
+    /** Keycloak `sub`: the identity; username/email may change in Keycloak. */
+    keycloakSubject: t.text().notNull().unique("users_keycloak_subject_key"),
+    /** irc.now username = soju username = ergo account. */
+    username: t.text().notNull().unique("users_username_key"),
+    email: t.text(),
+    displayName: t.text(),
+    plan: plan().notNull().default("free"),
+    stripeCustomerId: t.text().unique("users_stripe_customer_id_key"),
+    stripeSubscriptionId: t.text(),
+    stripeSubscriptionStatus: t.text(),
+    /** Pro setting: expire stored messages after 90 days. */
+    contentAutoExpire: t.boolean().notNull().default(true),
+    createdAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    lastLoginAt: t.timestamp({ withTimezone: true }),
+    loginCount: t.integer().notNull().default(0),
+  }),
+  (table) => [
+    index("users_last_login_at_idx").on(table.lastLoginAt),
+    check("users_login_count_non_negative", sql`${table.loginCount} >= 0`),
+  ],
+);
+
+/** Steps of the worker's upstream setup, in order (DESIGN.md §2 "Upstream setup"). */
+export const setupStep = pgEnum("setup_step", [
+  "read_secret",
+  "wait_for_soju_user",
+  "choose_password",
+  "ensure_ergo_account",
+  "verify_ergo_credentials",
+  "apply_soju_network",
+  "annotate",
+  "verify_upstream_login",
+  "done",
+]);
+
+export const setupOutcome = pgEnum("setup_outcome", ["running", "succeeded", "failed"]);
+
+export const bouncerSetupAttempts = pgTable(
+  "bouncer_setup_attempts",
+  (t) => ({
+    id: t.bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    namespace: t.text().notNull(),
+    bouncer: t.text().notNull(),
+    /** 1, 2, 3… per bouncer. */
+    attemptNo: t.integer().notNull(),
+    stepReached: setupStep().notNull(),
+    outcome: setupOutcome().notNull().default("running"),
+    /** Error text, scrubbed of secrets before it is written. */
+    error: t.text(),
+    startedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    finishedAt: t.timestamp({ withTimezone: true }),
+    durationMs: t.integer(),
+  }),
+  (table) => [
+    uniqueIndex("bouncer_setup_attempts_bouncer_attempt_uq").on(table.namespace, table.bouncer, table.attemptNo),
+    index("bouncer_setup_attempts_started_at_idx").on(table.startedAt),
+    index("bouncer_setup_attempts_outcome_idx").on(table.outcome),
+  ],
+);
+
+/** Stripe delivers events at least once: an event id lands here exactly once. */
+export const processedStripeEvents = pgTable("processed_stripe_events", (t) => ({
+  eventId: t.text().primaryKey(),
+  type: t.text().notNull(),
+  receivedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+}));
+
+export const adminAuditLog = pgTable(
+  "admin_audit_log",
+  (t) => ({
+    id: t.bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    /** Kept when the admin's user row is deleted: an audit trail must outlive its actors. */
+    actorUserId: t.uuid().references(() => users.id, { onDelete: "set null" }),
+    actorUsername: t.text().notNull(),
+    action: t.text().notNull(),
+    /** What was acted on, e.g. `sojubouncer/irc-now/alice`. */
+    target: t.text().notNull(),
+    reason: t.text(),
+    details: t.jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+  }),
+  (table) => [index("admin_audit_log_created_at_idx").on(table.createdAt), index("admin_audit_log_target_idx").on(table.target)],
+);
+
+export type User = typeof users.$inferSelect;
+export type NewUser = typeof users.$inferInsert;
+export type BouncerSetupAttempt = typeof bouncerSetupAttempts.$inferSelect;
+export type AdminAuditEntry = typeof adminAuditLog.$inferSelect;

@@ -1,0 +1,2 @@
+export * from "./schema";
+export { closeSojuDb, createSojuDb, type SojuDb } from "./client";

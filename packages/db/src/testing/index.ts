@@ -1,0 +1,4 @@
+// Test and dev helpers. Production code never imports this entry point.
+export { freePort, startEmbeddedPostgres, type EmbeddedPg, type StartOptions } from "./embedded-postgres";
+export { createSojuSchemaForTests } from "./soju-schema";
+export { createTestDatabase } from "./databases";
