@@ -10,7 +10,8 @@ export interface Area<S extends z.ZodRawShape> {
   /** Variables whose values must never appear in an error message or a log line. */
   secrets: readonly (keyof S & string)[];
   /** Cross-variable rules; report each problem against the variable to fix. */
-  check?: (values: z.infer<z.ZodObject<S>>, report: (variable: keyof S & string, message: string) => void) => void;
+  // Method syntax on purpose: parameters are checked bivariantly, so specific areas fit Area<ZodRawShape>.
+  check?(values: z.infer<z.ZodObject<S>>, report: (variable: keyof S & string, message: string) => void): void;
 }
 
 export function defineArea<S extends z.ZodRawShape>(area: Area<S>): Area<S> {
@@ -21,7 +22,10 @@ type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) exten
   ? I
   : never;
 
-export type ConfigOf<A extends readonly Area<z.ZodRawShape>[]> = UnionToIntersection<
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any area, whatever its variables
+type AnyArea = Area<any>;
+
+export type ConfigOf<A extends readonly AnyArea[]> = UnionToIntersection<
   { [K in keyof A]: A[K] extends Area<infer S> ? z.infer<z.ZodObject<S>> : never }[number]
 >;
 
@@ -57,13 +61,13 @@ function redact(message: string, secretValues: readonly string[]): string {
  * variable. Messages never contain secret values (zod's own messages do not echo input, and
  * anything that might is scrubbed again here).
  */
-export function loadConfig<const A extends readonly Area<z.ZodRawShape>[]>(
+export function loadConfig<const A extends readonly AnyArea[]>(
   areas: A,
   env: Record<string, string | undefined> = process.env,
 ): ConfigOf<A> {
   const input = withoutEmpty(env);
   const secretValues = areas
-    .flatMap((a) => a.secrets)
+    .flatMap((a): readonly string[] => a.secrets)
     .map((name) => input[name])
     .filter((v): v is string => v !== undefined)
     .sort((a, b) => b.length - a.length);

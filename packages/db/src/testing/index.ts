@@ -2,3 +2,5 @@
 export { freePort, startEmbeddedPostgres, type EmbeddedPg, type StartOptions } from "./embedded-postgres";
 export { createSojuSchemaForTests } from "./soju-schema";
 export { createTestDatabase } from "./databases";
+// Brings the `inject("postgresUrl")` typing of the shared vitest globalSetup into every importer.
+export type {} from "./global-setup";
