@@ -14,6 +14,8 @@ const config: NextConfig = {
   serverExternalPackages: ["pg"],
   poweredByHeader: false,
   reactStrictMode: true,
+  // forbidden() in app/admin/layout.tsx: a real 403 rendering app/forbidden.tsx.
+  experimental: { authInterrupts: true },
   async headers() {
     return [{ source: "/:path*", headers: securityHeaders }];
   },

@@ -1,4 +1,5 @@
 import type { Metadata, Viewport } from "next";
+import { TRPCReactProvider } from "~/trpc/react";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -11,7 +12,9 @@ export const viewport: Viewport = { themeColor: "#0b1020" };
 export default function RootLayout({ children }: { children: React.ReactNode }) {
   return (
     <html lang="en">
-      <body className="min-h-screen bg-slate-950 font-sans text-slate-100 antialiased">{children}</body>
+      <body className="min-h-screen bg-slate-950 font-sans text-slate-100 antialiased">
+        <TRPCReactProvider>{children}</TRPCReactProvider>
+      </body>
     </html>
   );
 }

@@ -1,4 +1,7 @@
 import Link from "next/link";
+import { currentSession } from "~/server/auth/session";
+import { SignInButton } from "./_components/sign-in-button";
+import { SiteHeader } from "./_components/site-header";
 
 const features = [
   {
@@ -25,22 +28,13 @@ const steps = [
   "Point your IRC client at it with the details we show you.",
 ];
 
-export default function LandingPage() {
+export const dynamic = "force-dynamic";
+
+export default async function LandingPage() {
+  const session = await currentSession().catch(() => null);
   return (
     <div className="flex min-h-screen flex-col">
-      <header className="mx-auto flex w-full max-w-5xl items-center justify-between px-6 py-6">
-        <Link href="/" className="font-mono text-lg font-semibold tracking-tight text-white">
-          irc<span className="text-emerald-400">.</span>now
-        </Link>
-        <nav aria-label="Account">
-          <Link
-            href="/api/auth/signin"
-            className="rounded-md px-3 py-2 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white focus-visible:outline-2 focus-visible:outline-emerald-400"
-          >
-            Sign in
-          </Link>
-        </nav>
-      </header>
+      <SiteHeader session={session} />
 
       <main className="flex-1">
         <section className="mx-auto max-w-5xl px-6 pt-16 pb-20 sm:pt-24">
@@ -53,12 +47,18 @@ export default function LandingPage() {
             history and lets every client you own pick up exactly where you left off.
           </p>
           <div className="mt-10 flex flex-wrap items-center gap-4">
-            <Link
-              href="/api/auth/signin"
-              className="rounded-md bg-emerald-500 px-5 py-3 text-base font-semibold text-slate-950 shadow hover:bg-emerald-400 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-300"
-            >
-              Sign in to get your bouncer
-            </Link>
+            {session ? (
+              <Link
+                href="/dashboard"
+                className="rounded-md bg-emerald-500 px-5 py-3 text-base font-semibold text-slate-950 shadow hover:bg-emerald-400 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-300"
+              >
+                Go to your dashboard
+              </Link>
+            ) : (
+              <SignInButton className="rounded-md bg-emerald-500 px-5 py-3 text-base font-semibold text-slate-950 shadow hover:bg-emerald-400 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-300">
+                Sign in to get your bouncer
+              </SignInButton>
+            )}
             <a href="#how-it-works" className="text-base font-medium text-slate-300 hover:text-white">
               How it works <span aria-hidden="true">→</span>
             </a>

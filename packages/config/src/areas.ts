@@ -132,6 +132,20 @@ export const plansEnv = defineArea({
   secrets: [],
 });
 
+/**
+ * How users' IRC clients reach their bouncer (shown on the dashboard). Not in DESIGN.md's
+ * table: added with the dashboard; `{name}` is replaced by the bouncer name.
+ */
+export const publicEnv = defineArea({
+  name: "public",
+  shape: {
+    BOUNCER_PUBLIC_HOST: text.default("{name}.bouncer.irc.now"),
+    BOUNCER_PUBLIC_PORT: port(6697),
+    BOUNCER_PUBLIC_TLS: bool(true),
+  },
+  secrets: [],
+});
+
 export const logEnv = defineArea({
   name: "log",
   shape: {

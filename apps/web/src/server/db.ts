@@ -1,11 +1,11 @@
 import "server-only";
 import { createAccountsDb, type AccountsDb } from "@irc-now/db";
-import { env } from "~/env";
+import { dbConfig } from "~/env";
 
 // One pool per server process; survives Next's dev-mode module reloads.
 const globalForDb = globalThis as unknown as { accountsDb?: AccountsDb };
 
 export function accountsDb(): AccountsDb {
-  globalForDb.accountsDb ??= createAccountsDb(env().DATABASE_URL, { max: 10, connectionTimeoutMillis: 2_000 });
+  globalForDb.accountsDb ??= createAccountsDb(dbConfig().DATABASE_URL, { max: 10, connectionTimeoutMillis: 2_000 });
   return globalForDb.accountsDb;
 }

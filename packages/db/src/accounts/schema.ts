@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, pgEnum, pgTable, uniqueIndex } from "drizzle-orm/pg-core";
+import { check, index, pgEnum, pgTable, primaryKey, uniqueIndex } from "drizzle-orm/pg-core";
 
 // The portal's own database. Column names are snake_case (drizzle `casing: "snake_case"`).
 
@@ -70,6 +70,28 @@ export const bouncerSetupAttempts = pgTable(
   ],
 );
 
+export const upstreamAuthState = pgEnum("upstream_auth_state", ["authenticated", "unauthenticated", "disconnected", "unknown"]);
+
+/**
+ * The latest verified upstream-authentication state of each bouncer (written by the worker's
+ * setup step 6 and its periodic verifier; read by the dashboard and the admin console).
+ * "configured" (the CR annotation) and "authenticated" (this row) are different facts.
+ */
+export const bouncerUpstreamStates = pgTable(
+  "bouncer_upstream_states",
+  (t) => ({
+    namespace: t.text().notNull(),
+    bouncer: t.text().notNull(),
+    state: upstreamAuthState().notNull(),
+    /** The ergo account the bouncer's nick is logged in as, when authenticated. */
+    account: t.text(),
+    /** Why it is not authenticated, in plain words, free of secrets. */
+    detail: t.text(),
+    checkedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+  }),
+  (table) => [primaryKey({ name: "bouncer_upstream_states_pk", columns: [table.namespace, table.bouncer] })],
+);
+
 /** Stripe delivers events at least once: an event id lands here exactly once. */
 export const processedStripeEvents = pgTable("processed_stripe_events", (t) => ({
   eventId: t.text().primaryKey(),
@@ -97,4 +119,5 @@ export const adminAuditLog = pgTable(
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type BouncerSetupAttempt = typeof bouncerSetupAttempts.$inferSelect;
+export type BouncerUpstreamState = typeof bouncerUpstreamStates.$inferSelect;
 export type AdminAuditEntry = typeof adminAuditLog.$inferSelect;

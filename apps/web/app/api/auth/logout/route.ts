@@ -1,0 +1,32 @@
+import { getToken } from "next-auth/jwt";
+import type { NextRequest } from "next/server";
+import { env } from "~/env";
+
+export const dynamic = "force-dynamic";
+
+/**
+ * Sign-out that also ends the Keycloak session (RP-initiated logout with id_token_hint).
+ * A form POST from our own pages only: requests from another origin are refused (CSRF).
+ */
+export async function POST(req: NextRequest): Promise<Response> {
+  const config = env();
+  const origin = req.headers.get("origin");
+  if (origin !== new URL(config.AUTH_URL).origin) {
+    return Response.json({ error: "Cross-site sign-out requests are not allowed." }, { status: 403 });
+  }
+  const token = await getToken({ req, secret: config.AUTH_SECRET });
+  const endSession = new URL(`${config.KEYCLOAK_ISSUER.replace(/\/$/, "")}/protocol/openid-connect/logout`);
+  endSession.searchParams.set("client_id", config.KEYCLOAK_CLIENT_ID);
+  endSession.searchParams.set("post_logout_redirect_uri", config.AUTH_URL);
+  if (token?.idToken) endSession.searchParams.set("id_token_hint", token.idToken);
+
+  const response = new Response(null, { status: 303, headers: { location: endSession.toString() } });
+  // Drop every next-auth cookie (plain and __Secure-/__Host- prefixed, chunked session tokens).
+  for (const cookie of req.cookies.getAll()) {
+    if (/next-auth\./.test(cookie.name)) {
+      const secure = cookie.name.startsWith("__Secure-") || cookie.name.startsWith("__Host-");
+      response.headers.append("set-cookie", `${cookie.name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`);
+    }
+  }
+  return response;
+}

@@ -1,0 +1,25 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { currentSession } from "~/server/auth/session";
+import { SiteHeader } from "../_components/site-header";
+import { BouncerDashboard } from "./_components/bouncer-dashboard";
+
+export const metadata: Metadata = { title: "Dashboard" };
+export const dynamic = "force-dynamic";
+
+export default async function DashboardPage() {
+  const session = await currentSession();
+  if (!session) redirect("/signin?callbackUrl=/dashboard");
+  return (
+    <>
+      <SiteHeader session={session} />
+      <main className="mx-auto max-w-6xl px-6 py-10">
+        <h1 className="text-3xl font-bold text-white">Your bouncers</h1>
+        <p className="mt-2 text-slate-400">
+          Signed in as <span className="font-mono text-slate-200">{session.user.username}</span>. Status updates by itself.
+        </p>
+        <BouncerDashboard />
+      </main>
+    </>
+  );
+}

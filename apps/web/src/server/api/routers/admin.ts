@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { adminStats, auditLog, bouncerDetail, listAllBouncers, retryBouncerSetup } from "../../domain/admin";
+import { bouncerNameSchema } from "../../domain/names";
+import { adminBouncerRow, auditEntry, bouncerView, setupAttempt } from "../schemas";
+import { adminProcedure, createTRPCRouter } from "../trpc";
+
+const page = z.number().int().min(1).max(10_000).default(1);
+
+export const adminRouter = createTRPCRouter({
+  bouncers: adminProcedure
+    .input(
+      z.object({
+        search: z.string().max(100).optional(),
+        phase: z.enum(["provisioning", "ready", "configured", "authenticated", "deleting"]).optional(),
+        upstream: z.enum(["authenticated", "unauthenticated", "disconnected", "unknown", "none"]).optional(),
+        outcome: z.enum(["running", "succeeded", "failed", "none"]).optional(),
+        sort: z.enum(["name", "owner", "phase", "created", "lastAttempt"]).default("name"),
+        direction: z.enum(["asc", "desc"]).default("asc"),
+        page,
+        pageSize: z.number().int().min(1).max(200).default(25),
+      }),
+    )
+    .output(z.object({ rows: z.array(adminBouncerRow), total: z.number() }))
+    .query(({ ctx, input }) => listAllBouncers(ctx.domain, input)),
+
+  bouncer: adminProcedure
+    .input(z.object({ name: bouncerNameSchema }))
+    .output(z.object({ bouncer: bouncerView, attempts: z.array(setupAttempt), audit: z.array(auditEntry) }))
+    .query(({ ctx, input }) => bouncerDetail(ctx.domain, input.name)),
+
+  retry: adminProcedure
+    .input(z.object({ name: bouncerNameSchema, reason: z.string().trim().min(3, "Say briefly why (at least 3 characters).").max(500) }))
+    .output(auditEntry)
+    .mutation(({ ctx, input }) => retryBouncerSetup(ctx.domain, ctx.actor, input.name, input.reason)),
+
+  audit: adminProcedure
+    .input(z.object({ page, pageSize: z.number().int().min(1).max(200).default(50) }))
+    .output(z.object({ rows: z.array(auditEntry), total: z.number() }))
+    .query(({ ctx, input }) => auditLog(ctx.domain, input)),
+
+  stats: adminProcedure
+    .input(z.object({ days: z.number().int().min(1).max(90).default(14) }))
+    .output(
+      z.object({
+        byPhase: z.record(z.string(), z.number()),
+        outcomesByDay: z.array(z.object({ day: z.string(), succeeded: z.number(), failed: z.number(), running: z.number() })),
+      }),
+    )
+    .query(({ ctx, input }) => adminStats(ctx.domain, input.days)),
+});

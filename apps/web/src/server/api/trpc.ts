@@ -1,0 +1,108 @@
+/**
+ * tRPC setup in three parts: context, initialisation, procedures (public / protected / admin).
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import type { Session } from "next-auth";
+import { env } from "~/env";
+import { accountsDb } from "../db";
+import { bouncerApi } from "../kube";
+import type { DomainContext } from "../domain/context";
+import { DomainError } from "../domain/errors";
+import { userById } from "../domain/users";
+
+// ---------------------------------------------------------------------------------------
+// Context
+// ---------------------------------------------------------------------------------------
+
+export interface TRPCContext {
+  session: Session | null;
+  /** Built lazily: public procedures touch neither the DB nor Kubernetes. */
+  domain: () => DomainContext;
+}
+
+export function domainContext(): DomainContext {
+  const config = env();
+  return {
+    db: accountsDb(),
+    bouncers: bouncerApi(),
+    namespace: config.K8S_NAMESPACE,
+    quotas: { free: config.PLAN_QUOTA_FREE, pro: config.PLAN_QUOTA_PRO },
+    publicEndpoint: { host: config.BOUNCER_PUBLIC_HOST, port: config.BOUNCER_PUBLIC_PORT, tls: config.BOUNCER_PUBLIC_TLS },
+  };
+}
+
+export function createTRPCContext(session: Session | null): TRPCContext {
+  let domain: DomainContext | undefined;
+  return { session, domain: () => (domain ??= domainContext()) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Initialisation
+// ---------------------------------------------------------------------------------------
+
+const domainCodes = {
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  FORBIDDEN: "FORBIDDEN",
+  BAD_REQUEST: "BAD_REQUEST",
+  PRECONDITION_FAILED: "PRECONDITION_FAILED",
+  UNAVAILABLE: "SERVICE_UNAVAILABLE",
+} as const;
+
+const t = initTRPC.context<TRPCContext>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const zod = error.cause instanceof ZodError ? error.cause : null;
+    // Never send stack traces or internal error texts to the browser.
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    return {
+      ...shape,
+      message: internal ? "Something went wrong on our side. Please try again." : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        fieldErrors: zod ? Object.fromEntries(zod.issues.map((i) => [i.path.join("."), i.message])) : null,
+      },
+    };
+  },
+});
+
+/** Domain errors become typed tRPC errors with their person-readable message. */
+const mapDomainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: domainCodes[cause.kind], message: cause.message, cause });
+  }
+  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR") {
+    console.error("tRPC internal error:", result.error.cause?.message ?? result.error.message);
+  }
+  return result;
+});
+
+// ---------------------------------------------------------------------------------------
+// Router & procedures
+// ---------------------------------------------------------------------------------------
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure.use(mapDomainErrors);
+
+/** Signed in, and still a user in our DB (plan read fresh: Stripe may have changed it). */
+export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  if (!ctx.session?.user.id) throw new TRPCError({ code: "UNAUTHORIZED", message: "Please sign in." });
+  const domain = ctx.domain();
+  const user = await userById(domain.db, ctx.session.user.id);
+  if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Please sign in again." });
+  return next({
+    ctx: { ...ctx, domain, actor: { id: user.id, username: user.username, plan: user.plan }, isAdmin: ctx.session.user.isAdmin },
+  });
+});
+
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (!ctx.isAdmin) throw new TRPCError({ code: "FORBIDDEN", message: "This needs the irc.now admin role." });
+  return next();
+});

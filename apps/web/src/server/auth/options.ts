@@ -1,0 +1,84 @@
+import type { NextAuthOptions } from "next-auth";
+import KeycloakProvider from "next-auth/providers/keycloak";
+import { env } from "~/env";
+import { accountsDb } from "../db";
+import { recordLogin } from "../domain/users";
+import { usernameSchema } from "../domain/names";
+import { realmRolesOf } from "./roles";
+
+declare module "next-auth" {
+  interface Session {
+    user: { id: string; username: string; name?: string | null; email?: string | null; isAdmin: boolean };
+  }
+}
+
+declare module "next-auth/jwt" {
+  interface JWT {
+    userId?: string;
+    username?: string;
+    isAdmin?: boolean;
+    /** Kept for RP-initiated logout (`id_token_hint`); never sent to the browser as data. */
+    idToken?: string;
+  }
+}
+
+interface KeycloakProfile {
+  sub: string;
+  preferred_username?: string;
+  email?: string;
+  name?: string;
+}
+
+let cached: NextAuthOptions | undefined;
+
+/** next-auth with Keycloak (OIDC, PKCE + state) and stateless JWT sessions. */
+export function authOptions(): NextAuthOptions {
+  if (cached) return cached;
+  const config = env();
+  cached = {
+    secret: config.AUTH_SECRET,
+    session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+    providers: [
+      KeycloakProvider({
+        clientId: config.KEYCLOAK_CLIENT_ID,
+        clientSecret: config.KEYCLOAK_CLIENT_SECRET,
+        issuer: config.KEYCLOAK_ISSUER,
+        checks: ["pkce", "state"],
+      }),
+    ],
+    pages: { error: "/auth/error" },
+    callbacks: {
+      signIn({ profile }) {
+        const username = (profile as KeycloakProfile | undefined)?.preferred_username?.toLowerCase() ?? "";
+        return usernameSchema.safeParse(username).success ? true : "/auth/error?error=Username";
+      },
+      async jwt({ token, account, profile }) {
+        if (account && profile) {
+          const p = profile as KeycloakProfile;
+          const user = await recordLogin(accountsDb(), {
+            subject: p.sub,
+            username: p.preferred_username ?? "",
+            email: p.email ?? null,
+            displayName: p.name ?? null,
+          });
+          token.userId = user.id;
+          token.username = user.username;
+          token.isAdmin = realmRolesOf(account.access_token).includes(config.ADMIN_ROLE);
+          token.idToken = account.id_token;
+        }
+        return token;
+      },
+      session({ session, token }) {
+        session.user = {
+          id: token.userId ?? "",
+          username: token.username ?? "",
+          name: session.user?.name ?? null,
+          email: session.user?.email ?? null,
+          isAdmin: token.isAdmin === true,
+        };
+        return session;
+      },
+    },
+  };
+  return cached;
+}

@@ -1,0 +1,12 @@
+/** Domain errors carry a message meant for the person using the app; tRPC maps their kind. */
+export type DomainErrorKind = "NOT_FOUND" | "CONFLICT" | "FORBIDDEN" | "BAD_REQUEST" | "PRECONDITION_FAILED" | "UNAVAILABLE";
+
+export class DomainError extends Error {
+  override readonly name = "DomainError";
+  constructor(
+    readonly kind: DomainErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
