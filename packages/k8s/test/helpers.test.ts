@@ -1,0 +1,115 @@
+import { KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startKubeStandin, type KubeStandin } from "@irc-now/standins/kube";
+import {
+  ANNOTATION_UPSTREAM_CONFIGURED,
+  BouncerApi,
+  createKubeClients,
+  findBouncerPods,
+  isConfigured,
+  isReady,
+  LABEL_OWNER,
+  loadSojuBouncerCrd,
+  podSelectorFor,
+  readTenantDbUrl,
+  tenantDbUrlFromSecret,
+  TenantSecretError,
+  type KubeClients,
+} from "../src/index";
+
+let kube: KubeStandin;
+let clients: KubeClients;
+let bouncers: BouncerApi;
+
+beforeAll(async () => {
+  kube = await startKubeStandin({ namespaces: ["irc-now"] });
+  const kc = new KubeConfig();
+  kc.loadFromString(kube.kubeConfigYaml());
+  clients = createKubeClients({ kubeConfig: kc });
+  bouncers = new BouncerApi(clients.objects, "irc-now");
+});
+afterAll(async () => {
+  await kube?.stop();
+});
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+describe("CRD manifest", () => {
+  it("declares the contract of DESIGN.md", () => {
+    const crd = loadSojuBouncerCrd();
+    expect(crd.metadata.name).toBe("sojubouncers.irc.now");
+    expect(crd.spec).toMatchObject({ group: "irc.now", scope: "Namespaced", names: { plural: "sojubouncers", kind: "SojuBouncer" } });
+    const v = crd.spec.versions[0]!;
+    expect(v).toMatchObject({ name: "v1alpha1", served: true, storage: true, subresources: { status: {} } });
+    const spec = v.schema!.openAPIV3Schema.properties!.spec!;
+    expect(spec.required).toContain("username");
+    expect(spec.properties!.plan!.enum).toEqual(["free", "pro"]);
+  });
+});
+
+describe("BouncerApi", () => {
+  it("creates, reads, lists by owner, annotates and deletes", async () => {
+    const created = await bouncers.create({ name: "alice", username: "alice", plan: "free", ownerId: "u-1" });
+    expect(created.metadata.labels?.[LABEL_OWNER]).toBe("u-1");
+    await bouncers.create({ name: "bob", username: "bob", plan: "pro", ownerId: "u-2" });
+    expect((await bouncers.listByOwner("u-1")).items.map((b) => b.metadata.name)).toEqual(["alice"]);
+    expect((await bouncers.list()).items).toHaveLength(2);
+    expect(await bouncers.get("nobody")).toBeNull();
+
+    const fetched = await bouncers.get("alice");
+    expect(isReady(fetched!)).toBe(false);
+    expect(isConfigured(fetched!)).toBe(false);
+
+    kube.objects.patch("sojubouncers.irc.now", "irc-now", "alice", { status: { conditions: [{ type: "Ready", status: "True", reason: "Running", message: "", lastTransitionTime: new Date().toISOString() }] } }, { subresource: "status" });
+    const marked = await bouncers.markConfigured("alice");
+    expect(isConfigured(marked)).toBe(true);
+    expect(isReady(marked)).toBe(true);
+    // Merge patch keeps other annotations and labels.
+    await bouncers.patchAnnotations("alice", { "example.org/note": "kept" });
+    const cleared = await bouncers.clearConfigured("alice");
+    expect(cleared.metadata.annotations?.[ANNOTATION_UPSTREAM_CONFIGURED]).toBeUndefined();
+    expect(cleared.metadata.annotations?.["example.org/note"]).toBe("kept");
+    expect(cleared.metadata.labels?.[LABEL_OWNER]).toBe("u-1");
+
+    expect(await bouncers.delete("alice")).toBe(true);
+    expect(await bouncers.delete("alice")).toBe(false);
+  });
+
+  it("surfaces the apiserver's validation of a bad spec", async () => {
+    await expect(bouncers.create({ name: "Bad_Name", username: "x", plan: "free", ownerId: "u" })).rejects.toMatchObject({ code: 422 });
+  });
+});
+
+describe("tenant DB secret", () => {
+  it("prefers uri, falls back to the fields, and names missing keys without values", async () => {
+    await clients.core.createNamespacedSecret({
+      namespace: "irc-now",
+      body: { metadata: { name: "alice-db" }, data: { uri: b64("postgresql://app:s3cret@db.example:5432/alice"), host: b64("ignored") } },
+    });
+    expect(await readTenantDbUrl(clients.core, "irc-now", "alice")).toBe("postgresql://app:s3cret@db.example:5432/alice");
+
+    const composed = tenantDbUrlFromSecret({ metadata: { name: "bob-db" }, data: { host: b64("db"), port: b64("5432"), dbname: b64("bob"), user: b64("app"), password: b64("p@ss word") } });
+    expect(composed).toBe("postgresql://app:p%40ss%20word@db:5432/bob");
+
+    let error: unknown;
+    try {
+      tenantDbUrlFromSecret({ metadata: { name: "carol-db" }, data: { host: b64("db"), password: b64("topsecret") } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TenantSecretError);
+    expect((error as Error).message).toBe('secret carol-db: no "uri" key and missing "port", "dbname", "user"');
+    expect((error as Error).message).not.toContain("topsecret");
+  });
+});
+
+describe("bouncer pods", () => {
+  it("finds pods by SOJU_POD_SELECTOR, running first", async () => {
+    expect(podSelectorFor("irc.now/bouncer={name}", "alice")).toBe("irc.now/bouncer=alice");
+    kube.createPod({ namespace: "irc-now", name: "alice-old", labels: { "irc.now/bouncer": "alice" }, containers: ["soju"], phase: "Pending" });
+    kube.createPod({ namespace: "irc-now", name: "alice-soju", labels: { "irc.now/bouncer": "alice" }, containers: ["soju"] });
+    kube.createPod({ namespace: "irc-now", name: "bob-soju", labels: { "irc.now/bouncer": "bob" }, containers: ["soju"] });
+    const pods = await findBouncerPods(clients.core, "irc-now", "irc.now/bouncer={name}", "alice");
+    expect(pods.map((p) => p.metadata?.name)).toEqual(["alice-soju", "alice-old"]);
+  });
+});
