@@ -1,0 +1,366 @@
+import net from "node:net";
+import { errorText, ircLower, type Bouncer, type DownstreamSession, type SojuNetwork, type SojuUser } from "./bouncer";
+import { formatIrcMessage, IrcParseFailure, LineSplitter, parseIrcLine, type IrcMessage } from "./irc";
+import { checkPassword, hashPassword, needsRehash } from "./password";
+import { handleServiceText } from "./service";
+import { newChannelRecord } from "./store";
+import { goQuote } from "./words";
+
+/** eventDownstreamConnected: attach the session, clear auto-away, rewrite the user row (facts §3). */
+export async function downstreamConnected(bouncer: Bouncer, session: DownstreamSession): Promise<void> {
+  await bouncer.queue.run(async () => {
+    const user = session.user;
+    user.downstreams.add(session);
+    user.updateAway();
+    await user.bumpDownstreamInteractionTime();
+  });
+}
+
+/** eventDownstreamDisconnected: detach the session, auto-away when it was the last, rewrite the row. */
+export async function downstreamDisconnected(bouncer: Bouncer, session: DownstreamSession): Promise<void> {
+  await bouncer.queue.run(async () => {
+    const user = session.user;
+    if (!user.downstreams.delete(session)) return;
+    user.updateAway();
+    await user.bumpDownstreamInteractionTime();
+  });
+}
+
+/** A downstream session without a socket, for tests and tools. */
+export class SimulatedDownstream implements DownstreamSession {
+  readonly lines: string[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly bouncer: Bouncer,
+    readonly user: SojuUser,
+    public network: SojuNetwork | undefined,
+    readonly nick: string,
+  ) {}
+
+  sendLine(line: string): void {
+    this.lines.push(line);
+  }
+
+  close(): void {
+    void this.disconnect();
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await downstreamDisconnected(this.bouncer, this);
+  }
+}
+
+/**
+ * Splits a downstream username: `<user>[/<network>][@<client>]` (facts §6: `alice/ergo` works).
+ */
+export function parseDownstreamUsername(raw: string): { username: string; network: string } {
+  let rest = raw;
+  const at = rest.lastIndexOf("@");
+  if (at !== -1) rest = rest.slice(0, at);
+  const slash = rest.indexOf("/");
+  return slash === -1 ? { username: rest, network: "" } : { username: rest.slice(0, slash), network: rest.slice(slash + 1) };
+}
+
+/**
+ * A minimal downstream IRC listener: PASS/NICK/USER or SASL PLAIN login as a soju user, then the
+ * BouncerServ service over `PRIVMSG BouncerServ`, saved channels on JOIN/PART, PING. It does not
+ * relay messages between upstream and downstream.
+ */
+export class DownstreamServer {
+  private readonly sockets = new Set<net.Socket>();
+
+  private constructor(
+    private readonly bouncer: Bouncer,
+    private readonly server: net.Server,
+  ) {}
+
+  static async listen(bouncer: Bouncer, host: string, port: number): Promise<DownstreamServer> {
+    const server = net.createServer();
+    const downstream = new DownstreamServer(bouncer, server);
+    server.on("connection", (socket) => downstream.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    return downstream;
+  }
+
+  get address(): { host: string; port: number } {
+    const address = this.server.address();
+    if (!address || typeof address === "string") throw new Error("downstream listener has no TCP address");
+    return { host: address.address, port: address.port };
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    const conn = new DownstreamConn(this.bouncer, socket);
+    socket.on("close", () => {
+      this.sockets.delete(socket);
+      conn.onClose();
+    });
+  }
+}
+
+class DownstreamConn implements DownstreamSession {
+  nick = "*";
+  network: SojuNetwork | undefined;
+  private registeredUser: SojuUser | undefined;
+  private userParam: string | undefined;
+  private pass = "";
+  private capNegotiating = false;
+  private saslUser: string | undefined;
+  private saslInProgress = false;
+  private closed = false;
+  private readonly prefix: string;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly bouncer: Bouncer,
+    private readonly socket: net.Socket,
+  ) {
+    this.prefix = bouncer.config.hostname;
+    const splitter = new LineSplitter();
+    socket.on("error", () => undefined);
+    socket.on("data", (chunk: Buffer) => {
+      for (const line of splitter.push(chunk)) {
+        this.queue = this.queue.then(() => this.handleLine(line)).catch((error: unknown) => {
+          this.bouncer.config.log(`downstream: ${errorText(error)}`);
+          this.close();
+        });
+      }
+    });
+  }
+
+  get user(): SojuUser {
+    if (!this.registeredUser) throw new Error("downstream connection is not registered");
+    return this.registeredUser;
+  }
+
+  sendLine(line: string): void {
+    if (!this.closed) this.socket.write(`${line}\r\n`);
+  }
+
+  private send(message: Pick<IrcMessage, "prefix" | "command" | "params">): void {
+    this.sendLine(formatIrcMessage(message));
+  }
+
+  private numeric(code: string, ...params: string[]): void {
+    this.send({ prefix: this.prefix, command: code, params: [this.nick, ...params] });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+  }
+
+  onClose(): void {
+    this.closed = true;
+    if (this.registeredUser) void downstreamDisconnected(this.bouncer, this);
+  }
+
+  private async handleLine(line: string): Promise<void> {
+    if (this.closed) return;
+    let message: IrcMessage;
+    try {
+      message = parseIrcLine(line);
+    } catch (error) {
+      if (error instanceof IrcParseFailure) return;
+      throw error;
+    }
+    if (this.registeredUser) await this.handleRegistered(message);
+    else await this.handleRegistration(message);
+  }
+
+  private async handleRegistration(message: IrcMessage): Promise<void> {
+    const p = message.params;
+    switch (message.command) {
+      case "CAP": {
+        const sub = (p[0] ?? "").toUpperCase();
+        if (sub === "LS") {
+          this.capNegotiating = true;
+          this.send({ prefix: this.prefix, command: "CAP", params: [this.nick, "LS", p[1] === "302" ? "sasl=PLAIN" : "sasl"] });
+        } else if (sub === "REQ") {
+          this.capNegotiating = true;
+          const caps = (p[1] ?? "").split(" ").filter(Boolean);
+          const ok = caps.every((c) => c === "sasl");
+          this.send({ prefix: this.prefix, command: "CAP", params: [this.nick, ok ? "ACK" : "NAK", p[1] ?? ""] });
+        } else if (sub === "END") {
+          this.capNegotiating = false;
+          await this.tryRegister();
+        }
+        return;
+      }
+      case "AUTHENTICATE":
+        await this.handleAuthenticate(p[0] ?? "");
+        return;
+      case "PASS":
+        this.pass = p[0] ?? "";
+        return;
+      case "NICK":
+        this.nick = p[0] ?? "*";
+        await this.tryRegister();
+        return;
+      case "USER":
+        this.userParam = p[0];
+        await this.tryRegister();
+        return;
+      case "PING":
+        this.send({ prefix: this.prefix, command: "PONG", params: [this.prefix, p[0] ?? ""] });
+        return;
+      case "QUIT":
+        this.close();
+        return;
+      default:
+        this.send({ prefix: this.prefix, command: "451", params: [this.nick, "You have not registered"] });
+    }
+  }
+
+  private async handleAuthenticate(value: string): Promise<void> {
+    if (!this.saslInProgress) {
+      if (value.toUpperCase() !== "PLAIN") {
+        this.send({ prefix: this.prefix, command: "904", params: ["*", "Authentication failed"] });
+        return;
+      }
+      this.saslInProgress = true;
+      this.send({ command: "AUTHENTICATE", params: ["+"] });
+      return;
+    }
+    this.saslInProgress = false;
+    const parts = Buffer.from(value, "base64").toString("utf8").split("\0");
+    const [, authcid = "", password = ""] = parts;
+    const { username } = parseDownstreamUsername(authcid);
+    if (await this.checkCredentials(username, password)) {
+      this.saslUser = authcid;
+      this.send({ prefix: this.prefix, command: "903", params: ["*", "SASL authentication successful"] });
+    } else {
+      this.send({ prefix: this.prefix, command: "904", params: ["*", "Authentication failed"] });
+    }
+  }
+
+  /** auth/internal.go: the password is checked against the DB row; a low cost is re-hashed and stored. */
+  private async checkCredentials(username: string, password: string): Promise<boolean> {
+    const record = await this.bouncer.store.getUser(username);
+    if (!record || record.password === "") return false;
+    if (!(await checkPassword(record.password, password))) return false;
+    if (needsRehash(record.password)) {
+      record.password = await hashPassword(password);
+      await this.bouncer.store.storeUser(record);
+    }
+    return true;
+  }
+
+  private async tryRegister(): Promise<void> {
+    if (this.capNegotiating || this.nick === "*" || this.userParam === undefined || this.registeredUser) return;
+    const login = parseDownstreamUsername(this.saslUser ?? this.userParam);
+    if (this.saslUser === undefined && !(await this.checkCredentials(login.username, this.pass))) {
+      this.send({ prefix: this.prefix, command: "464", params: ["*", "Invalid username or password"] });
+      this.close();
+      return;
+    }
+    const user = this.bouncer.getUser(login.username);
+    if (!user) {
+      this.bouncer.config.log(
+        `user ${goQuote(login.username)} exists in the DB but hasn't been loaded by the bouncer -- a restart may help`,
+      );
+      this.send({ command: "ERROR", params: ["Internal server error"] });
+      this.close();
+      return;
+    }
+    if (!user.record.enabled) {
+      this.send({ command: "ERROR", params: ["This bouncer account is disabled"] });
+      this.close();
+      return;
+    }
+    this.network = login.network ? user.getNetwork(login.network) : undefined;
+    this.registeredUser = user;
+    const host = this.prefix;
+    this.numeric("001", `Welcome to soju, ${this.nick}`);
+    this.numeric("002", `Your host is ${host}`);
+    this.numeric("003", "This server was created <unknown>");
+    this.numeric("004", host, "soju", "aiwroO", "OovaimnqpsrtklbeI");
+    this.numeric("005", "CASEMAPPING=ascii", `CHANTYPES=${this.network?.conn?.chantypes ?? "#&"}`, "are supported");
+    this.numeric("422", "No MOTD");
+    await downstreamConnected(this.bouncer, this);
+  }
+
+  private async handleRegistered(message: IrcMessage): Promise<void> {
+    const p = message.params;
+    switch (message.command) {
+      case "PING":
+        this.send({ prefix: this.prefix, command: "PONG", params: [this.prefix, p[0] ?? ""] });
+        return;
+      case "QUIT":
+        this.close();
+        return;
+      case "PRIVMSG":
+        if (ircLower(p[0] ?? "") === "bouncerserv") await this.runService(p[1] ?? "");
+        return;
+      case "JOIN":
+        await this.join(p[0] ?? "", p[1] ?? "");
+        return;
+      case "PART":
+        await this.part(p[0] ?? "");
+        return;
+    }
+  }
+
+  private async runService(text: string): Promise<void> {
+    const user = this.user;
+    const reply = (t: string) => this.send({ prefix: "BouncerServ!BouncerServ@BouncerServ", command: "PRIVMSG", params: [this.nick, t] });
+    await this.bouncer.queue.run(async () => {
+      try {
+        await handleServiceText({ bouncer: this.bouncer, user, network: this.network, nick: this.nick, admin: user.record.admin, print: reply }, text);
+      } catch (error) {
+        reply(`error: ${errorText(error)}`);
+      }
+    });
+  }
+
+  /** soju saves a channel (with its key) as soon as a downstream joins it (facts §7.6). */
+  private async join(names: string, keys: string): Promise<void> {
+    const net = this.network;
+    if (!net) return;
+    const keyList = keys.split(",");
+    await this.bouncer.queue.run(async () => {
+      for (const [i, name] of names.split(",").entries()) {
+        if (!name) continue;
+        const key = keyList[i] ?? "";
+        let channel = net.channels.get(ircLower(name));
+        if (!channel) {
+          channel = newChannelRecord(name);
+          net.channels.set(ircLower(name), channel);
+        }
+        if (key) channel.key = key;
+        channel.detached = false;
+        await this.bouncer.store.storeChannel(net.record.id, channel);
+        net.conn?.send({ command: "JOIN", params: key ? [name, key] : [name] });
+      }
+    });
+  }
+
+  private async part(names: string): Promise<void> {
+    const net = this.network;
+    if (!net) return;
+    await this.bouncer.queue.run(async () => {
+      for (const name of names.split(",")) {
+        const channel = net.channels.get(ircLower(name));
+        if (!channel) continue;
+        await this.bouncer.store.deleteChannel(channel.id);
+        net.channels.delete(ircLower(name));
+        net.conn?.send({ command: "PART", params: [name] });
+      }
+    });
+  }
+}
