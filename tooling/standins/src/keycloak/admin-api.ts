@@ -1,0 +1,251 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { bearerToken, readBody, sendEmpty, sendJson } from "./http";
+import { clientRolesIn, TokenError, verifyAccessToken, type TokenContext } from "./tokens";
+import { DuplicateUserError, type KeycloakUser, type UserAttributes } from "./users";
+
+export interface AdminApiContext extends TokenContext {
+  readonly unmanagedAttributePolicy: "ENABLED" | "DISABLED";
+  readonly managedAttributes: ReadonlySet<string>;
+}
+
+type Permission = "query" | "view" | "manage";
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Keycloak's fine-grained admin permissions from `realm-management` client roles. */
+function allowed(roles: readonly string[], permission: Permission): boolean {
+  const has = (role: string) => roles.includes(role) || roles.includes("realm-admin");
+  switch (permission) {
+    case "manage":
+      return has("manage-users");
+    case "view":
+      return has("view-users") || has("manage-users");
+    case "query":
+      return has("query-users") || has("view-users") || has("manage-users");
+  }
+}
+
+/** The user representation of `GET /admin/realms/{realm}/users/{id}` (null fields left out). */
+export function userRepresentation(user: KeycloakUser, brief = false): Record<string, unknown> {
+  const rep: Record<string, unknown> = {
+    id: user.id,
+    username: user.username,
+    ...(user.firstName ? { firstName: user.firstName } : {}),
+    ...(user.lastName ? { lastName: user.lastName } : {}),
+    ...(user.email ? { email: user.email } : {}),
+    emailVerified: user.emailVerified,
+    createdTimestamp: user.createdTimestamp,
+    enabled: user.enabled,
+    totp: false,
+  };
+  if (!brief && Object.keys(user.attributes).length > 0)
+    rep.attributes = structuredClone(user.attributes);
+  if (!brief)
+    Object.assign(rep, { disableableCredentialTypes: [], requiredActions: [], notBefore: 0 });
+  return rep;
+}
+
+function matches(value: string | undefined, wanted: string, exact: boolean): boolean {
+  if (value === undefined) return false;
+  const a = value.toLowerCase();
+  const b = wanted.toLowerCase();
+  return exact ? a === b : a.includes(b);
+}
+
+/** `q=key:value key2:value2` attribute search (exact values). */
+function parseQ(q: string): [string, string][] {
+  return q
+    .split(" ")
+    .filter(Boolean)
+    .map((pair) => {
+      const i = pair.indexOf(":");
+      return i === -1 ? [pair, ""] : [pair.slice(0, i), pair.slice(i + 1)];
+    });
+}
+
+export function searchUsers(all: KeycloakUser[], query: URLSearchParams): KeycloakUser[] {
+  const exact = query.get("exact") === "true";
+  const fields = ["username", "email", "firstName", "lastName"] as const;
+  let found = all;
+  for (const field of fields) {
+    const wanted = query.get(field);
+    if (wanted !== null) found = found.filter((u) => matches(u[field], wanted, exact));
+  }
+  const search = query.get("search");
+  if (search !== null && search !== "*" && search !== "") {
+    const term = search.replaceAll("*", "");
+    found = found.filter((u) => fields.some((f) => matches(u[f], term, false)));
+  }
+  const enabled = query.get("enabled");
+  if (enabled !== null) found = found.filter((u) => String(u.enabled) === enabled);
+  const q = query.get("q");
+  if (q) {
+    const pairs = parseQ(q);
+    found = found.filter((u) => pairs.every(([key, value]) => u.attributes[key]?.includes(value)));
+  }
+  return found;
+}
+
+function paginate<T>(items: T[], query: URLSearchParams): T[] {
+  const first = Math.max(0, Number.parseInt(query.get("first") ?? "0", 10) || 0);
+  const maxRaw = Number.parseInt(query.get("max") ?? "100", 10);
+  const max = Number.isFinite(maxRaw) && maxRaw >= 0 ? maxRaw : 100;
+  return items.slice(first, first + max);
+}
+
+type UpdateResult =
+  | { ok: true; user: Omit<KeycloakUser, "id" | "createdTimestamp"> }
+  | { ok: false; status: number; body: unknown };
+
+function badRequest(message: string): UpdateResult {
+  return { ok: false, status: 400, body: { errorMessage: message } };
+}
+
+function optionalString(rep: Record<string, unknown>, key: string): string | undefined | false {
+  const value = rep[key];
+  if (value === undefined || value === null) return undefined;
+  return typeof value === "string" ? value : false;
+}
+
+/**
+ * `PUT /users/{id}` semantics recorded in facts/keycloak.md: omitted top-level fields are
+ * kept; `attributes` omitted keeps the stored map, present replaces the WHOLE map and then
+ * requires `username`; changing `email` leaves `emailVerified` alone.
+ */
+export function applyUserUpdate(
+  ctx: AdminApiContext,
+  current: KeycloakUser,
+  rep: Record<string, unknown>,
+): UpdateResult {
+  let attributes: UserAttributes = current.attributes;
+  if (rep.attributes !== undefined && rep.attributes !== null) {
+    if (typeof rep.username !== "string" || rep.username.trim() === "")
+      return badRequest("User name is missing");
+    if (typeof rep.attributes !== "object" || Array.isArray(rep.attributes))
+      return badRequest("Invalid attributes");
+    attributes = {};
+    for (const [key, values] of Object.entries(rep.attributes as Record<string, unknown>)) {
+      if (!Array.isArray(values) || !values.every((v) => typeof v === "string")) {
+        return badRequest(`Attribute ${key} must be a list of strings`);
+      }
+      if (ctx.unmanagedAttributePolicy === "DISABLED" && !ctx.managedAttributes.has(key)) continue;
+      attributes[key] = [...values];
+    }
+  }
+  const next: Mutable<KeycloakUser> = { ...current, attributes };
+  for (const key of ["username", "email", "firstName", "lastName"] as const) {
+    const value = optionalString(rep, key);
+    if (value === false) return badRequest(`Invalid ${key}`);
+    if (value === undefined) continue;
+    if (key === "username") {
+      if (value.trim() === "") return badRequest("User name is missing");
+      next.username = value;
+    } else {
+      next[key] = value || undefined;
+    }
+  }
+  for (const key of ["enabled", "emailVerified"] as const) {
+    const value = rep[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== "boolean") return badRequest(`Invalid ${key}`);
+    next[key] = value;
+  }
+  return { ok: true, user: next };
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** Minimal Keycloak admin REST API: user search, read and update. */
+export async function handleAdminApi(
+  ctx: AdminApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
+  const parts = url.pathname.split("/").filter(Boolean).map(safeDecode);
+  // ["admin", "realms", realm, "users", id?]
+  if (parts[2] !== ctx.realm) {
+    sendJson(res, 404, { error: "Realm not found." });
+    return;
+  }
+  if (parts[3] !== "users" || parts.length > 5) {
+    sendJson(res, 404, { error: "Unable to find matching target resource method" });
+    return;
+  }
+
+  const token = bearerToken(req);
+  let roles: string[];
+  try {
+    if (!token) throw new TokenError("no bearer token");
+    roles = clientRolesIn(await verifyAccessToken(ctx, token), "realm-management");
+  } catch (err) {
+    if (!(err instanceof TokenError)) throw err;
+    sendJson(res, 401, { error: "HTTP 401 Unauthorized" });
+    return;
+  }
+  const deny = () => sendJson(res, 403, { error: "HTTP 403 Forbidden" });
+  const id = parts[4];
+
+  if (id === undefined || id === "count") {
+    if (req.method !== "GET") {
+      sendJson(res, 405, { error: "HTTP 405 Method Not Allowed" });
+      return;
+    }
+    if (!allowed(roles, "query")) return deny();
+    const found = searchUsers(ctx.users.listPeople(), url.searchParams);
+    if (id === "count") {
+      sendJson(res, 200, found.length);
+      return;
+    }
+    const brief = url.searchParams.get("briefRepresentation") === "true";
+    sendJson(
+      res,
+      200,
+      paginate(found, url.searchParams).map((u) => userRepresentation(u, brief)),
+    );
+    return;
+  }
+
+  const user = ctx.users.byId(id);
+  if (req.method === "GET") {
+    if (!allowed(roles, "view")) return deny();
+    if (!user) return sendJson(res, 404, { error: "User not found" });
+    sendJson(res, 200, userRepresentation(user));
+    return;
+  }
+  if (req.method !== "PUT") {
+    sendJson(res, 405, { error: "HTTP 405 Method Not Allowed" });
+    return;
+  }
+  if (!allowed(roles, "manage")) return deny();
+  if (!user) return sendJson(res, 404, { error: "User not found" });
+  let rep: unknown;
+  try {
+    rep = JSON.parse(await readBody(req));
+  } catch {
+    sendJson(res, 400, { error: "unknown_error" });
+    return;
+  }
+  if (rep === null || typeof rep !== "object" || Array.isArray(rep)) {
+    sendJson(res, 400, { error: "unknown_error" });
+    return;
+  }
+  const result = applyUserUpdate(ctx, user, rep as Record<string, unknown>);
+  if (!result.ok) {
+    sendJson(res, result.status, result.body);
+    return;
+  }
+  try {
+    ctx.users.replace(user.id, result.user);
+  } catch (err) {
+    if (!(err instanceof DuplicateUserError)) throw err;
+    sendJson(res, 409, { errorMessage: err.message });
+    return;
+  }
+  sendEmpty(res, 204);
+}

@@ -1,0 +1,79 @@
+import type { KeycloakClientConfig, KeycloakServiceAccountConfig } from "./types";
+import type { UserInput } from "./users";
+
+export const DEFAULT_REALM = "irc-now";
+export const DEFAULT_ADMIN_ROLE = "irc-now-admin";
+export const DEFAULT_ACCESS_TOKEN_LIFESPAN = 300;
+export const DEFAULT_REALM_MANAGEMENT_ROLES: readonly string[] = [
+  "view-users",
+  "query-users",
+  "manage-users",
+];
+
+/**
+ * The `account-portal` client for a next-auth app at `authUrl` (next-auth's Keycloak
+ * callback is `<AUTH_URL>/api/auth/callback/keycloak`); sign-out may return anywhere under it.
+ */
+export function accountPortalClient(
+  authUrl = "http://localhost:3000",
+  overrides: Partial<KeycloakClientConfig> = {},
+): KeycloakClientConfig {
+  const base = authUrl.replace(/\/+$/, "");
+  return {
+    clientId: "account-portal",
+    clientSecret: "account-portal-secret",
+    name: "irc.now",
+    redirectUris: [`${base}/api/auth/callback/keycloak`],
+    postLogoutRedirectUris: [base, `${base}/*`],
+    ...overrides,
+  };
+}
+
+/** Default login clients: the portal reachable as both localhost and 127.0.0.1 on :3000. */
+export function defaultClients(): KeycloakClientConfig[] {
+  const local = accountPortalClient("http://localhost:3000");
+  const loopback = accountPortalClient("http://127.0.0.1:3000");
+  return [
+    {
+      ...local,
+      redirectUris: [...local.redirectUris, ...loopback.redirectUris],
+      postLogoutRedirectUris: [
+        ...(local.postLogoutRedirectUris ?? []),
+        ...(loopback.postLogoutRedirectUris ?? []),
+      ],
+    },
+  ];
+}
+
+export function defaultServiceAccounts(): KeycloakServiceAccountConfig[] {
+  return [
+    {
+      clientId: "irc-now-admin-api",
+      clientSecret: "irc-now-admin-api-secret",
+      realmManagementRoles: [...DEFAULT_REALM_MANAGEMENT_ROLES],
+    },
+  ];
+}
+
+/** A normal user and an admin (realm role `irc-now-admin`). */
+export function defaultUsers(): UserInput[] {
+  return [
+    {
+      username: "alice",
+      password: "alice-password",
+      email: "alice@irc-now.test",
+      firstName: "Alice",
+      lastName: "Liddell",
+      emailVerified: true,
+    },
+    {
+      username: "admin",
+      password: "admin-password",
+      email: "admin@irc-now.test",
+      firstName: "Ada",
+      lastName: "Admin",
+      emailVerified: true,
+      realmRoles: [DEFAULT_ADMIN_ROLE],
+    },
+  ];
+}
