@@ -1,9 +1,26 @@
-import { PatchStrategy, type KubernetesObject, type KubernetesObjectApi } from "@kubernetes/client-node";
-import { ANNOTATION_UPSTREAM_CONFIGURED, LABEL_MANAGED_BY, LABEL_OWNER, MANAGED_BY_PORTAL, SOJU_BOUNCER_API_VERSION, SOJU_BOUNCER_KIND, type SojuBouncerPlan } from "./crd";
+import {
+  PatchStrategy,
+  type KubernetesObject,
+  type KubernetesObjectApi,
+} from "@kubernetes/client-node";
+import {
+  ANNOTATION_RETRY_REQUESTED_AT,
+  ANNOTATION_UPSTREAM_CONFIGURED,
+  LABEL_MANAGED_BY,
+  LABEL_OWNER,
+  MANAGED_BY_PORTAL,
+  SOJU_BOUNCER_API_VERSION,
+  SOJU_BOUNCER_KIND,
+  type SojuBouncerPlan,
+} from "./crd";
 import { isNotFound } from "./errors";
 import type { SojuBouncer } from "./types";
 
-const ref = (namespace: string, name: string) => ({ apiVersion: SOJU_BOUNCER_API_VERSION, kind: SOJU_BOUNCER_KIND, metadata: { namespace, name } });
+const ref = (namespace: string, name: string) => ({
+  apiVersion: SOJU_BOUNCER_API_VERSION,
+  kind: SOJU_BOUNCER_KIND,
+  metadata: { namespace, name },
+});
 const asBouncer = (o: KubernetesObject) => o as unknown as SojuBouncer;
 
 export interface NewBouncer {
@@ -21,8 +38,19 @@ export class BouncerApi {
     readonly namespace: string,
   ) {}
 
-  async list(options: { labelSelector?: string } = {}): Promise<{ items: SojuBouncer[]; resourceVersion?: string }> {
-    const list = await this.objects.list(SOJU_BOUNCER_API_VERSION, SOJU_BOUNCER_KIND, this.namespace, undefined, undefined, undefined, undefined, options.labelSelector);
+  async list(
+    options: { labelSelector?: string } = {},
+  ): Promise<{ items: SojuBouncer[]; resourceVersion?: string }> {
+    const list = await this.objects.list(
+      SOJU_BOUNCER_API_VERSION,
+      SOJU_BOUNCER_KIND,
+      this.namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      options.labelSelector,
+    );
     return { items: list.items.map(asBouncer), resourceVersion: list.metadata?.resourceVersion };
   }
 
@@ -66,10 +94,23 @@ export class BouncerApi {
   }
 
   /** Merge-patches annotations; a null value removes the key (RFC 7386). */
-  async patchAnnotations(name: string, annotations: Record<string, string | null>): Promise<SojuBouncer> {
-    const patch = { ...ref(this.namespace, name), metadata: { namespace: this.namespace, name, annotations } };
+  async patchAnnotations(
+    name: string,
+    annotations: Record<string, string | null>,
+  ): Promise<SojuBouncer> {
+    const patch = {
+      ...ref(this.namespace, name),
+      metadata: { namespace: this.namespace, name, annotations },
+    };
     return asBouncer(
-      await this.objects.patch(patch as unknown as KubernetesObject, undefined, undefined, "irc-now", undefined, PatchStrategy.MergePatch),
+      await this.objects.patch(
+        patch as unknown as KubernetesObject,
+        undefined,
+        undefined,
+        "irc-now",
+        undefined,
+        PatchStrategy.MergePatch,
+      ),
     );
   }
 
@@ -77,8 +118,12 @@ export class BouncerApi {
     return this.patchAnnotations(name, { [ANNOTATION_UPSTREAM_CONFIGURED]: "true" });
   }
 
-  /** Admin "retry": the worker runs setup again for a bouncer without the annotation. */
-  clearConfigured(name: string): Promise<SojuBouncer> {
-    return this.patchAnnotations(name, { [ANNOTATION_UPSTREAM_CONFIGURED]: null });
+  /**
+   * Admin "retry": the worker runs setup again for a bouncer without the annotation. The
+   * timestamp annotation makes this a real change even when the annotation was already gone,
+   * so the worker's watch sees an event and retries at once instead of after its backoff.
+   */
+  clearConfigured(name: string, requestedAt: Date = new Date()): Promise<SojuBouncer> {
+    return this.patchAnnotations(name, { [ANNOTATION_UPSTREAM_CONFIGURED]: null, [ANNOTATION_RETRY_REQUESTED_AT]: requestedAt.toISOString() });
   }
 }

@@ -1,4 +1,9 @@
-import { CoordinationV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+} from "@kubernetes/client-node";
 
 export interface KubeClients {
   kubeConfig: KubeConfig;

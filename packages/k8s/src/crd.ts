@@ -38,6 +38,8 @@ export type SojuBouncerPlan = (typeof SOJU_BOUNCER_PLANS)[number];
 
 /** Annotation the worker writes once upstream setup succeeded; its absence means "set up". */
 export const ANNOTATION_UPSTREAM_CONFIGURED = "irc.now/upstream-configured";
+/** Annotation the portal's admin "retry" sets (ISO time), so the worker sees a change. */
+export const ANNOTATION_RETRY_REQUESTED_AT = "irc.now/retry-requested-at";
 /** Label on a SojuBouncer: the accounts user id of its owner. */
 export const LABEL_OWNER = "irc.now/owner";
 /** Label on a bouncer's pods: the bouncer (SojuBouncer) name. */
@@ -87,7 +89,14 @@ export interface CustomResourceDefinitionVersion {
   storage: boolean;
   schema?: { openAPIV3Schema: OpenApiV3Schema };
   subresources?: { status?: Record<string, never>; scale?: Record<string, unknown> };
-  additionalPrinterColumns?: Array<{ name: string; type: string; jsonPath: string; description?: string; priority?: number; format?: string }>;
+  additionalPrinterColumns?: Array<{
+    name: string;
+    type: string;
+    jsonPath: string;
+    description?: string;
+    priority?: number;
+    format?: string;
+  }>;
 }
 
 /** An `apiextensions.k8s.io/v1` CustomResourceDefinition manifest, as written in YAML. */
@@ -98,7 +107,14 @@ export interface CustomResourceDefinition {
   spec: {
     group: string;
     scope: "Namespaced" | "Cluster";
-    names: { plural: string; singular?: string; kind: string; listKind?: string; shortNames?: string[]; categories?: string[] };
+    names: {
+      plural: string;
+      singular?: string;
+      kind: string;
+      listKind?: string;
+      shortNames?: string[];
+      categories?: string[];
+    };
     versions: CustomResourceDefinitionVersion[];
   };
 }
@@ -114,19 +130,31 @@ export function sojuBouncerCrdPath(): string {
  */
 export function parseCustomResourceDefinition(text: string): CustomResourceDefinition {
   const doc: unknown = parse(text);
-  if (!isRecord(doc) || doc.apiVersion !== "apiextensions.k8s.io/v1" || doc.kind !== "CustomResourceDefinition") {
+  if (
+    !isRecord(doc) ||
+    doc.apiVersion !== "apiextensions.k8s.io/v1" ||
+    doc.kind !== "CustomResourceDefinition"
+  ) {
     throw new Error("not an apiextensions.k8s.io/v1 CustomResourceDefinition");
   }
   const spec = doc.spec;
-  if (!isRecord(doc.metadata) || typeof doc.metadata.name !== "string") throw new Error("CRD has no metadata.name");
+  if (!isRecord(doc.metadata) || typeof doc.metadata.name !== "string")
+    throw new Error("CRD has no metadata.name");
   if (!isRecord(spec) || typeof spec.group !== "string") throw new Error("CRD has no spec.group");
-  if (spec.scope !== "Namespaced" && spec.scope !== "Cluster") throw new Error("CRD spec.scope must be Namespaced or Cluster");
-  if (!isRecord(spec.names) || typeof spec.names.plural !== "string" || typeof spec.names.kind !== "string") {
+  if (spec.scope !== "Namespaced" && spec.scope !== "Cluster")
+    throw new Error("CRD spec.scope must be Namespaced or Cluster");
+  if (
+    !isRecord(spec.names) ||
+    typeof spec.names.plural !== "string" ||
+    typeof spec.names.kind !== "string"
+  ) {
     throw new Error("CRD has no spec.names.plural/kind");
   }
-  if (!Array.isArray(spec.versions) || spec.versions.length === 0) throw new Error("CRD has no spec.versions");
+  if (!Array.isArray(spec.versions) || spec.versions.length === 0)
+    throw new Error("CRD has no spec.versions");
   for (const version of spec.versions as unknown[]) {
-    if (!isRecord(version) || typeof version.name !== "string") throw new Error("CRD version without a name");
+    if (!isRecord(version) || typeof version.name !== "string")
+      throw new Error("CRD version without a name");
   }
   return doc as unknown as CustomResourceDefinition;
 }

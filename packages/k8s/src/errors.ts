@@ -3,7 +3,13 @@ import { ApiException } from "@kubernetes/client-node";
 /** HTTP status of a failed Kubernetes API call, or undefined for transport errors. */
 export function statusCodeOf(error: unknown): number | undefined {
   if (error instanceof ApiException) return error.code;
-  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "number") return error.code;
+  if (
+    typeof error === "object" &&
+    error !== null &&
+    "code" in error &&
+    typeof error.code === "number"
+  )
+    return error.code;
   return undefined;
 }
 
@@ -14,14 +20,25 @@ export const isConflict = (error: unknown) => statusCodeOf(error) === 409;
 export function reasonOf(error: unknown): string | undefined {
   if (!(error instanceof ApiException)) return undefined;
   const body: unknown = typeof error.body === "string" ? safeJson(error.body) : error.body;
-  return typeof body === "object" && body !== null && "reason" in body && typeof body.reason === "string" ? body.reason : undefined;
+  return typeof body === "object" &&
+    body !== null &&
+    "reason" in body &&
+    typeof body.reason === "string"
+    ? body.reason
+    : undefined;
 }
 
 /** A short, secret-free description of a Kubernetes API failure for logs and UI. */
 export function describeKubeError(error: unknown): string {
   if (error instanceof ApiException) {
     const body: unknown = typeof error.body === "string" ? safeJson(error.body) : error.body;
-    const message = typeof body === "object" && body !== null && "message" in body && typeof body.message === "string" ? body.message : undefined;
+    const message =
+      typeof body === "object" &&
+      body !== null &&
+      "message" in body &&
+      typeof body.message === "string"
+        ? body.message
+        : undefined;
     return `Kubernetes API ${error.code}${message ? `: ${message}` : ""}`;
   }
   return error instanceof Error ? error.message : String(error);

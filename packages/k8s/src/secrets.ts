@@ -19,14 +19,17 @@ export function tenantDbUrlFromSecret(secret: V1Secret): string {
   const name = secret.metadata?.name ?? "(unnamed secret)";
   const uri = decode(secret, "uri");
   if (uri) {
-    if (!/^postgres(ql)?:\/\//.test(uri)) throw new TenantSecretError(`secret ${name}: key "uri" is not a postgresql:// URL`);
+    if (!/^postgres(ql)?:\/\//.test(uri))
+      throw new TenantSecretError(`secret ${name}: key "uri" is not a postgresql:// URL`);
     return uri;
   }
   const fields = ["host", "port", "dbname", "user", "password"] as const;
   const values = Object.fromEntries(fields.map((f) => [f, decode(secret, f)]));
   const missing = fields.filter((f) => !values[f]);
   if (missing.length > 0) {
-    throw new TenantSecretError(`secret ${name}: no "uri" key and missing ${missing.map((m) => `"${m}"`).join(", ")}`);
+    throw new TenantSecretError(
+      `secret ${name}: no "uri" key and missing ${missing.map((m) => `"${m}"`).join(", ")}`,
+    );
   }
   const url = new URL("postgresql://placeholder");
   url.hostname = values.host!;
@@ -38,7 +41,11 @@ export function tenantDbUrlFromSecret(secret: V1Secret): string {
 }
 
 /** Reads `{name}-db` (created by the operator) and returns the bouncer's tenant DB URL. */
-export async function readTenantDbUrl(core: CoreV1Api, namespace: string, bouncer: string): Promise<string> {
+export async function readTenantDbUrl(
+  core: CoreV1Api,
+  namespace: string,
+  bouncer: string,
+): Promise<string> {
   const secret = await core.readNamespacedSecret({ name: `${bouncer}-db`, namespace });
   return tenantDbUrlFromSecret(secret);
 }

@@ -59,7 +59,8 @@ const t = initTRPC.context<TRPCContext>().create({
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
       ...shape,
-      message: internal ? "Something went wrong on our side. Please try again." : shape.message,
+      // A zod failure's own message is a JSON dump of every issue: show the first one instead.
+      message: internal ? "Something went wrong on our side. Please try again." : (zod?.issues[0]?.message ?? shape.message),
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,

@@ -35,7 +35,11 @@ export async function listAllBouncers(ctx: DomainContext, input: AdminListInput)
   let rows: AdminBouncerRow[] = views.map((v) => ({ ...v, owner: (v.ownerId && ownerById.get(v.ownerId)) || null }));
 
   const q = input.search?.trim().toLowerCase();
-  if (q) rows = rows.filter((r) => r.name.includes(q) || r.username.toLowerCase().includes(q) || r.owner?.email?.toLowerCase().includes(q));
+  if (q) {
+    rows = rows.filter(
+      (r) => r.name.includes(q) || r.username.toLowerCase().includes(q) || r.owner?.username.toLowerCase().includes(q) || r.owner?.email?.toLowerCase().includes(q),
+    );
+  }
   if (input.phase) rows = rows.filter((r) => r.phase === input.phase);
   if (input.upstream) rows = rows.filter((r) => (input.upstream === "none" ? r.upstream === null : r.upstream?.state === input.upstream));
   if (input.outcome) rows = rows.filter((r) => (input.outcome === "none" ? r.lastAttempt === null : r.lastAttempt?.outcome === input.outcome));
@@ -94,19 +98,22 @@ export async function retryBouncerSetup(ctx: DomainContext, admin: { id: string;
   const bouncer = await ctx.bouncers.get(name);
   if (!bouncer) throw new DomainError("NOT_FOUND", `There is no bouncer named "${name}".`);
   const wasConfigured = bouncer.metadata.annotations?.[ANNOTATION_UPSTREAM_CONFIGURED] === "true";
-  await ctx.bouncers.clearConfigured(name);
-  const [entry] = await ctx.db
-    .insert(accounts.adminAuditLog)
-    .values({
-      actorUserId: admin.id,
-      actorUsername: admin.username,
-      action: "bouncer.retry-setup",
-      target: auditTarget(ctx.namespace, name),
-      reason,
-      details: { wasConfigured },
-    })
-    .returning();
-  return entry!;
+  // Audit row and change succeed or fail together: the row is committed only after the patch.
+  return ctx.db.transaction(async (tx) => {
+    const [entry] = await tx
+      .insert(accounts.adminAuditLog)
+      .values({
+        actorUserId: admin.id,
+        actorUsername: admin.username,
+        action: "bouncer.retry-setup",
+        target: auditTarget(ctx.namespace, name),
+        reason,
+        details: { wasConfigured },
+      })
+      .returning();
+    await ctx.bouncers.clearConfigured(name);
+    return entry!;
+  });
 }
 
 export async function auditLog(ctx: DomainContext, input: { page: number; pageSize: number }) {

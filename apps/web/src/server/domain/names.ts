@@ -25,3 +25,11 @@ export const usernameSchema = z
   .min(1)
   .max(32)
   .regex(/^[a-z][a-z0-9_-]*$/, "must start with a letter and use only a-z, 0-9, _ and -");
+
+/** Any existing SojuBouncer name (admins must reach bouncers created outside the portal too). */
+export const existingBouncerNameSchema = z
+  .string()
+  .trim()
+  .min(1, "Enter a bouncer name.")
+  .max(253, "Use at most 253 characters.")
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "That is not a Kubernetes object name.");

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { adminStats, auditLog, bouncerDetail, listAllBouncers, retryBouncerSetup } from "../../domain/admin";
-import { bouncerNameSchema } from "../../domain/names";
+import { existingBouncerNameSchema } from "../../domain/names";
 import { adminBouncerRow, auditEntry, bouncerView, setupAttempt } from "../schemas";
 import { adminProcedure, createTRPCRouter } from "../trpc";
 
@@ -24,12 +24,12 @@ export const adminRouter = createTRPCRouter({
     .query(({ ctx, input }) => listAllBouncers(ctx.domain, input)),
 
   bouncer: adminProcedure
-    .input(z.object({ name: bouncerNameSchema }))
+    .input(z.object({ name: existingBouncerNameSchema }))
     .output(z.object({ bouncer: bouncerView, attempts: z.array(setupAttempt), audit: z.array(auditEntry) }))
     .query(({ ctx, input }) => bouncerDetail(ctx.domain, input.name)),
 
   retry: adminProcedure
-    .input(z.object({ name: bouncerNameSchema, reason: z.string().trim().min(3, "Say briefly why (at least 3 characters).").max(500) }))
+    .input(z.object({ name: existingBouncerNameSchema, reason: z.string().trim().min(3, "Say briefly why (at least 3 characters).").max(500) }))
     .output(auditEntry)
     .mutation(({ ctx, input }) => retryBouncerSetup(ctx.domain, ctx.actor, input.name, input.reason)),
 
