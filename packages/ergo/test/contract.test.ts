@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  startErgoStandin,
+  type ErgoStandin,
+  type RegisterExistsCode,
+} from "@irc-now/standins/ergo";
+import {
+  createErgoAdmin,
+  ErgoAdminError,
+  ErgoRejected,
+  type ErgoAdmin,
+  type ErgoLogger,
+} from "../src/index";
+import {
+  captureLogger,
+  connectClient,
+  errorTexts,
+  makeSecret,
+  rejectionOf,
+  uniqueName,
+  type IrcTestClient,
+} from "./helpers";
+
+/**
+ * The ErgoAdmin contract, run against every adapter (and, for IRC, against both codes ergo has
+ * used in `FAIL REGISTER` for an existing account).
+ */
+
+type Make = (ergo: ErgoStandin, logger: ErgoLogger) => ErgoAdmin;
+
+const makeIrc: Make = (ergo, logger) =>
+  createErgoAdmin(
+    {
+      ERGO_IRC_URL: ergo.ircUrl,
+      ERGO_OPER_NAME: ergo.oper.name,
+      ERGO_OPER_PASSWORD: ergo.oper.password,
+      ERGO_ADMIN_NICK: "irc-now-admin",
+    },
+    { logger },
+  );
+
+const makeHttp: Make = (ergo, logger) =>
+  createErgoAdmin({ ERGO_API_URL: ergo.apiUrl, ERGO_API_TOKEN: ergo.apiToken }, { logger });
+
+const variants: Array<[name: string, code: RegisterExistsCode, make: Make, kind: "irc" | "http"]> =
+  [
+    ["irc, ergo v2.11.1 (FAIL REGISTER USERNAME_EXISTS)", "USERNAME_EXISTS", makeIrc, "irc"],
+    ["irc, current ergo (FAIL REGISTER ACCOUNT_EXISTS)", "ACCOUNT_EXISTS", makeIrc, "irc"],
+    ["http API", "ACCOUNT_EXISTS", makeHttp, "http"],
+  ];
+
+describe.each(variants)("ErgoAdmin contract — %s", (_name, code, make, kind) => {
+  let ergo: ErgoStandin;
+  let admin: ErgoAdmin;
+  const capture = captureLogger();
+  /** Every secret used in this suite: none may appear in a log line or an error. */
+  const secrets: string[] = [];
+  /** Every error the adapter threw in this suite. */
+  const thrown: unknown[] = [];
+  const clients: IrcTestClient[] = [];
+
+  const secret = (label: string): string => {
+    const value = makeSecret(label);
+    secrets.push(value);
+    return value;
+  };
+  const failure = async (promise: Promise<unknown>): Promise<unknown> => {
+    const err = await rejectionOf(promise);
+    thrown.push(err);
+    return err;
+  };
+
+  beforeAll(async () => {
+    ergo = await startErgoStandin({ registerExistsCode: code });
+    secrets.push(ergo.oper.password, ergo.apiToken);
+    admin = make(ergo, capture.logger);
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await admin?.close();
+    await ergo?.stop();
+  });
+
+  it(`is the ${kind} adapter`, () => {
+    expect(admin.kind).toBe(kind);
+  });
+
+  it("creates a new account, and its password then authenticates", async () => {
+    const account = uniqueName("new");
+    const password = secret("new");
+    await expect(admin.ensureAccount(account, password)).resolves.toBe("created");
+    expect(ergo.accountExists(account)).toBe(true);
+    await expect(ergo.checkPassword(account, password)).resolves.toBe(true);
+    await expect(admin.checkCredentials(account, password)).resolves.toBe(true);
+  });
+
+  it("resets an existing account: only the new password authenticates", async () => {
+    const account = uniqueName("old");
+    const oldPassword = secret("old");
+    const newPassword = secret("fresh");
+    await ergo.registerAccount(account, oldPassword);
+    await expect(admin.checkCredentials(account, oldPassword)).resolves.toBe(true);
+
+    await expect(admin.ensureAccount(account, newPassword)).resolves.toBe("reset");
+    await expect(admin.checkCredentials(account, newPassword)).resolves.toBe(true);
+    await expect(admin.checkCredentials(account, oldPassword)).resolves.toBe(false);
+  });
+
+  it("sees an account it created itself as existing, whatever the case of the name", async () => {
+    const account = uniqueName("twice");
+    const first = secret("first");
+    const second = secret("second");
+    const third = secret("third");
+    await expect(admin.ensureAccount(account, first)).resolves.toBe("created");
+    await expect(admin.ensureAccount(account, second)).resolves.toBe("reset");
+    await expect(admin.ensureAccount(account.toUpperCase(), third)).resolves.toBe("reset");
+    await expect(admin.checkCredentials(account, third)).resolves.toBe(true);
+    await expect(admin.checkCredentials(account, second)).resolves.toBe(false);
+  });
+
+  it("rejects guest-pattern and restricted names without creating anything", async () => {
+    for (const name of [`Guest-${uniqueName("g")}`, "NickServ", "ChanServ"]) {
+      const err = await failure(admin.ensureAccount(name, secret("guest")));
+      expect(err, name).toBeInstanceOf(ErgoRejected);
+      expect((err as ErgoRejected).retryable).toBe(false);
+      expect(ergo.accountExists(name), name).toBe(false);
+    }
+  });
+
+  it("rejects a name ergo cannot register", async () => {
+    const err = await failure(admin.ensureAccount("Bad*Name", secret("bad")));
+    expect(err).toBeInstanceOf(ErgoRejected);
+    expect(ergo.accountExists("Bad*Name")).toBe(false);
+  });
+
+  it("refuses passwords ergo cannot take, without echoing them", async () => {
+    const account = uniqueName("pw");
+    for (const password of [`${secret("with")} space`, "*", ""]) {
+      const err = await failure(admin.ensureAccount(account, password));
+      expect(err).toBeInstanceOf(ErgoRejected);
+      if (password.length > 1) expect(errorTexts(err)).not.toContain(password);
+    }
+    expect(ergo.accountExists(account)).toBe(false);
+  });
+
+  it("refuses names that would break or inject into the protocol", async () => {
+    for (const name of ["two words", "evil\r\nQUIT", ":colon", ""]) {
+      expect(await failure(admin.ensureAccount(name, secret("inj")))).toBeInstanceOf(ErgoRejected);
+      expect(await failure(admin.whois(name))).toBeInstanceOf(ErgoRejected);
+    }
+  });
+
+  it("checkCredentials is false for an unknown account and for a wrong password", async () => {
+    await expect(admin.checkCredentials(uniqueName("nobody"), secret("none"))).resolves.toBe(false);
+    const account = uniqueName("wrong");
+    await ergo.registerAccount(account, secret("right"));
+    await expect(admin.checkCredentials(account, secret("wrong"))).resolves.toBe(false);
+  });
+
+  it("whois: a SASL-logged-in client → its account; absent or not logged in → null", async () => {
+    const account = uniqueName("who");
+    const password = secret("who");
+    await expect(admin.ensureAccount(account, password)).resolves.toBe("created");
+    const loggedIn = await connectClient(ergo.ircHost, ergo.ircPort, {
+      nick: account,
+      sasl: { account, password },
+    });
+    clients.push(loggedIn);
+    const anonymous = await connectClient(ergo.ircHost, ergo.ircPort, { nick: uniqueName("anon") });
+    clients.push(anonymous);
+    expect(ergo.whoisAccount(loggedIn.nick)).toBe(account);
+
+    await expect(admin.whois(loggedIn.nick)).resolves.toBe(account);
+    await expect(admin.whois(loggedIn.nick.toUpperCase())).resolves.toBe(account);
+    await expect(admin.whois(anonymous.nick)).resolves.toBeNull();
+    await expect(admin.whois(uniqueName("absent"))).resolves.toBeNull();
+
+    await loggedIn.close();
+    await expect(admin.whois(account)).resolves.toBeNull();
+  });
+
+  it("runs concurrent calls correctly (one NickServ command in flight at a time)", async () => {
+    const accounts = Array.from({ length: 6 }, () => ({
+      name: uniqueName("par"),
+      pw: secret("par"),
+    }));
+    const results = await Promise.all(accounts.map((a) => admin.ensureAccount(a.name, a.pw)));
+    expect(results).toEqual(accounts.map(() => "created"));
+    const checks = await Promise.all(accounts.map((a) => admin.checkCredentials(a.name, a.pw)));
+    expect(checks).toEqual(accounts.map(() => true));
+  });
+
+  it("never puts a secret into a log line or an error text", async () => {
+    // one more failing call carrying a password, so the check below has something to find
+    thrown.push(await rejectionOf(admin.ensureAccount("NickServ", secret("last"))));
+    expect(thrown.length).toBeGreaterThan(5);
+    for (const err of thrown) expect(err).toBeInstanceOf(ErgoAdminError);
+    expect(capture.records.length).toBeGreaterThan(0);
+    const logs = capture.text();
+    const errors = thrown.map(errorTexts).join("\n");
+    for (const value of secrets) {
+      expect(logs.includes(value), "a secret is in the logs").toBe(false);
+      expect(errors.includes(value), "a secret is in an error").toBe(false);
+    }
+  });
+});
