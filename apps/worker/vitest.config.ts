@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  test: { testTimeout: 60_000, hookTimeout: 60_000 },
+  test: { globalSetup: ["@irc-now/db/testing/global-setup"], testTimeout: 90_000, hookTimeout: 60_000 },
 });

@@ -1,10 +1,15 @@
-import { dbEnv, loadConfig, logEnv, workerEnv } from "@irc-now/config";
+import { dbEnv, ergoEnv, kubeEnv, loadConfig, logEnv, sojuEnv, upstreamEnv, workerEnv } from "@irc-now/config";
 
-/** The worker's configuration areas; later features add theirs here (kube, ergo, soju…). */
-export const workerAreas = [dbEnv, workerEnv, logEnv] as const;
+/** Everything the worker (and its CLI) reads from the environment. */
+export const workerAreas = [dbEnv, kubeEnv, ergoEnv, sojuEnv, upstreamEnv, workerEnv, logEnv] as const;
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(workerAreas, env);
+}
+
+/** The replica's identity in the leader lease: the pod name on Kubernetes. */
+export function replicaIdentity(): string {
+  return `${process.env.HOSTNAME ?? "worker"}-${process.pid}`;
 }

@@ -1,11 +1,15 @@
 import { ConfigError } from "@irc-now/config";
-import { createAccountsDb, pingDb } from "@irc-now/db";
-import { loadWorkerConfig } from "./env";
+import { pingDb } from "@irc-now/db";
+import { Controller } from "./bouncers/controller";
+import { loadWorkerConfig, replicaIdentity } from "./env";
 import { closeServer, startHealthServer } from "./http/server";
+import { LeaderElector } from "./leader/lease";
 import { createLogger } from "./logger";
 import { createMetricsRegistry } from "./metrics/registry";
+import { createWorkerMetrics } from "./metrics/worker-metrics";
+import { wire } from "./wiring";
 
-// Wires env → clients → HTTP server; features (watcher, verifier, metric loops) plug in here.
+// Wires env → clients → controllers (leader only) + HTTP server, and shuts down cleanly.
 async function main(): Promise<void> {
   let config;
   try {
@@ -18,18 +22,59 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.LOG_LEVEL);
-  const db = createAccountsDb(config.DATABASE_URL, { max: 5, connectionTimeoutMillis: 2_000 });
   const registry = createMetricsRegistry();
+  const metrics = createWorkerMetrics(registry);
+  const w = wire(config, log);
+  const identity = replicaIdentity();
+
+  let controller: Controller | undefined;
+  const startController = () => {
+    controller = new Controller({
+      deps: w.deps,
+      kubeConfig: w.kube.kubeConfig,
+      namespace: config.K8S_NAMESPACE,
+      accountsDb: w.db,
+      metrics,
+      tenantUrls: w.tenantUrls,
+      verifyIntervalMs: config.VERIFY_INTERVAL_S * 1000,
+    });
+    controller.start();
+    metrics.leader.set(1);
+  };
+  const stopController = async () => {
+    metrics.leader.set(0);
+    const c = controller;
+    controller = undefined;
+    await c?.stop();
+  };
+
+  const elector = config.LEADER_ELECTION
+    ? new LeaderElector({
+        coordination: w.kube.coordination,
+        namespace: config.K8S_NAMESPACE,
+        name: config.LEASE_NAME,
+        identity,
+        onStartedLeading: startController,
+        onStoppedLeading: stopController,
+        log: log.child({ component: "leader" }),
+      })
+    : undefined;
 
   const server = await startHealthServer({
     port: config.WORKER_PORT,
     registry,
     readiness: async () => {
-      const dbOk = await pingDb(db);
-      return { ready: dbOk, checks: { db: dbOk } };
+      const dbOk = await pingDb(w.db);
+      const leading = controller !== undefined;
+      // A standby is ready (it can take over); a leader is ready once its first list succeeded.
+      const synced = !leading || controller!.watcher.synced;
+      return { ready: dbOk && synced, checks: { db: dbOk, leader: elector ? (elector.holder ?? "none") : identity, isLeader: leading, identity, synced } };
     },
   });
-  log.info({ port: config.WORKER_PORT }, "worker listening (/healthz, /readyz, /metrics)");
+  log.info({ port: config.WORKER_PORT, identity, leaderElection: config.LEADER_ELECTION }, "worker listening (/healthz, /readyz, /metrics)");
+
+  if (elector) elector.start();
+  else startController();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -37,12 +82,14 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, "shutting down");
     const force = setTimeout(() => {
-      log.error("shutdown took longer than 10 s; exiting");
+      log.error("shutdown took longer than 15 s; exiting");
       process.exit(1);
-    }, 10_000);
+    }, 15_000);
     force.unref();
+    if (elector) await elector.stop(); // releases the lease so a standby takes over at once
+    await stopController();
     await closeServer(server);
-    await db.$client.end().catch(() => undefined);
+    await w.close();
     log.info("stopped");
     process.exit(0);
   };

@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { freePort, startEmbeddedPostgres, type EmbeddedPg } from "@irc-now/db/testing";
+import { startKubeStandin } from "@irc-now/standins/kube";
 
 const workerDir = fileURLToPath(new URL("..", import.meta.url));
 
@@ -46,9 +50,17 @@ describe("worker process", () => {
     const pgPort = await freePort();
     const workerPort = await freePort();
     const password = "readyz-test-pw";
+    const kube = await startKubeStandin({ namespaces: ["irc-now"] });
+    cleanups.push(() => kube.stop());
+    const kubeconfig = join(await mkdtemp(join(tmpdir(), "worker-proc-")), "config");
+    await kube.writeKubeConfig(kubeconfig);
     const run = startWorker({
       DATABASE_URL: `postgresql://postgres:${password}@127.0.0.1:${pgPort}/postgres`,
       WORKER_PORT: String(workerPort),
+      KUBECONFIG: kubeconfig,
+      ERGO_API_URL: "http://127.0.0.1:1",
+      ERGO_API_TOKEN: "unused-token",
+      LEASE_NAME: "worker-process-test",
     });
     cleanups.push(async () => run.child.kill("SIGKILL"));
     const base = `http://127.0.0.1:${workerPort}`;
@@ -61,7 +73,12 @@ describe("worker process", () => {
     const pg: EmbeddedPg = await startEmbeddedPostgres({ port: pgPort, password });
     cleanups.push(() => pg.stop());
     await waitFor(async () => ((await statusOf(`${base}/readyz`)()) === 200 ? true : undefined), "readyz 200");
-    expect(await (await fetch(`${base}/readyz`)).json()).toMatchObject({ status: "ready", db: true });
+    const ready = await (await fetch(`${base}/readyz`)).json();
+    expect(ready).toMatchObject({ status: "ready", db: true, isLeader: true, synced: true });
+    expect(ready.leader).toBe(ready.identity);
+    // The lease in the cluster names this replica.
+    const lease = kube.objects.get("leases.coordination.k8s.io", "irc-now", "worker-process-test") as { spec?: { holderIdentity?: string } };
+    expect(lease.spec?.holderIdentity).toBe(ready.identity);
 
     const metrics = await fetch(`${base}/metrics`);
     expect(metrics.headers.get("content-type")).toContain("text/plain");
@@ -72,6 +89,9 @@ describe("worker process", () => {
     expect(await run.exited).toBe(0);
     expect(run.output()).toContain("stopped");
     expect(run.output()).not.toContain(password);
+    // SIGTERM released the lease so a standby can take over at once.
+    const released = kube.objects.get("leases.coordination.k8s.io", "irc-now", "worker-process-test") as { spec?: { holderIdentity?: string } };
+    expect(released.spec?.holderIdentity).toBeUndefined();
   });
 
   it("refuses to start with a bad configuration, naming every offending variable", async () => {
@@ -79,6 +99,7 @@ describe("worker process", () => {
     cleanups.push(async () => run.child.kill("SIGKILL"));
     expect(await run.exited).toBe(78);
     expect(run.output()).toMatch(/DATABASE_URL: is required but not set/);
+    expect(run.output()).toMatch(/ERGO_IRC_URL: is required/);
     expect(run.output()).toMatch(/WORKER_PORT: must be between 1 and 65535/);
     expect(run.output()).toMatch(/LEADER_ELECTION: must be true or false/);
   });

@@ -1,4 +1,6 @@
 import { fileURLToPath } from "node:url";
+import { keycloakService } from "./services/keycloak";
+import { ergoService, kubeService } from "./services/kube";
 import { postgresService } from "./services/postgres";
 import { processService } from "./processes";
 import { startStack, type Env } from "./stack";
@@ -20,6 +22,9 @@ const baseEnv: Env = { ...defaults, ...(Object.fromEntries(Object.entries(proces
 
 const services = [
   postgresService,
+  keycloakService,
+  ergoService,
+  kubeService,
   processService({
     name: "worker",
     command: process.execPath,

@@ -12,11 +12,11 @@ export interface WebServer {
 }
 
 /** Runs the production build of apps/web (`next start`), as users get it. */
-export async function startWebServer(env: Record<string, string>): Promise<WebServer> {
+export async function startWebServer(env: Record<string, string>, fixedPort?: number): Promise<WebServer> {
   if (!existsSync(`${webDir}/.next/BUILD_ID`)) {
     throw new Error("apps/web has no production build: run `npx turbo run build --filter=@irc-now/web` first");
   }
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const child: ChildProcess = spawn(process.execPath, [require_next(), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: webDir,
     env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", ...env },

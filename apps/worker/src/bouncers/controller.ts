@@ -1,0 +1,108 @@
+import type { KubeConfig } from "@kubernetes/client-node";
+import { isConfigured, isDeleting, isReady } from "@irc-now/k8s";
+import type { AccountsDb } from "@irc-now/db";
+import { every } from "../loops";
+import { sweepTenants, sweepUsers } from "../metrics/business";
+import type { WorkerMetrics } from "../metrics/worker-metrics";
+import { KeyedQueue } from "./queue";
+import { reconcileBouncer } from "./reconcile";
+import { errorText } from "./secrets";
+import type { SetupDeps } from "./setup";
+import { verifyAll } from "./verifier";
+import { BouncerWatcher } from "./watcher";
+
+export interface ControllerOptions {
+  deps: SetupDeps;
+  kubeConfig: KubeConfig;
+  namespace: string;
+  accountsDb: AccountsDb;
+  metrics: WorkerMetrics;
+  /** Tenant DB URL (or the error reading it) of every bouncer, for the soju metrics sweep. */
+  tenantUrls: () => Promise<Map<string, string | Error>>;
+  verifyIntervalMs: number;
+  usersIntervalMs?: number;
+  tenantsIntervalMs?: number;
+  concurrency?: number;
+  resyncMs?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+/**
+ * Everything only the leader runs: watch → queue → reconcile, the verifier, and the metric loops.
+ * Started when this replica wins the lease, stopped when it loses it.
+ */
+export class Controller {
+  readonly queue: KeyedQueue;
+  readonly watcher: BouncerWatcher;
+  private loops: { stop: () => Promise<void> }[] = [];
+  private running = false;
+
+  constructor(private readonly o: ControllerOptions) {
+    const { deps, metrics } = o;
+    this.queue = new KeyedQueue(
+      async (name) => {
+        const { result, next } = await reconcileBouncer(deps, name);
+        if (result) {
+          metrics.setupAttempts.inc({ outcome: result.outcome });
+        }
+        return next;
+      },
+      { concurrency: o.concurrency ?? 4, baseDelayMs: o.retryBaseMs ?? 2_000, maxDelayMs: o.retryMaxMs ?? 5 * 60_000 },
+      (name, error) => deps.log.warn({ bouncer: name, error: errorText(error) }, "reconcile failed; will retry"),
+    );
+    this.watcher = new BouncerWatcher({
+      kubeConfig: o.kubeConfig,
+      namespace: o.namespace,
+      list: () => deps.bouncers.list(),
+      enqueue: (name) => this.queue.add(name),
+      log: deps.log.child({ component: "watcher" }),
+      resyncMs: o.resyncMs,
+      onRestart: (reason) => metrics.watchRestarts.inc({ reason }),
+    });
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const { deps, metrics } = this.o;
+    const log = deps.log;
+    this.watcher.start();
+    const warn = (what: string) => (error: unknown) => log.warn({ error: errorText(error) }, `${what} failed`);
+    this.loops = [
+      every(
+        this.o.verifyIntervalMs,
+        async () => {
+          const counts = await verifyAll({ bouncers: deps.bouncers, ergo: deps.ergo, soju: deps.soju, recorder: deps.recorder, network: deps.settings.upstreamNetwork, log });
+          for (const [state, n] of Object.entries(counts)) metrics.bouncersByUpstreamAuth.set({ state }, n);
+        },
+        warn("verifier"),
+      ),
+      every(
+        this.o.usersIntervalMs ?? 60_000,
+        async () => {
+          await sweepUsers(this.o.accountsDb, metrics);
+          const { items } = await deps.bouncers.list();
+          const states = { provisioning: 0, ready: 0, configured: 0, deleting: 0 };
+          for (const b of items) states[isDeleting(b) ? "deleting" : !isReady(b) ? "provisioning" : isConfigured(b) ? "configured" : "ready"] += 1;
+          for (const [state, n] of Object.entries(states)) metrics.bouncersBySetupState.set({ state }, n);
+        },
+        warn("users metrics"),
+      ),
+      every(this.o.tenantsIntervalMs ?? 300_000, () => sweepTenants(this.o.tenantUrls, metrics), warn("soju metrics")),
+    ];
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.watcher.stop();
+    await Promise.all(this.loops.map((l) => l.stop()));
+    this.loops = [];
+    await this.queue.stop();
+  }
+}

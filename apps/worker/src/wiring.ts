@@ -1,0 +1,62 @@
+import { BouncerApi, createKubeClients, readTenantDbUrl, type KubeClients } from "@irc-now/k8s";
+import { createAccountsDb, type AccountsDb } from "@irc-now/db";
+import { createErgoAdmin } from "@irc-now/ergo";
+import { createSojuAdmin } from "@irc-now/soju";
+import type { Logger } from "pino";
+import { dbRecorder } from "./bouncers/attempts";
+import { defaultSetupSettings, type SetupDeps } from "./bouncers/setup";
+import type { WorkerConfig } from "./env";
+import { tenantDbOpener } from "./ports/tenant-db";
+
+export interface Wiring {
+  db: AccountsDb;
+  kube: KubeClients;
+  bouncers: BouncerApi;
+  deps: SetupDeps;
+  tenantUrls: () => Promise<Map<string, string | Error>>;
+  close(): Promise<void>;
+}
+
+/** env → real clients → the ports the reconcile logic sees. Shared by the worker and its CLI. */
+export function wire(config: WorkerConfig, log: Logger): Wiring {
+  const db = createAccountsDb(config.DATABASE_URL, { max: 5, connectionTimeoutMillis: 2_000 });
+  const kube = createKubeClients({ kubeconfigPath: config.KUBECONFIG });
+  const namespace = config.K8S_NAMESPACE;
+  const bouncers = new BouncerApi(kube.objects, namespace);
+  const ergo = createErgoAdmin(config, { logger: log.child({ component: "ergo" }) });
+  const soju = createSojuAdmin(
+    { ...config, namespace },
+    { kubeConfig: kube.kubeConfig, core: kube.core, tenantDbUrl: (bouncer: string) => readTenantDbUrl(kube.core, namespace, bouncer), logger: log.child({ component: "soju" }) },
+  );
+  const deps: SetupDeps = {
+    bouncers,
+    openTenantDb: tenantDbOpener(kube.core, namespace),
+    ergo,
+    soju,
+    recorder: dbRecorder(db, namespace),
+    settings: { ...defaultSetupSettings, upstreamAddr: config.SOJU_UPSTREAM_ADDR, upstreamNetwork: config.SOJU_UPSTREAM_NETWORK },
+    log,
+  };
+  const tenantUrls = async () => {
+    const { items } = await bouncers.list();
+    const out = new Map<string, string | Error>();
+    await Promise.all(
+      items.map(async (b) => {
+        out.set(b.metadata.name, await readTenantDbUrl(kube.core, namespace, b.metadata.name).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+      }),
+    );
+    return out;
+  };
+  return {
+    db,
+    kube,
+    bouncers,
+    deps,
+    tenantUrls,
+    async close() {
+      await ergo.close().catch(() => undefined);
+      await soju.close().catch(() => undefined);
+      await db.$client.end().catch(() => undefined);
+    },
+  };
+}

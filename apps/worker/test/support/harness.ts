@@ -1,0 +1,106 @@
+import { Writable } from "node:stream";
+import { KubeConfig } from "@kubernetes/client-node";
+import { migrateAccounts } from "@irc-now/db/migrate";
+import { createTestDatabase } from "@irc-now/db/testing";
+import { startErgoStandin, type ErgoStandin } from "@irc-now/standins/ergo";
+import { startKubeStandin, type KubeStandin } from "@irc-now/standins/kube";
+import { startOperator, type Operator, type OperatorOptions } from "@irc-now/standins/operator";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadWorkerConfig, type WorkerConfig } from "../../src/env";
+import { createLogger } from "../../src/logger";
+import { wire, type Wiring } from "../../src/wiring";
+
+export const NS = "irc-now";
+export const CR = "sojubouncers.irc.now";
+
+/** The worker's real wiring against the stand-ins and a real PostgreSQL. */
+export interface Harness {
+  kube: KubeStandin;
+  ergo: ErgoStandin;
+  operator: Operator;
+  config: WorkerConfig;
+  env: Record<string, string>;
+  w: Wiring;
+  kubeConfig: KubeConfig;
+  logs: string[];
+  createBouncer(name: string, username?: string): void;
+  readyOf(name: string): string | undefined;
+  annotations(name: string): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(postgresUrl: string, opts: { operator?: Partial<OperatorOptions>; env?: Record<string, string> } = {}): Promise<Harness> {
+  const databaseUrl = await createTestDatabase(postgresUrl, "worker");
+  await migrateAccounts(databaseUrl);
+  const kube = await startKubeStandin({ namespaces: [NS] });
+  const dir = await mkdtemp(join(tmpdir(), "irc-now-worker-test-"));
+  const kubeconfig = join(dir, "kubeconfig");
+  await kube.writeKubeConfig(kubeconfig);
+  const ergo = await startErgoStandin();
+  const operator = startOperator({ kube, postgresUrl, namespace: NS, adminSocketPath: join(dir, "soju", "{name}", "admin.sock"), readyDelayMs: 50, ...opts.operator });
+  const env: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    KUBECONFIG: kubeconfig,
+    K8S_NAMESPACE: NS,
+    ERGO_IRC_URL: ergo.ircUrl,
+    ERGO_OPER_NAME: ergo.oper.name,
+    ERGO_OPER_PASSWORD: ergo.oper.password,
+    SOJU_ADMIN: "exec",
+    SOJU_ADMIN_SOCKET: join(dir, "soju", "{name}", "admin.sock"),
+    SOJU_UPSTREAM_ADDR: `irc+insecure://127.0.0.1:${ergo.ircPort}`,
+    LOG_LEVEL: "debug",
+    ...opts.env,
+  };
+  const config = loadWorkerConfig(env);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString());
+      cb();
+    },
+  });
+  const w = wire(config, createLogger("debug", "worker-test", sink));
+  w.deps.settings.userWaitBaseMs = 100;
+  w.deps.settings.verifyTimeoutMs = 15_000;
+  w.deps.settings.verifyPollMs = 100;
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfig);
+  return {
+    kube,
+    ergo,
+    operator,
+    config,
+    env,
+    w,
+    kubeConfig,
+    logs,
+    createBouncer(name, username = name) {
+      kube.objects.create(CR, { apiVersion: "irc.now/v1alpha1", kind: "SojuBouncer", metadata: { name, namespace: NS, labels: { "irc.now/owner": "u-" + name } }, spec: { username, plan: "free" } });
+    },
+    readyOf(name) {
+      const cr = kube.objects.find(CR, NS, name) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+      return cr?.status?.conditions?.find((c) => c.type === "Ready")?.status;
+    },
+    annotations(name) {
+      return kube.objects.find(CR, NS, name)?.metadata.annotations ?? {};
+    },
+    async stop() {
+      await w.close();
+      await operator.stop();
+      await ergo.stop();
+      await kube.stop();
+    },
+  };
+}
+
+export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,3 @@
+export { postgresService } from "./postgres";
+export { keycloakService } from "./keycloak";
+export { ergoService, kubeService } from "./kube";
