@@ -46,7 +46,7 @@ describe("[USER] sign in, create a bouncer, watch it authenticate, delete it", (
   it("rejects a bad name with a clear message", async () => {
     await page.getByLabel("Name").fill("Not Valid!");
     await page.getByRole("button", { name: "Create bouncer" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Use only lowercase letters, digits and hyphens.");
+    await expect.poll(() => page.getByTestId("create-error").textContent()).toBe("Use only lowercase letters, digits and hyphens.");
     await shot(page, "dashboard-invalid-name");
   });
 

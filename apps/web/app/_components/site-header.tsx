@@ -1,6 +1,7 @@
 import Link from "next/link";
 import type { Session } from "next-auth";
 import { SignInButton } from "./sign-in-button";
+import { SignOutButton } from "./sign-out-button";
 
 /** Top bar on every page: brand, navigation for the signed-in user, sign-in/out. */
 export function SiteHeader({ session }: { session: Session | null }) {
@@ -29,11 +30,7 @@ export function SiteHeader({ session }: { session: Session | null }) {
             <span className="hidden text-slate-400 sm:inline" data-testid="signed-in-as">
               {session.user.username}
             </span>
-            <form action="/api/auth/logout" method="post">
-              <button type="submit" className="rounded-md border border-slate-700 px-3 py-1.5 text-slate-200 hover:bg-slate-800">
-                Sign out
-              </button>
-            </form>
+            <SignOutButton />
           </div>
         ) : (
           <SignInButton className="rounded-md px-3 py-2 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white">Sign in</SignInButton>

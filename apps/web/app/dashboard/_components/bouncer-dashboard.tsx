@@ -192,7 +192,7 @@ function CreateBouncerForm({ atQuota, quota, plan }: { atQuota: boolean; quota: 
         </form>
       )}
       {create.isError && (
-        <p role="alert" className="mt-3 text-sm text-red-300">
+        <p role="alert" data-testid="create-error" className="mt-3 text-sm text-red-300">
           {fieldError ?? create.error.message}
         </p>
       )}

@@ -64,7 +64,8 @@ const t = initTRPC.context<TRPCContext>().create({
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
-        fieldErrors: zod ? Object.fromEntries(zod.issues.map((i) => [i.path.join("."), i.message])) : null,
+        // The first problem per field: the most basic rule a value broke.
+        fieldErrors: zod ? Object.fromEntries([...zod.issues].reverse().map((i) => [i.path.join("."), i.message])) : null,
       },
     };
   },

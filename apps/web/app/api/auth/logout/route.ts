@@ -20,7 +20,12 @@ export async function POST(req: NextRequest): Promise<Response> {
   endSession.searchParams.set("post_logout_redirect_uri", config.AUTH_URL);
   if (token?.idToken) endSession.searchParams.set("id_token_hint", token.idToken);
 
-  const response = new Response(null, { status: 303, headers: { location: endSession.toString() } });
+  // The sign-out button asks for JSON and navigates itself: CSP `form-action 'self'` would block a
+  // form POST that redirects to Keycloak's origin.
+  const wantsJson = req.headers.get("accept")?.includes("application/json") ?? false;
+  const response = wantsJson
+    ? Response.json({ url: endSession.toString() }, { headers: { "cache-control": "no-store" } })
+    : new Response(null, { status: 303, headers: { location: endSession.toString() } });
   // Drop every next-auth cookie (plain and __Secure-/__Host- prefixed, chunked session tokens).
   for (const cookie of req.cookies.getAll()) {
     if (/next-auth\./.test(cookie.name)) {
