@@ -9,6 +9,9 @@ const securityHeaders = [
 ];
 
 const config: NextConfig = {
+  // Tests run their own `next dev` beside a developer's (Next refuses two in one build dir).
+  // eslint-disable-next-line no-restricted-properties -- build-time setting, not app configuration
+  distDir: process.env.NEXT_DIST_DIR ?? ".next",
   // Internal packages export TypeScript sources; Next compiles them (no build step between packages).
   transpilePackages: ["@irc-now/config", "@irc-now/db"],
   serverExternalPackages: ["pg"],
