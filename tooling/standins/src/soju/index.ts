@@ -125,6 +125,8 @@ export async function startSojuStandin(options: SojuStandinOptions): Promise<Soj
 
   let running: Running | undefined = await boot();
   let transition: Promise<void> = Promise.resolve();
+  /** Once stopped, a restart queued behind the stop must not bring the instance back. */
+  let stopped = false;
   const current = (): Running => {
     if (!running) throw new Error("soju stand-in is stopped");
     return running;
@@ -142,6 +144,7 @@ export async function startSojuStandin(options: SojuStandinOptions): Promise<Soj
     },
     restart() {
       transition = transition.catch(() => undefined).then(async () => {
+        if (stopped) return;
         if (running) await shutdown(running);
         running = undefined;
         running = await boot();
@@ -149,6 +152,7 @@ export async function startSojuStandin(options: SojuStandinOptions): Promise<Soj
       return transition;
     },
     stop() {
+      stopped = true;
       transition = transition.catch(() => undefined).then(async () => {
         if (running) await shutdown(running);
         running = undefined;

@@ -1,0 +1,188 @@
+/**
+ * SojuAdmin on top of a BouncerServ transport (the admin socket or sojuctl through pods/exec):
+ * builds the command words of facts/soju.md §5, reads the replies, keeps secrets out of logs and
+ * errors.
+ */
+import { errorText, silentLogger, type SojuLogger } from "./logger";
+import {
+  SojuCommandFailed,
+  SojuInvalidArgument,
+  SojuUnavailable,
+  type NetworkSpec,
+  type NetworkStatus,
+  type SaslStatus,
+  type SojuAdmin,
+} from "./port";
+import {
+  parseNetworkExists,
+  parseNetworkStatus,
+  parseSaslStatus,
+  parseUserExists,
+  saslStatusOf,
+} from "./replies";
+import { redactWords, scrubError, secretsOf } from "./scrub";
+import { assertSendable } from "./words";
+
+/**
+ * Runs one BouncerServ command on a bouncer's soju. `words` are the command's words, unquoted
+ * (the transport encodes them for its medium). Resolves with soju's output lines; throws
+ * SojuCommandFailed (soju refused), SojuUnavailable (soju not reachable, no terminal reply) or
+ * SojuInvalidArgument (a word the medium cannot carry; nothing was sent).
+ */
+export interface SojuTransport {
+  run(bouncer: string, words: readonly string[]): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface BouncerServAdminOptions {
+  logger?: SojuLogger;
+  /**
+   * How often `saslStatus` asks again when soju sent only the mechanism line: soju v0.7.0 can
+   * drop the last line of a `user run` reply (facts §7.4). Default 3.
+   */
+  saslStatusRetries?: number;
+}
+
+/** The network flags shared by `network create` and `network update` (booleans take a value). */
+export function networkFlags(network: NetworkSpec): string[] {
+  const flags = [
+    "-addr",
+    network.addr,
+    "-name",
+    network.name,
+    "-nick",
+    network.nick,
+    "-username",
+    network.username,
+  ];
+  if (network.realname !== undefined) flags.push("-realname", network.realname);
+  flags.push("-enabled", network.enabled ? "true" : "false");
+  return flags;
+}
+
+export function assertNetworkName(name: string): void {
+  if (name === "")
+    throw new SojuInvalidArgument(
+      "the network name must not be empty (soju would fall back to the address)",
+    );
+}
+
+export class BouncerServAdmin implements SojuAdmin {
+  private readonly log: SojuLogger;
+  private readonly saslStatusRetries: number;
+
+  constructor(
+    private readonly transport: SojuTransport,
+    options: BouncerServAdminOptions = {},
+  ) {
+    this.log = options.logger ?? silentLogger;
+    this.saslStatusRetries = options.saslStatusRetries ?? 3;
+  }
+
+  /** The one way out: validation, logging without secrets, errors without secrets. */
+  private async send(bouncer: string, words: readonly string[]): Promise<string[]> {
+    const secrets = secretsOf(words);
+    const command = redactWords(words).join(" ");
+    try {
+      assertSendable(words);
+      this.log.debug({ bouncer, command }, "soju command");
+      const lines = await this.transport.run(bouncer, words);
+      this.log.debug({ bouncer, command, outputLines: lines.length }, "soju command done");
+      return lines;
+    } catch (error) {
+      const safe = scrubError(error, secrets);
+      const level = safe instanceof SojuUnavailable ? "warn" : "debug";
+      this.log[level]({ bouncer, command, error: errorText(safe) }, "soju command failed");
+      throw safe;
+    }
+  }
+
+  userRun(bouncer: string, user: string, words: string[]): Promise<string[]> {
+    return this.send(bouncer, ["user", "run", user, ...words]);
+  }
+
+  async createUser(
+    bouncer: string,
+    user: { username: string; password?: string; disablePassword?: boolean },
+  ): Promise<"created" | "exists"> {
+    // In `user create`, -admin/-enabled are plain bool flags (facts §5): we pass neither.
+    const auth =
+      user.password === undefined || user.disablePassword
+        ? ["-disable-password"]
+        : ["-password", user.password];
+    try {
+      await this.send(bouncer, ["user", "create", "-username", user.username, ...auth]);
+      return "created";
+    } catch (error) {
+      if (error instanceof SojuCommandFailed && parseUserExists(error.reply) !== undefined)
+        return "exists";
+      throw error;
+    }
+  }
+
+  async createOrUpdateNetwork(
+    bouncer: string,
+    user: string,
+    network: NetworkSpec,
+  ): Promise<"created" | "updated"> {
+    assertNetworkName(network.name);
+    const flags = networkFlags(network);
+    try {
+      await this.userRun(bouncer, user, ["network", "create", ...flags]);
+      return "created";
+    } catch (error) {
+      if (!(error instanceof SojuCommandFailed) || parseNetworkExists(error.reply) === undefined)
+        throw error;
+    }
+    this.log.debug({ bouncer, user, network: network.name }, "soju network exists; updating it");
+    await this.userRun(bouncer, user, ["network", "update", network.name, ...flags]);
+    return "updated";
+  }
+
+  async setSaslPlain(
+    bouncer: string,
+    user: string,
+    network: string,
+    username: string,
+    password: string,
+  ): Promise<void> {
+    // `--` ends the flags, so a username or password starting with '-' stays positional.
+    await this.userRun(bouncer, user, [
+      "sasl",
+      "set-plain",
+      "-network",
+      network,
+      "--",
+      username,
+      password,
+    ]);
+  }
+
+  async enableNetwork(bouncer: string, user: string, network: string): Promise<void> {
+    await this.userRun(bouncer, user, ["network", "update", network, "-enabled", "true"]);
+  }
+
+  async saslStatus(bouncer: string, user: string, network: string): Promise<SaslStatus> {
+    let parsed = parseSaslStatus(
+      await this.userRun(bouncer, user, ["sasl", "status", "-network", network]),
+    );
+    for (let retry = 1; parsed.state === undefined && retry <= this.saslStatusRetries; retry++) {
+      this.log.debug(
+        { bouncer, user, network, retry },
+        "soju sasl status came without its state line; asking again",
+      );
+      parsed = parseSaslStatus(
+        await this.userRun(bouncer, user, ["sasl", "status", "-network", network]),
+      );
+    }
+    return saslStatusOf(parsed);
+  }
+
+  async networkStatus(bouncer: string, user: string): Promise<NetworkStatus[]> {
+    return parseNetworkStatus(await this.userRun(bouncer, user, ["network", "status"]));
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}

@@ -1,0 +1,9 @@
+export * from "./port";
+export { createSojuAdmin, type SojuAdminConfig, type SojuAdminDeps } from "./factory";
+export { BouncerServAdmin, type BouncerServAdminOptions, type SojuTransport } from "./admin";
+export { SocketTransport, socketPathFor, type SocketTransportOptions } from "./socket";
+export { ExecTransport, type ExecTransportOptions } from "./exec";
+export { SqlRestartAdmin, type SqlRestartOptions } from "./sql-restart";
+export { silentLogger, type SojuLogger } from "./logger";
+export { assertSendable, bouncerServLine, commandText, quoteWord } from "./words";
+export { parseNetworkStatus, parseSaslStatus, saslStatusOf } from "./replies";

@@ -1,0 +1,83 @@
+/**
+ * SojuAdmin: the one port through which the portal changes a running soju (DESIGN.md §2).
+ * soju loads users and networks only at start-up, so rows written into its DB are invisible
+ * until it restarts; every adapter therefore has BouncerServ semantics (facts/soju.md §5, §7).
+ *
+ * Every call names the bouncer (the SojuBouncer CR name) so the adapter can find its pod,
+ * socket or tenant DB, and the soju user the command runs as (`user run <user> …`).
+ */
+
+export interface NetworkSpec {
+  /** soju network name, e.g. `irc.now`. */
+  name: string;
+  /** `ircs://host:port`, `irc+insecure://host:port` or `unix:///path` (soju rejects irc://). */
+  addr: string;
+  nick: string;
+  username: string;
+  realname?: string;
+  enabled: boolean;
+}
+
+export type SaslState =
+  | { kind: "authenticated"; account: string }
+  | { kind: "unauthenticated" }
+  | { kind: "disconnected" }
+  /** soju answered without a state line (v0.7.0 may drop it) or with a text we do not know. */
+  | { kind: "unknown"; detail?: string };
+
+export interface SaslStatus {
+  /** `SASL PLAIN enabled with username "<u>"`; null when no SASL mechanism is set. */
+  plainUsername: string | null;
+  state: SaslState;
+}
+
+export interface NetworkStatus {
+  name: string;
+  addr: string;
+  state: "connected" | "disconnected" | "disabled" | "unknown";
+  channels?: number;
+  error?: string;
+}
+
+export interface SojuAdmin {
+  /** Runs BouncerServ words as `user` (`user run <user> <words…>`); returns soju's output lines. */
+  userRun(bouncer: string, user: string, words: string[]): Promise<string[]>;
+  /** `user create`; "exists" when soju already has the user. */
+  createUser(bouncer: string, user: { username: string; password?: string; disablePassword?: boolean }): Promise<"created" | "exists">;
+  /** `network create` (or `network update` when a network of that name exists). */
+  createOrUpdateNetwork(bouncer: string, user: string, network: NetworkSpec): Promise<"created" | "updated">;
+  /** `sasl set-plain -network <network> <username> <password>` (does not reconnect). */
+  setSaslPlain(bouncer: string, user: string, network: string, username: string, password: string): Promise<void>;
+  /** `network update <network> -enabled true`: soju (re)connects. */
+  enableNetwork(bouncer: string, user: string, network: string): Promise<void>;
+  saslStatus(bouncer: string, user: string, network: string): Promise<SaslStatus>;
+  networkStatus(bouncer: string, user: string): Promise<NetworkStatus[]>;
+  close(): Promise<void>;
+}
+
+/** soju answered `FAIL BOUNCERSERV :<text>` (or sojuctl exited 1 with that text). */
+export class SojuCommandFailed extends Error {
+  override readonly name = "SojuCommandFailed";
+  constructor(readonly reply: string) {
+    super(`soju refused the command: ${reply}`);
+  }
+}
+
+/** soju could not be reached (no running pod, socket missing, connection closed early…). */
+export class SojuUnavailable extends Error {
+  override readonly name = "SojuUnavailable";
+}
+
+/**
+ * A command word that soju cannot receive intact: CR, LF or NUL anywhere (they end or break the
+ * IRC line), a lone UTF-16 surrogate, or (exec adapter only) a character sojuctl would mangle.
+ * Raised before anything is sent. The message names the word's position, never its value.
+ */
+export class SojuInvalidArgument extends Error {
+  override readonly name = "SojuInvalidArgument";
+}
+
+/** The configured adapter cannot do this (e.g. `userRun` with `SOJU_ADMIN=sql-restart`). */
+export class SojuUnsupported extends Error {
+  override readonly name = "SojuUnsupported";
+}
