@@ -73,7 +73,7 @@ describe("worker process", () => {
     const pg: EmbeddedPg = await startEmbeddedPostgres({ port: pgPort, password });
     cleanups.push(() => pg.stop());
     await waitFor(async () => ((await statusOf(`${base}/readyz`)()) === 200 ? true : undefined), "readyz 200");
-    const ready = await (await fetch(`${base}/readyz`)).json();
+    const ready = (await (await fetch(`${base}/readyz`)).json()) as { leader: string; identity: string };
     expect(ready).toMatchObject({ status: "ready", db: true, isLeader: true, synced: true });
     expect(ready.leader).toBe(ready.identity);
     // The lease in the cluster names this replica.

@@ -45,6 +45,7 @@ export class Controller {
         const { result, next } = await reconcileBouncer(deps, name);
         if (result) {
           metrics.setupAttempts.inc({ outcome: result.outcome });
+          metrics.setupDuration.observe({ outcome: result.outcome }, result.durationMs / 1000);
         }
         return next;
       },

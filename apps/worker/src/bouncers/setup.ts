@@ -38,8 +38,8 @@ export interface SetupDeps {
 }
 
 export type SetupResult =
-  | { outcome: "succeeded"; authenticated: true; attemptNo: number; passwordSource: "reused" | "generated"; ergo: "created" | "reset" }
-  | { outcome: "failed"; step: SetupStep; error: string; attemptNo: number; configured: boolean };
+  | { outcome: "succeeded"; authenticated: true; attemptNo: number; durationMs: number; passwordSource: "reused" | "generated"; ergo: "created" | "reset" }
+  | { outcome: "failed"; step: SetupStep; error: string; attemptNo: number; durationMs: number; configured: boolean };
 
 /** A failure the caller should retry later (with backoff); the bouncer stays unannotated. */
 export class SetupError extends Error {
@@ -145,12 +145,12 @@ export async function runSetup(deps: SetupDeps, bouncer: SojuBouncer): Promise<S
     await deps.recorder.finish(attempt.id, "succeeded", "done", null, Date.now() - started);
     log.info({ attempt: attempt.attemptNo, passwordSource, ergo: ergoResult, durationMs: Date.now() - started }, "upstream setup done: authenticated on irc.now");
     deps.onStep?.("done");
-    return { outcome: "succeeded", authenticated: true, attemptNo: attempt.attemptNo, passwordSource, ergo: ergoResult };
+    return { outcome: "succeeded", authenticated: true, attemptNo: attempt.attemptNo, durationMs: Date.now() - started, passwordSource, ergo: ergoResult };
   } catch (error) {
     const text = errorText(error, [password]);
     await deps.recorder.finish(attempt.id, "failed", step, text, Date.now() - started).catch((e: unknown) => log.error({ err: scrub(String(e), [password]) }, "could not record the failed attempt"));
     log.warn({ attempt: attempt.attemptNo, step, error: text, configured }, "upstream setup failed");
-    return { outcome: "failed", step, error: text, attemptNo: attempt.attemptNo, configured };
+    return { outcome: "failed", step, error: text, attemptNo: attempt.attemptNo, durationMs: Date.now() - started, configured };
   } finally {
     await tenant?.close().catch(() => undefined);
   }

@@ -18,6 +18,7 @@ export const CR = "sojubouncers.irc.now";
 /** The worker's real wiring against the stand-ins and a real PostgreSQL. */
 export interface Harness {
   kube: KubeStandin;
+  /** Replaceable: tests may stop it and start another on the same port. */
   ergo: ErgoStandin;
   operator: Operator;
   config: WorkerConfig;
@@ -86,10 +87,10 @@ export async function startHarness(postgresUrl: string, opts: { operator?: Parti
     annotations(name) {
       return kube.objects.find(CR, NS, name)?.metadata.annotations ?? {};
     },
-    async stop() {
+    async stop(this: Harness) {
       await w.close();
       await operator.stop();
-      await ergo.stop();
+      await this.ergo.stop();
       await kube.stop();
     },
   };
