@@ -147,7 +147,8 @@ export function startOperator(options: OperatorOptions): Operator {
       setReady(name, "True", "Running", "soju is running");
     };
     await Promise.all([createUser(), ready()]);
-    log(`[operator] ${name} is Ready`);
+    const irc = soju.downstreamAddress;
+    log(`[operator] ${name} is Ready${irc ? ` (IRC clients: ${irc.host}:${irc.port}, user ${username}, password ${bouncer.userPassword})` : ""}`);
     return bouncer;
   }
 
