@@ -46,7 +46,9 @@ describe("[PUBLIC] landing page", () => {
   it("sends security headers", async () => {
     const res = await fetch(web.url);
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    for (const directive of ["default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "form-action 'self'"]) expect(csp).toContain(directive);
+    expect(csp).not.toContain("unsafe-eval");
     expect(res.headers.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
     expect(res.headers.get("x-powered-by")).toBeNull();
   });
