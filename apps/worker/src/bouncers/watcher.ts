@@ -77,6 +77,7 @@ export class BouncerWatcher {
         if (outcome.reason !== "closed") log.info({ reason: outcome.reason }, "bouncer watch restarting");
         this.options.onRestart?.(outcome.reason);
       } catch (error) {
+        if (!this.running) break; // stop() aborted the watch: not a failure
         this.failures += 1;
         resourceVersion = undefined;
         const delay = Math.min(this.options.maxBackoffMs ?? 30_000, 500 * 2 ** Math.min(this.failures, 10));
