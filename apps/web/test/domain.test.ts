@@ -7,6 +7,7 @@ import { createBouncer, deleteBouncer, getMyBouncer, listMyBouncers } from "~/se
 import { auditLog, bouncerDetail, listAllBouncers, retryBouncerSetup } from "~/server/domain/admin";
 import { DomainError } from "~/server/domain/errors";
 import { bouncerNameSchema } from "~/server/domain/names";
+import { loadSetupRecords } from "~/server/domain/status";
 import { recordLogin } from "~/server/domain/users";
 import { startWorld, type World } from "./support/world";
 
@@ -25,8 +26,8 @@ async function expectDomainError(promise: Promise<unknown>, kind: DomainError["k
   if (message) expect((error as DomainError).message).toMatch(message);
 }
 
-function setReady(name: string, status: "True" | "False", message = "") {
-  world.kube.objects.patch("sojubouncers.irc.now", ns, name, { status: { conditions: [{ type: "Ready", status, reason: status === "True" ? "Running" : "Starting", message, lastTransitionTime: new Date().toISOString() }] } }, { subresource: "status" });
+function setReady(name: string, status: "True" | "False", message = "", reason = status === "True" ? "Running" : "Starting") {
+  world.kube.objects.patch("sojubouncers.irc.now", ns, name, { status: { conditions: [{ type: "Ready", status, reason, message, lastTransitionTime: new Date().toISOString() }] } }, { subresource: "status" });
 }
 
 beforeAll(async () => {
@@ -131,7 +132,11 @@ describe("users' bouncers", () => {
     await createBouncer(world.ctx, alice, "alice");
     setReady("alice", "False", "soju pod is pulling its image");
     let [view] = await listMyBouncers(world.ctx, alice);
-    expect(view).toMatchObject({ phase: "provisioning", problem: "Your bouncer is not running yet: soju pod is pulling its image" });
+    // Still on its way: progress, not a problem.
+    expect(view).toMatchObject({ phase: "provisioning", problem: null, detail: "soju pod is pulling its image" });
+    setReady("alice", "False", "database quota exceeded", "ProvisioningFailed");
+    [view] = await listMyBouncers(world.ctx, alice);
+    expect(view).toMatchObject({ phase: "provisioning", problem: "Your bouncer could not start: database quota exceeded" });
 
     setReady("alice", "True");
     await world.db.insert(accounts.bouncerSetupAttempts).values({ namespace: ns, bouncer: "alice", attemptNo: 1, stepReached: "ensure_ergo_account", outcome: "failed", error: "ergo unavailable" });
@@ -147,6 +152,37 @@ describe("users' bouncers", () => {
     await world.db.update(accounts.bouncerUpstreamStates).set({ state: "authenticated", account: "alice" }).where(eq(accounts.bouncerUpstreamStates.bouncer, "alice"));
     [view] = await listMyBouncers(world.ctx, alice);
     expect(view).toMatchObject({ phase: "authenticated", problem: null, upstream: { state: "authenticated", account: "alice" } });
+  });
+});
+
+describe("setup records", () => {
+  it("shows each bouncer's latest attempt and its upstream state, from its own namespace only", async () => {
+    await createBouncer(world.ctx, alice, "alice");
+    setReady("alice", "True");
+    const startedAt = new Date("2026-01-02T03:04:05.678Z");
+    await world.db.insert(accounts.bouncerSetupAttempts).values([
+      { namespace: ns, bouncer: "alice", attemptNo: 1, stepReached: "ensure_ergo_account", outcome: "failed", error: "ergo unavailable" },
+      { namespace: ns, bouncer: "alice", attemptNo: 3, stepReached: "apply_soju_network", outcome: "failed", error: "soju restarting", startedAt, finishedAt: startedAt },
+      { namespace: ns, bouncer: "alice", attemptNo: 2, stepReached: "choose_password", outcome: "failed", error: "older" },
+      { namespace: "elsewhere", bouncer: "alice", attemptNo: 9, stepReached: "done", outcome: "succeeded" },
+    ]);
+    await world.db.insert(accounts.bouncerUpstreamStates).values({ namespace: "elsewhere", bouncer: "alice", state: "authenticated", account: "alice" });
+    const [view] = await listMyBouncers(world.ctx, alice);
+    expect(view!.lastAttempt).toEqual({ attemptNo: 3, outcome: "failed", step: "apply_soju_network", error: "soju restarting", startedAt, finishedAt: startedAt });
+    expect(view!.upstream).toBeNull();
+    expect(view!.problem).toMatch(/failed while adding the irc.now network/);
+  });
+
+  it("reads records for many bouncers at once, and none for a bouncer without any", async () => {
+    await createBouncer(world.ctx, bob, "bob");
+    const names = Array.from({ length: 300 }, (_, i) => `b${i}`);
+    await world.db.insert(accounts.bouncerUpstreamStates).values(names.map((bouncer) => ({ namespace: ns, bouncer, state: "authenticated" as const, account: bouncer })));
+    const { attempts, upstreams } = await loadSetupRecords(world.db, ns, [...names, "bob"]);
+    expect(upstreams.size).toBe(300);
+    expect(upstreams.get("b299")).toMatchObject({ state: "authenticated", account: "b299", detail: null, checkedAt: expect.any(Date) });
+    expect(attempts.size).toBe(0);
+    const [view] = await listMyBouncers(world.ctx, bob);
+    expect(view).toMatchObject({ upstream: null, lastAttempt: null, phase: "provisioning" });
   });
 });
 

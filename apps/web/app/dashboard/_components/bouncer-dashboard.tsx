@@ -57,6 +57,7 @@ function BouncerCard({ bouncer }: { bouncer: Bouncer }) {
         </button>
       </div>
       <StatusSteps bouncer={bouncer} />
+      {bouncer.detail && !bouncer.problem && <p className="mt-3 text-sm text-slate-400">{bouncer.detail}…</p>}
       {bouncer.problem && (
         <p role="status" className="mt-4 rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200">
           {bouncer.problem}

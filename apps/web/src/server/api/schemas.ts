@@ -29,6 +29,7 @@ export const bouncerView = z.object({
   upstream: upstreamSummary.nullable(),
   lastAttempt: attemptSummary.nullable(),
   problem: z.string().nullable(),
+  detail: z.string().nullable(),
   connection: z.object({ host: z.string(), port: z.number(), tls: z.boolean(), username: z.string() }),
 });
 

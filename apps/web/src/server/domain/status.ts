@@ -1,5 +1,5 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
-import { accounts, type AccountsDb } from "@irc-now/db";
+import { sql } from "drizzle-orm";
+import type { AccountsDb } from "@irc-now/db";
 import { conditionOf, isConfigured, isDeleting, isReady, LABEL_OWNER, type SojuBouncer } from "@irc-now/k8s";
 import type { DomainContext } from "./context";
 
@@ -34,6 +34,8 @@ export interface BouncerView {
   lastAttempt: AttemptSummary | null;
   /** What went wrong, in plain words; null when all is well or still in progress. */
   problem: string | null;
+  /** What is happening right now (e.g. the operator's progress message), when useful. */
+  detail: string | null;
   connection: { host: string; port: number; tls: boolean; username: string };
 }
 
@@ -55,10 +57,13 @@ const stepWords: Record<string, string> = {
   verify_upstream_login: "checking that your bouncer is logged in",
 };
 
+/** Ready=False reasons that mean "it broke", as opposed to "still on its way". */
+const failureReason = /fail|error|crash|invalid|denied|forbidden|quota|backoff|unschedulable/i;
+
 export function problemOf(bouncer: SojuBouncer, phase: BouncerPhase, upstream: UpstreamSummary | null, attempt: AttemptSummary | null): string | null {
   const ready = conditionOf(bouncer, "Ready");
-  if (phase === "provisioning" && ready?.status === "False" && ready.message) {
-    return `Your bouncer is not running yet: ${ready.message}`;
+  if (phase === "provisioning" && ready?.status === "False" && ready.message && failureReason.test(ready.reason ?? "")) {
+    return `Your bouncer could not start: ${ready.message}`;
   }
   if (phase === "ready" && attempt?.outcome === "failed") {
     return `Setting up the irc.now network failed while ${stepWords[attempt.step] ?? attempt.step}. We retry automatically.`;
@@ -70,26 +75,58 @@ export function problemOf(bouncer: SojuBouncer, phase: BouncerPhase, upstream: U
   return null;
 }
 
-/** Latest attempt and upstream state of each named bouncer, in two queries. */
+interface SetupRecordRow extends Record<string, unknown> {
+  bouncer: string;
+  attempt_no: number | null;
+  outcome: AttemptSummary["outcome"] | null;
+  step_reached: string | null;
+  error: string | null;
+  started_at: string | Date | null;
+  finished_at: string | Date | null;
+  state: UpstreamSummary["state"] | null;
+  account: string | null;
+  detail: string | null;
+  checked_at: string | Date | null;
+}
+
+/**
+ * Latest attempt and upstream state of each named bouncer, in one query: per name, the attempt
+ * with the highest number (one index lookup however long its history) and its upstream state
+ * row. The names travel as one array parameter (no limit on how many).
+ */
 export async function loadSetupRecords(db: AccountsDb, namespace: string, names: string[]) {
   const attempts = new Map<string, AttemptSummary>();
   const upstreams = new Map<string, UpstreamSummary>();
   if (names.length === 0) return { attempts, upstreams };
-  const [attemptRows, stateRows] = await Promise.all([
-    db
-      .selectDistinctOn([accounts.bouncerSetupAttempts.bouncer])
-      .from(accounts.bouncerSetupAttempts)
-      .where(and(eq(accounts.bouncerSetupAttempts.namespace, namespace), inArray(accounts.bouncerSetupAttempts.bouncer, names)))
-      .orderBy(accounts.bouncerSetupAttempts.bouncer, desc(accounts.bouncerSetupAttempts.attemptNo)),
-    db
-      .select()
-      .from(accounts.bouncerUpstreamStates)
-      .where(and(eq(accounts.bouncerUpstreamStates.namespace, namespace), inArray(accounts.bouncerUpstreamStates.bouncer, names))),
-  ]);
-  for (const a of attemptRows) {
-    attempts.set(a.bouncer, { attemptNo: a.attemptNo, outcome: a.outcome, step: a.stepReached, error: a.error, startedAt: a.startedAt, finishedAt: a.finishedAt });
+  const { rows } = await db.execute<SetupRecordRow>(sql`
+    SELECT n.bouncer,
+           a.attempt_no, a.outcome, a.step_reached, a.error, a.started_at, a.finished_at,
+           u.state, u.account, u.detail, u.checked_at
+    FROM unnest(${sql.param(names)}::text[]) AS n(bouncer)
+    LEFT JOIN LATERAL (
+      SELECT attempt_no, outcome, step_reached, error, started_at, finished_at
+      FROM bouncer_setup_attempts
+      WHERE namespace = ${namespace} AND bouncer = n.bouncer
+      ORDER BY attempt_no DESC
+      LIMIT 1
+    ) a ON true
+    LEFT JOIN bouncer_upstream_states u ON u.namespace = ${namespace} AND u.bouncer = n.bouncer`);
+  for (const r of rows) {
+    if (r.attempt_no !== null && r.outcome !== null && r.step_reached !== null && r.started_at !== null) {
+      attempts.set(r.bouncer, {
+        attemptNo: r.attempt_no,
+        outcome: r.outcome,
+        step: r.step_reached,
+        error: r.error,
+        // Raw queries get timestamps as text (drizzle's pg driver setting).
+        startedAt: new Date(r.started_at),
+        finishedAt: r.finished_at === null ? null : new Date(r.finished_at),
+      });
+    }
+    if (r.state !== null && r.checked_at !== null) {
+      upstreams.set(r.bouncer, { state: r.state, account: r.account, detail: r.detail, checkedAt: new Date(r.checked_at) });
+    }
   }
-  for (const s of stateRows) upstreams.set(s.bouncer, { state: s.state, account: s.account, detail: s.detail, checkedAt: s.checkedAt });
   return { attempts, upstreams };
 }
 
@@ -112,6 +149,7 @@ export async function toViews(ctx: DomainContext, bouncers: SojuBouncer[]): Prom
       upstream,
       lastAttempt,
       problem: problemOf(b, phase, upstream, lastAttempt),
+      detail: phase === "provisioning" ? (conditionOf(b, "Ready")?.message || null) : null,
       connection: {
         host: ctx.publicEndpoint.host.split("{name}").join(b.metadata.name),
         port: ctx.publicEndpoint.port,
