@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["**/node_modules/**", "**/.next/**", "**/.next-devtest/**", "**/dist/**", "**/.turbo/**", "**/test-results/**", "**/next-env.d.ts", "packages/db/migrations/**"],
+    ignores: ["**/node_modules/**", "**/.next/**", "**/.next-devtest/**", "**/.next-bench/**", "**/dist/**", "**/.turbo/**", "**/test-results/**", "**/next-env.d.ts", "packages/db/migrations/**"],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -24,3 +24,11 @@ export function env(): WebConfig {
 export function dbConfig() {
   return loadConfig([dbEnv], process.env);
 }
+
+/**
+ * Benchmark-only routes (`/api/bench/*`, for `npm run bench`) answer 404 unless `BENCH_ROUTES=1`.
+ * Read per call (a property lookup), so a production server never serves them by accident.
+ */
+export function benchRoutesEnabled(): boolean {
+  return process.env.BENCH_ROUTES === "1";
+}

@@ -1,4 +1,5 @@
-import type { NextAuthOptions } from "next-auth";
+import type { NextAuthOptions, Session } from "next-auth";
+import type { JWT } from "next-auth/jwt";
 import KeycloakProvider from "next-auth/providers/keycloak";
 import { env } from "~/env";
 import { accountsDb } from "../db";
@@ -27,6 +28,24 @@ interface KeycloakProfile {
   preferred_username?: string;
   email?: string;
   name?: string;
+}
+
+/**
+ * The session the app sees, from the session JWT: next-auth's session callback and
+ * `currentSession()` both build it here. `name`/`email` are the token's (next-auth copies them
+ * from the Keycloak profile at sign-in); nothing else of the token (e.g. idToken) leaves.
+ */
+export function sessionFromToken(token: JWT, expires: string): Session {
+  return {
+    expires,
+    user: {
+      id: token.userId ?? "",
+      username: token.username ?? "",
+      name: token.name ?? null,
+      email: token.email ?? null,
+      isAdmin: token.isAdmin === true,
+    },
+  };
 }
 
 let cached: NextAuthOptions | undefined;
@@ -69,14 +88,7 @@ export function authOptions(): NextAuthOptions {
         return token;
       },
       session({ session, token }) {
-        session.user = {
-          id: token.userId ?? "",
-          username: token.username ?? "",
-          name: session.user?.name ?? null,
-          email: session.user?.email ?? null,
-          isAdmin: token.isAdmin === true,
-        };
-        return session;
+        return sessionFromToken(token, session.expires);
       },
     },
   };
