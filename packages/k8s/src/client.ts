@@ -4,6 +4,7 @@ import {
   KubeConfig,
   KubernetesObjectApi,
 } from "@kubernetes/client-node";
+import { withKeepAliveAgents } from "./agents";
 
 export interface KubeClients {
   kubeConfig: KubeConfig;
@@ -20,11 +21,11 @@ export interface KubeClientOptions {
 }
 
 export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
-  if (options.kubeConfig) return options.kubeConfig;
+  if (options.kubeConfig) return withKeepAliveAgents(options.kubeConfig);
   const kc = new KubeConfig();
   if (options.kubeconfigPath) kc.loadFromFile(options.kubeconfigPath);
   else kc.loadFromDefault(); // in-cluster when KUBERNETES_SERVICE_HOST is set
-  return kc;
+  return withKeepAliveAgents(kc);
 }
 
 export function createKubeClients(options: KubeClientOptions = {}): KubeClients {

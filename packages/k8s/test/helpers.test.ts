@@ -113,3 +113,27 @@ describe("bouncer pods", () => {
     expect(pods.map((p) => p.metadata?.name)).toEqual(["alice-soju", "alice-old"]);
   });
 });
+
+describe("keep-alive agents", () => {
+  it("reuses one agent per server across API calls, and patches a config only once", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(kube.kubeConfigYaml());
+    const seen = new Set<unknown>();
+    const raw = kc as unknown as { createAgent: (c: unknown, o: Record<string, unknown>) => unknown };
+    const original = raw.createAgent.bind(kc);
+    raw.createAgent = (c, o) => {
+      const agent = original(c, o);
+      seen.add(agent);
+      return agent;
+    };
+    const api = new BouncerApi(createKubeClients({ kubeConfig: kc }).objects, "irc-now");
+    createKubeClients({ kubeConfig: kc }); // a second wrap must not stack another cache
+    for (let i = 0; i < 5; i++) await api.list();
+    const agents = new Set<unknown>();
+    const patched = kc as unknown as { createAgent: (c: unknown, o: Record<string, unknown>) => { options?: { keepAlive?: boolean } } };
+    for (let i = 0; i < 3; i++) agents.add(patched.createAgent(kc.getCurrentCluster(), {}));
+    expect(agents.size).toBe(1);
+    expect([...agents][0]).toMatchObject({ keepAlive: true });
+    expect(seen.size).toBeLessThanOrEqual(2); // the lists' agent (+ the probe's, options differ)
+  });
+});
