@@ -4,14 +4,27 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["**/node_modules/**", "**/.next/**", "**/.next-devtest/**", "**/.next-bench/**", "**/dist/**", "**/.turbo/**", "**/test-results/**", "**/next-env.d.ts", "packages/db/migrations/**"],
+    ignores: [
+      "**/node_modules/**",
+      "**/.next/**",
+      "**/.next-devtest/**",
+      "**/.next-bench/**",
+      "**/dist/**",
+      "**/.turbo/**",
+      "**/test-results/**",
+      "**/next-env.d.ts",
+      "packages/db/migrations/**",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node }, ecmaVersion: 2023, sourceType: "module" },
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+      ],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "no-console": "off",
       eqeqeq: ["error", "smart"],
@@ -20,9 +33,22 @@ export default tseslint.config(
   {
     // Configuration is read and validated in one place per app (env.ts / packages/config).
     files: ["apps/**/*.{ts,tsx}", "packages/{db,k8s,ergo}/src/**/*.ts"],
-    ignores: ["**/env.ts", "**/test/**", "**/*.test.ts", "packages/db/src/testing/**", "packages/db/src/cli/**"],
+    ignores: [
+      "**/env.ts",
+      "**/test/**",
+      "**/*.test.ts",
+      "packages/db/src/testing/**",
+      "packages/db/src/cli/**",
+    ],
     rules: {
-      "no-restricted-properties": ["error", { object: "process", property: "env", message: "Read configuration through @irc-now/config in env.ts." }],
+      "no-restricted-properties": [
+        "error",
+        {
+          object: "process",
+          property: "env",
+          message: "Read configuration through @irc-now/config in env.ts.",
+        },
+      ],
     },
   },
   {

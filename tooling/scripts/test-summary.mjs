@@ -16,7 +16,9 @@ for (const root of roots) {
     passed += report.numPassedTests;
     failed += report.numFailedTests;
     skipped += report.numPendingTests + report.numTodoTests;
-    rows.push(`  ${join(root, dir).padEnd(20)} ${report.numPassedTests} passed, ${report.numFailedTests} failed`);
+    rows.push(
+      `  ${join(root, dir).padEnd(20)} ${report.numPassedTests} passed, ${report.numFailedTests} failed`,
+    );
   }
 }
 console.log(["", "Test summary:", ...rows].join("\n"));

@@ -4,7 +4,8 @@ import "./globals.css";
 
 export const metadata: Metadata = {
   title: { default: "irc.now — your IRC, always on", template: "%s · irc.now" },
-  description: "irc.now gives you your own hosted soju IRC bouncer: stay connected, keep history, use any client.",
+  description:
+    "irc.now gives you your own hosted soju IRC bouncer: stay connected, keep history, use any client.",
 };
 
 export const viewport: Viewport = { themeColor: "#0b1020" };

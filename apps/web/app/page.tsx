@@ -59,7 +59,10 @@ export default async function LandingPage() {
                 Sign in to get your bouncer
               </SignInButton>
             )}
-            <a href="#how-it-works" className="text-base font-medium text-slate-300 hover:text-white">
+            <a
+              href="#how-it-works"
+              className="text-base font-medium text-slate-300 hover:text-white"
+            >
               How it works <span aria-hidden="true">→</span>
             </a>
           </div>
@@ -67,14 +70,22 @@ export default async function LandingPage() {
             aria-label="Example IRC session"
             className="mt-14 overflow-x-auto rounded-lg border border-slate-800 bg-slate-900/70 p-5 font-mono text-sm leading-6 text-slate-300"
           >
-            <span className="text-slate-500">[09:14]</span> <span className="text-emerald-400">*</span> Now talking on #irc-now{"\n"}
-            <span className="text-slate-500">[09:14]</span> <span className="text-sky-400">&lt;soju&gt;</span> Playback of 312 messages since you left
+            <span className="text-slate-500">[09:14]</span>{" "}
+            <span className="text-emerald-400">*</span> Now talking on #irc-now{"\n"}
+            <span className="text-slate-500">[09:14]</span>{" "}
+            <span className="text-sky-400">&lt;soju&gt;</span> Playback of 312 messages since you
+            left
             {"\n"}
-            <span className="text-slate-500">[09:15]</span> <span className="text-amber-300">&lt;alice&gt;</span> morning! did the build go green overnight?
+            <span className="text-slate-500">[09:15]</span>{" "}
+            <span className="text-amber-300">&lt;alice&gt;</span> morning! did the build go green
+            overnight?
           </pre>
         </section>
 
-        <section aria-labelledby="features-heading" className="border-t border-slate-900 bg-slate-900/40">
+        <section
+          aria-labelledby="features-heading"
+          className="border-t border-slate-900 bg-slate-900/40"
+        >
           <div className="mx-auto max-w-5xl px-6 py-16">
             <h2 id="features-heading" className="text-2xl font-semibold text-white">
               What you get
@@ -90,7 +101,11 @@ export default async function LandingPage() {
           </div>
         </section>
 
-        <section id="how-it-works" aria-labelledby="how-heading" className="mx-auto max-w-5xl px-6 py-16">
+        <section
+          id="how-it-works"
+          aria-labelledby="how-heading"
+          className="mx-auto max-w-5xl px-6 py-16"
+        >
           <h2 id="how-heading" className="text-2xl font-semibold text-white">
             How it works
           </h2>
@@ -105,8 +120,8 @@ export default async function LandingPage() {
             ))}
           </ol>
           <p className="mt-10 text-sm text-slate-400">
-            Free accounts get one bouncer. <strong className="text-slate-200">Pro</strong> adds more bouncers and
-            control over how long your history is kept.
+            Free accounts get one bouncer. <strong className="text-slate-200">Pro</strong> adds more
+            bouncers and control over how long your history is kept.
           </p>
         </section>
       </main>

@@ -11,7 +11,15 @@ vi.mock("next/headers", () => ({
 
 const SECRET = "session-test-secret-session-test-secret-0123";
 const COOKIE = "next-auth.session-token";
-const claims = { sub: "kc-alice", name: "Alice", email: "alice@example.test", userId: "3f0c7a52-0000-4000-8000-000000000001", username: "alice", isAdmin: false, idToken: "id.token.value" };
+const claims = {
+  sub: "kc-alice",
+  name: "Alice",
+  email: "alice@example.test",
+  userId: "3f0c7a52-0000-4000-8000-000000000001",
+  username: "alice",
+  isAdmin: false,
+  idToken: "id.token.value",
+};
 
 let currentSession: typeof CurrentSession;
 
@@ -33,7 +41,13 @@ describe("currentSession", () => {
     jar.set(COOKIE, await encode({ token: claims, secret: SECRET, maxAge: 3600 }));
     const session = await currentSession();
     expect(session).toEqual({
-      user: { id: claims.userId, username: "alice", name: "Alice", email: "alice@example.test", isAdmin: false },
+      user: {
+        id: claims.userId,
+        username: "alice",
+        name: "Alice",
+        email: "alice@example.test",
+        isAdmin: false,
+      },
       expires: expect.any(String),
     });
     expect(new Date(session!.expires).getTime()).toBeGreaterThan(Date.now());
@@ -55,7 +69,10 @@ describe("currentSession", () => {
 
   it("is null without a cookie, or for one signed with another secret, expired, or without a user id", async () => {
     expect(await currentSession()).toBeNull();
-    jar.set(COOKIE, await encode({ token: claims, secret: "another-secret-another-secret-another-secret" }));
+    jar.set(
+      COOKIE,
+      await encode({ token: claims, secret: "another-secret-another-secret-another-secret" }),
+    );
     expect(await currentSession()).toBeNull();
     jar.set(COOKIE, await encode({ token: claims, secret: SECRET, maxAge: -60 }));
     expect(await currentSession()).toBeNull();

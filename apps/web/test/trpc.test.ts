@@ -9,7 +9,10 @@ import { startWorld, type World } from "./support/world";
 let world: World;
 let aliceId: string;
 
-const session = (id: string, username: string, isAdmin = false): Session => ({ user: { id, username, isAdmin }, expires: new Date(Date.now() + 3_600_000).toISOString() });
+const session = (id: string, username: string, isAdmin = false): Session => ({
+  user: { id, username, isAdmin },
+  expires: new Date(Date.now() + 3_600_000).toISOString(),
+});
 
 async function trpcError(promise: Promise<unknown>): Promise<TRPCError> {
   const error = await promise.then(
@@ -45,13 +48,20 @@ describe("tRPC procedure tiers", () => {
   });
 
   it("refuses a session whose user no longer exists", async () => {
-    const caller = createCaller(createTRPCContext(session("00000000-0000-4000-8000-000000000000", "ghost")));
+    const caller = createCaller(
+      createTRPCContext(session("00000000-0000-4000-8000-000000000000", "ghost")),
+    );
     expect((await trpcError(caller.bouncer.mine())).code).toBe("UNAUTHORIZED");
   });
 
   it("refuses non-admins on every admin procedure with FORBIDDEN", async () => {
     const caller = createCaller(createTRPCContext(session(aliceId, "alice")));
-    const calls = [() => caller.admin.bouncers({}), () => caller.admin.audit({}), () => caller.admin.stats({}), () => caller.admin.retry({ name: "alice", reason: "because" })];
+    const calls = [
+      () => caller.admin.bouncers({}),
+      () => caller.admin.audit({}),
+      () => caller.admin.stats({}),
+      () => caller.admin.retry({ name: "alice", reason: "because" }),
+    ];
     for (const call of calls) expect((await trpcError(call())).code).toBe("FORBIDDEN");
   });
 

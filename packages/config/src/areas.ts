@@ -36,24 +36,33 @@ export const ergoEnv = defineArea({
   secrets: ["ERGO_OPER_PASSWORD", "ERGO_API_TOKEN"],
   check: (v, report) => {
     if (v.ERGO_API_URL !== undefined) {
-      if (v.ERGO_API_TOKEN === undefined) report("ERGO_API_TOKEN", "is required when ERGO_API_URL is set");
+      if (v.ERGO_API_TOKEN === undefined)
+        report("ERGO_API_TOKEN", "is required when ERGO_API_URL is set");
       return;
     }
-    if (v.ERGO_IRC_URL === undefined) report("ERGO_IRC_URL", "is required (or set ERGO_API_URL and ERGO_API_TOKEN)");
-    if (v.ERGO_OPER_NAME === undefined) report("ERGO_OPER_NAME", "is required for the IRC oper session");
-    if (v.ERGO_OPER_PASSWORD === undefined) report("ERGO_OPER_PASSWORD", "is required for the IRC oper session");
+    if (v.ERGO_IRC_URL === undefined)
+      report("ERGO_IRC_URL", "is required (or set ERGO_API_URL and ERGO_API_TOKEN)");
+    if (v.ERGO_OPER_NAME === undefined)
+      report("ERGO_OPER_NAME", "is required for the IRC oper session");
+    if (v.ERGO_OPER_PASSWORD === undefined)
+      report("ERGO_OPER_PASSWORD", "is required for the IRC oper session");
   },
 });
 
 /** soju accepts only these upstream schemes (facts/soju.md §4; `irc://` is rejected by soju). */
 const sojuAddr = z
   .string()
-  .regex(/^(ircs:\/\/|irc\+insecure:\/\/|unix:\/\/)[^\s]+$/, "must use ircs://, irc+insecure:// or unix:// (soju rejects irc://)");
+  .regex(
+    /^(ircs:\/\/|irc\+insecure:\/\/|unix:\/\/)[^\s]+$/,
+    "must use ircs://, irc+insecure:// or unix:// (soju rejects irc://)",
+  );
 
 export const sojuEnv = defineArea({
   name: "soju",
   shape: {
-    SOJU_ADMIN: z.enum(["exec", "socket", "sql-restart"], { error: "must be exec, socket or sql-restart" }).default("exec"),
+    SOJU_ADMIN: z
+      .enum(["exec", "socket", "sql-restart"], { error: "must be exec, socket or sql-restart" })
+      .default("exec"),
     SOJU_ADMIN_SOCKET: z.string().optional(),
     SOJU_POD_SELECTOR: text.default("irc.now/bouncer={name}"),
     SOJU_CONTAINER: text.default("soju"),
@@ -92,7 +101,10 @@ export const authEnv = defineArea({
   shape: {
     AUTH_SECRET: secret(32),
     AUTH_URL: url(["http", "https"], "HTTP URL"),
-    KEYCLOAK_ISSUER: url(["http", "https"], "HTTP URL including the realm, e.g. https://kc.example/realms/irc-now"),
+    KEYCLOAK_ISSUER: url(
+      ["http", "https"],
+      "HTTP URL including the realm, e.g. https://kc.example/realms/irc-now",
+    ),
     KEYCLOAK_CLIENT_ID: text,
     KEYCLOAK_CLIENT_SECRET: secret(),
     ADMIN_ROLE: text.default("irc-now-admin"),
@@ -112,8 +124,12 @@ export const keycloakAdminEnv = defineArea({
 export const stripeEnv = defineArea({
   name: "stripe",
   shape: {
-    STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\S+$/, "must be a Stripe secret key (sk_test_… or sk_live_…)"),
-    STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\S+$/, "must be a Stripe webhook secret (whsec_…)"),
+    STRIPE_SECRET_KEY: z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_\S+$/, "must be a Stripe secret key (sk_test_… or sk_live_…)"),
+    STRIPE_WEBHOOK_SECRET: z
+      .string()
+      .regex(/^whsec_\S+$/, "must be a Stripe webhook secret (whsec_…)"),
     STRIPE_PRICE_PRO: z.string().regex(/^price_\S+$/, "must be a Stripe price id (price_…)"),
     STRIPE_API_URL: url(["http", "https"], "HTTP URL").optional(),
   },

@@ -11,14 +11,19 @@ export interface Area<S extends z.ZodRawShape> {
   secrets: readonly (keyof S & string)[];
   /** Cross-variable rules; report each problem against the variable to fix. */
   // Method syntax on purpose: parameters are checked bivariantly, so specific areas fit Area<ZodRawShape>.
-  check?(values: z.infer<z.ZodObject<S>>, report: (variable: keyof S & string, message: string) => void): void;
+  check?(
+    values: z.infer<z.ZodObject<S>>,
+    report: (variable: keyof S & string, message: string) => void,
+  ): void;
 }
 
 export function defineArea<S extends z.ZodRawShape>(area: Area<S>): Area<S> {
   return area;
 }
 
-type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (
+  x: infer I,
+) => void
   ? I
   : never;
 
@@ -79,7 +84,10 @@ export function loadConfig<const A extends readonly AnyArea[]>(
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const variable = String(issue.path[0] ?? area.name);
-        const message = input[variable] === undefined && issue.code === "invalid_type" ? "is required but not set" : issue.message;
+        const message =
+          input[variable] === undefined && issue.code === "invalid_type"
+            ? "is required but not set"
+            : issue.message;
         problems.push({ variable, message });
       }
       continue;

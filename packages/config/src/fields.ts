@@ -11,10 +11,18 @@ export const port = (fallback: number) =>
     .default(fallback);
 
 export const positiveInt = (fallback: number) =>
-  z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").default(fallback);
+  z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .default(fallback);
 
 export const nonNegativeInt = (fallback: number) =>
-  z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0, "must be 0 or more").default(fallback);
+  z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(0, "must be 0 or more")
+    .default(fallback);
 
 export const bool = (fallback: boolean) =>
   z
@@ -41,6 +49,9 @@ export const secret = (minLength = 1) =>
 export const dnsLabel = z
   .string()
   .max(63, "must be at most 63 characters")
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label (lowercase letters, digits and '-')");
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    "must be a DNS-1123 label (lowercase letters, digits and '-')",
+  );
 
 export const text = z.string().min(1, "must not be empty");

@@ -32,7 +32,10 @@ const validWorkerEnv = {
 
 describe("loadConfig", () => {
   it("parses a valid environment and applies DESIGN.md defaults", () => {
-    const cfg = loadConfig([dbEnv, kubeEnv, ergoEnv, sojuEnv, upstreamEnv, workerEnv, logEnv], validWorkerEnv);
+    const cfg = loadConfig(
+      [dbEnv, kubeEnv, ergoEnv, sojuEnv, upstreamEnv, workerEnv, logEnv],
+      validWorkerEnv,
+    );
     expect(cfg.DATABASE_URL).toBe(validWorkerEnv.DATABASE_URL);
     expect(cfg.K8S_NAMESPACE).toBe("irc-now");
     expect(cfg.ERGO_ADMIN_NICK).toBe("irc-now-admin");
@@ -50,7 +53,11 @@ describe("loadConfig", () => {
   });
 
   it("coerces numbers and booleans from strings", () => {
-    const cfg = loadConfig([workerEnv], { WORKER_PORT: "9100", LEADER_ELECTION: "false", VERIFY_INTERVAL_S: "30" });
+    const cfg = loadConfig([workerEnv], {
+      WORKER_PORT: "9100",
+      LEADER_ELECTION: "false",
+      VERIFY_INTERVAL_S: "30",
+    });
     expect(cfg).toMatchObject({ WORKER_PORT: 9100, LEADER_ELECTION: false, VERIFY_INTERVAL_S: 30 });
   });
 
@@ -64,7 +71,14 @@ describe("loadConfig", () => {
     const error = problemsOf(() => loadConfig([dbEnv, authEnv], {}));
     const names = error.problems.map((p) => p.variable).sort();
     expect(names).toEqual(
-      ["AUTH_SECRET", "AUTH_URL", "DATABASE_URL", "KEYCLOAK_CLIENT_ID", "KEYCLOAK_CLIENT_SECRET", "KEYCLOAK_ISSUER"].sort(),
+      [
+        "AUTH_SECRET",
+        "AUTH_URL",
+        "DATABASE_URL",
+        "KEYCLOAK_CLIENT_ID",
+        "KEYCLOAK_CLIENT_SECRET",
+        "KEYCLOAK_ISSUER",
+      ].sort(),
     );
     for (const name of names) expect(error.message).toContain(`${name}: is required but not set`);
   });
@@ -78,9 +92,23 @@ describe("loadConfig", () => {
     ["K8S_NAMESPACE", { K8S_NAMESPACE: "Irc_Now" }, kubeEnv, /DNS-1123/],
     ["SOJU_ADMIN", { SOJU_ADMIN: "ssh" }, sojuEnv, /exec, socket or sql-restart/],
     ["SOJU_ADMIN_SOCKET", { SOJU_ADMIN: "socket" }, sojuEnv, /required when SOJU_ADMIN=socket/],
-    ["SOJU_UPSTREAM_ADDR", { SOJU_UPSTREAM_ADDR: "irc://ergo:6667" }, upstreamEnv, /soju rejects irc:\/\//],
+    [
+      "SOJU_UPSTREAM_ADDR",
+      { SOJU_UPSTREAM_ADDR: "irc://ergo:6667" },
+      upstreamEnv,
+      /soju rejects irc:\/\//,
+    ],
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }, logEnv, /must be one of/],
-    ["STRIPE_SECRET_KEY", { STRIPE_SECRET_KEY: "pk_test_abc", STRIPE_WEBHOOK_SECRET: "whsec_x", STRIPE_PRICE_PRO: "price_1" }, stripeEnv, /Stripe secret key/],
+    [
+      "STRIPE_SECRET_KEY",
+      {
+        STRIPE_SECRET_KEY: "pk_test_abc",
+        STRIPE_WEBHOOK_SECRET: "whsec_x",
+        STRIPE_PRICE_PRO: "price_1",
+      },
+      stripeEnv,
+      /Stripe secret key/,
+    ],
   ] as const)("reports a bad %s with the reason", (variable, env, area, reason) => {
     const error = problemsOf(() => loadConfig([area], env));
     const problem = error.problems.find((p) => p.variable === variable);
@@ -89,12 +117,25 @@ describe("loadConfig", () => {
 
   it("requires either the ergo HTTP API or a complete oper session", () => {
     const none = problemsOf(() => loadConfig([ergoEnv], {}));
-    expect(none.problems.map((p) => p.variable).sort()).toEqual(["ERGO_IRC_URL", "ERGO_OPER_NAME", "ERGO_OPER_PASSWORD"]);
-    const apiWithoutToken = problemsOf(() => loadConfig([ergoEnv], { ERGO_API_URL: "http://127.0.0.1:8089" }));
-    expect(apiWithoutToken.problems).toEqual([{ variable: "ERGO_API_TOKEN", message: "is required when ERGO_API_URL is set" }]);
-    const api = loadConfig([ergoEnv], { ERGO_API_URL: "http://127.0.0.1:8089", ERGO_API_TOKEN: "tok" });
+    expect(none.problems.map((p) => p.variable).sort()).toEqual([
+      "ERGO_IRC_URL",
+      "ERGO_OPER_NAME",
+      "ERGO_OPER_PASSWORD",
+    ]);
+    const apiWithoutToken = problemsOf(() =>
+      loadConfig([ergoEnv], { ERGO_API_URL: "http://127.0.0.1:8089" }),
+    );
+    expect(apiWithoutToken.problems).toEqual([
+      { variable: "ERGO_API_TOKEN", message: "is required when ERGO_API_URL is set" },
+    ]);
+    const api = loadConfig([ergoEnv], {
+      ERGO_API_URL: "http://127.0.0.1:8089",
+      ERGO_API_TOKEN: "tok",
+    });
     expect(api.ERGO_API_URL).toBe("http://127.0.0.1:8089");
-    const badNick = problemsOf(() => loadConfig([ergoEnv], { ...validWorkerEnv, ERGO_ADMIN_NICK: "1bad nick" }));
+    const badNick = problemsOf(() =>
+      loadConfig([ergoEnv], { ...validWorkerEnv, ERGO_ADMIN_NICK: "1bad nick" }),
+    );
     expect(badNick.problems[0]?.variable).toBe("ERGO_ADMIN_NICK");
   });
 
@@ -112,9 +153,21 @@ describe("loadConfig", () => {
     };
     const error = problemsOf(() => loadConfig([dbEnv, authEnv, stripeEnv], secrets));
     expect(error.problems.map((p) => p.variable).sort()).toEqual(
-      ["AUTH_SECRET", "AUTH_URL", "DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"].sort(),
+      [
+        "AUTH_SECRET",
+        "AUTH_URL",
+        "DATABASE_URL",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+      ].sort(),
     );
-    for (const value of ["db-very-secret", "short-auth-secret", "kc-client-secret-value", "stripe-secret", "sk_nope"]) {
+    for (const value of [
+      "db-very-secret",
+      "short-auth-secret",
+      "kc-client-secret-value",
+      "stripe-secret",
+      "sk_nope",
+    ]) {
       expect(error.message).not.toContain(value);
       expect(JSON.stringify(error.problems)).not.toContain(value);
     }

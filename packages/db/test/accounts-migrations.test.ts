@@ -14,7 +14,9 @@ async function schemaSnapshot(url: string): Promise<string> {
       FROM information_schema.columns
       WHERE table_schema IN ('public', 'drizzle')
       ORDER BY 1, 2, 3`);
-    const migrations = await client.query(`SELECT hash FROM drizzle.__drizzle_migrations ORDER BY id`);
+    const migrations = await client.query(
+      `SELECT hash FROM drizzle.__drizzle_migrations ORDER BY id`,
+    );
     return JSON.stringify({ rows, migrations: migrations.rows });
   } finally {
     await client.end();
@@ -43,7 +45,9 @@ describe("accounts DB migrations", () => {
     await Promise.all([migrateAccounts(fresh), migrateAccounts(fresh), migrateAccounts(fresh)]);
     const client = new pg.Client({ connectionString: fresh });
     await client.connect();
-    const { rows } = await client.query("SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations");
+    const { rows } = await client.query(
+      "SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations",
+    );
     await client.end();
     expect(rows[0].n).toBeGreaterThan(0);
   });
@@ -56,22 +60,56 @@ describe("accounts DB migrations", () => {
         .insert(accounts.users)
         .values({ keycloakSubject: "kc-sub-alice", username: "alice", email: "alice@example.org" })
         .returning();
-      expect(alice).toMatchObject({ plan: "free", contentAutoExpire: true, loginCount: 0, lastLoginAt: null });
+      expect(alice).toMatchObject({
+        plan: "free",
+        contentAutoExpire: true,
+        loginCount: 0,
+        lastLoginAt: null,
+      });
 
       await expect(
         db.insert(accounts.users).values({ keycloakSubject: "kc-sub-other", username: "alice" }),
-      ).rejects.toMatchObject({ cause: expect.objectContaining({ constraint: "users_username_key" }) });
+      ).rejects.toMatchObject({
+        cause: expect.objectContaining({ constraint: "users_username_key" }),
+      });
 
-      await db.insert(accounts.bouncerSetupAttempts).values({ namespace: "irc-now", bouncer: "alice", attemptNo: 1, stepReached: "read_secret" });
+      await db
+        .insert(accounts.bouncerSetupAttempts)
+        .values({
+          namespace: "irc-now",
+          bouncer: "alice",
+          attemptNo: 1,
+          stepReached: "read_secret",
+        });
       await expect(
-        db.insert(accounts.bouncerSetupAttempts).values({ namespace: "irc-now", bouncer: "alice", attemptNo: 1, stepReached: "done" }),
-      ).rejects.toMatchObject({ cause: expect.objectContaining({ constraint: "bouncer_setup_attempts_bouncer_attempt_uq" }) });
+        db
+          .insert(accounts.bouncerSetupAttempts)
+          .values({ namespace: "irc-now", bouncer: "alice", attemptNo: 1, stepReached: "done" }),
+      ).rejects.toMatchObject({
+        cause: expect.objectContaining({ constraint: "bouncer_setup_attempts_bouncer_attempt_uq" }),
+      });
 
-      const inserted = await db.insert(accounts.processedStripeEvents).values({ eventId: "evt_1", type: "checkout.session.completed" }).onConflictDoNothing().returning();
-      const again = await db.insert(accounts.processedStripeEvents).values({ eventId: "evt_1", type: "checkout.session.completed" }).onConflictDoNothing().returning();
+      const inserted = await db
+        .insert(accounts.processedStripeEvents)
+        .values({ eventId: "evt_1", type: "checkout.session.completed" })
+        .onConflictDoNothing()
+        .returning();
+      const again = await db
+        .insert(accounts.processedStripeEvents)
+        .values({ eventId: "evt_1", type: "checkout.session.completed" })
+        .onConflictDoNothing()
+        .returning();
       expect([inserted.length, again.length]).toEqual([1, 0]);
 
-      await db.insert(accounts.adminAuditLog).values({ actorUserId: alice!.id, actorUsername: "alice", action: "bouncer.retry", target: "sojubouncer/irc-now/bob", reason: "stuck" });
+      await db
+        .insert(accounts.adminAuditLog)
+        .values({
+          actorUserId: alice!.id,
+          actorUsername: "alice",
+          action: "bouncer.retry",
+          target: "sojubouncer/irc-now/bob",
+          reason: "stuck",
+        });
       await db.delete(accounts.users).where(eq(accounts.users.id, alice!.id));
       const [entry] = await db.select().from(accounts.adminAuditLog);
       expect(entry).toMatchObject({ actorUserId: null, actorUsername: "alice", details: {} });

@@ -8,7 +8,9 @@ const fingerprint = (cluster: Cluster | null, options: Record<string, unknown>):
   createHash("sha256")
     .update(cluster?.server ?? "")
     .update(cluster?.proxyUrl ?? "")
-    .update(JSON.stringify(options, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString("base64") : v)))
+    .update(
+      JSON.stringify(options, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString("base64") : v)),
+    )
     .digest("hex");
 
 /**

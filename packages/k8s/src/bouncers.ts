@@ -124,6 +124,9 @@ export class BouncerApi {
    * so the worker's watch sees an event and retries at once instead of after its backoff.
    */
   clearConfigured(name: string, requestedAt: Date = new Date()): Promise<SojuBouncer> {
-    return this.patchAnnotations(name, { [ANNOTATION_UPSTREAM_CONFIGURED]: null, [ANNOTATION_RETRY_REQUESTED_AT]: requestedAt.toISOString() });
+    return this.patchAnnotations(name, {
+      [ANNOTATION_UPSTREAM_CONFIGURED]: null,
+      [ANNOTATION_RETRY_REQUESTED_AT]: requestedAt.toISOString(),
+    });
   }
 }

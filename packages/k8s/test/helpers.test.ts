@@ -38,9 +38,18 @@ describe("CRD manifest", () => {
   it("declares the contract of DESIGN.md", () => {
     const crd = loadSojuBouncerCrd();
     expect(crd.metadata.name).toBe("sojubouncers.irc.now");
-    expect(crd.spec).toMatchObject({ group: "irc.now", scope: "Namespaced", names: { plural: "sojubouncers", kind: "SojuBouncer" } });
+    expect(crd.spec).toMatchObject({
+      group: "irc.now",
+      scope: "Namespaced",
+      names: { plural: "sojubouncers", kind: "SojuBouncer" },
+    });
     const v = crd.spec.versions[0]!;
-    expect(v).toMatchObject({ name: "v1alpha1", served: true, storage: true, subresources: { status: {} } });
+    expect(v).toMatchObject({
+      name: "v1alpha1",
+      served: true,
+      storage: true,
+      subresources: { status: {} },
+    });
     const spec = v.schema!.openAPIV3Schema.properties!.spec!;
     expect(spec.required).toContain("username");
     expect(spec.properties!.plan!.enum).toEqual(["free", "pro"]);
@@ -49,10 +58,17 @@ describe("CRD manifest", () => {
 
 describe("BouncerApi", () => {
   it("creates, reads, lists by owner, annotates and deletes", async () => {
-    const created = await bouncers.create({ name: "alice", username: "alice", plan: "free", ownerId: "u-1" });
+    const created = await bouncers.create({
+      name: "alice",
+      username: "alice",
+      plan: "free",
+      ownerId: "u-1",
+    });
     expect(created.metadata.labels?.[LABEL_OWNER]).toBe("u-1");
     await bouncers.create({ name: "bob", username: "bob", plan: "pro", ownerId: "u-2" });
-    expect((await bouncers.listByOwner("u-1")).items.map((b) => b.metadata.name)).toEqual(["alice"]);
+    expect((await bouncers.listByOwner("u-1")).items.map((b) => b.metadata.name)).toEqual([
+      "alice",
+    ]);
     expect((await bouncers.list()).items).toHaveLength(2);
     expect(await bouncers.get("nobody")).toBeNull();
 
@@ -60,7 +76,25 @@ describe("BouncerApi", () => {
     expect(isReady(fetched!)).toBe(false);
     expect(isConfigured(fetched!)).toBe(false);
 
-    kube.objects.patch("sojubouncers.irc.now", "irc-now", "alice", { status: { conditions: [{ type: "Ready", status: "True", reason: "Running", message: "", lastTransitionTime: new Date().toISOString() }] } }, { subresource: "status" });
+    kube.objects.patch(
+      "sojubouncers.irc.now",
+      "irc-now",
+      "alice",
+      {
+        status: {
+          conditions: [
+            {
+              type: "Ready",
+              status: "True",
+              reason: "Running",
+              message: "",
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+        },
+      },
+      { subresource: "status" },
+    );
     const marked = await bouncers.markConfigured("alice");
     expect(isConfigured(marked)).toBe(true);
     expect(isReady(marked)).toBe(true);
@@ -76,7 +110,9 @@ describe("BouncerApi", () => {
   });
 
   it("surfaces the apiserver's validation of a bad spec", async () => {
-    await expect(bouncers.create({ name: "Bad_Name", username: "x", plan: "free", ownerId: "u" })).rejects.toMatchObject({ code: 422 });
+    await expect(
+      bouncers.create({ name: "Bad_Name", username: "x", plan: "free", ownerId: "u" }),
+    ).rejects.toMatchObject({ code: 422 });
   });
 });
 
@@ -84,21 +120,40 @@ describe("tenant DB secret", () => {
   it("prefers uri, falls back to the fields, and names missing keys without values", async () => {
     await clients.core.createNamespacedSecret({
       namespace: "irc-now",
-      body: { metadata: { name: "alice-db" }, data: { uri: b64("postgresql://app:s3cret@db.example:5432/alice"), host: b64("ignored") } },
+      body: {
+        metadata: { name: "alice-db" },
+        data: { uri: b64("postgresql://app:s3cret@db.example:5432/alice"), host: b64("ignored") },
+      },
     });
-    expect(await readTenantDbUrl(clients.core, "irc-now", "alice")).toBe("postgresql://app:s3cret@db.example:5432/alice");
+    expect(await readTenantDbUrl(clients.core, "irc-now", "alice")).toBe(
+      "postgresql://app:s3cret@db.example:5432/alice",
+    );
 
-    const composed = tenantDbUrlFromSecret({ metadata: { name: "bob-db" }, data: { host: b64("db"), port: b64("5432"), dbname: b64("bob"), user: b64("app"), password: b64("p@ss word") } });
+    const composed = tenantDbUrlFromSecret({
+      metadata: { name: "bob-db" },
+      data: {
+        host: b64("db"),
+        port: b64("5432"),
+        dbname: b64("bob"),
+        user: b64("app"),
+        password: b64("p@ss word"),
+      },
+    });
     expect(composed).toBe("postgresql://app:p%40ss%20word@db:5432/bob");
 
     let error: unknown;
     try {
-      tenantDbUrlFromSecret({ metadata: { name: "carol-db" }, data: { host: b64("db"), password: b64("topsecret") } });
+      tenantDbUrlFromSecret({
+        metadata: { name: "carol-db" },
+        data: { host: b64("db"), password: b64("topsecret") },
+      });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(TenantSecretError);
-    expect((error as Error).message).toBe('secret carol-db: no "uri" key and missing "port", "dbname", "user"');
+    expect((error as Error).message).toBe(
+      'secret carol-db: no "uri" key and missing "port", "dbname", "user"',
+    );
     expect((error as Error).message).not.toContain("topsecret");
   });
 });
@@ -106,9 +161,25 @@ describe("tenant DB secret", () => {
 describe("bouncer pods", () => {
   it("finds pods by SOJU_POD_SELECTOR, running first", async () => {
     expect(podSelectorFor("irc.now/bouncer={name}", "alice")).toBe("irc.now/bouncer=alice");
-    kube.createPod({ namespace: "irc-now", name: "alice-old", labels: { "irc.now/bouncer": "alice" }, containers: ["soju"], phase: "Pending" });
-    kube.createPod({ namespace: "irc-now", name: "alice-soju", labels: { "irc.now/bouncer": "alice" }, containers: ["soju"] });
-    kube.createPod({ namespace: "irc-now", name: "bob-soju", labels: { "irc.now/bouncer": "bob" }, containers: ["soju"] });
+    kube.createPod({
+      namespace: "irc-now",
+      name: "alice-old",
+      labels: { "irc.now/bouncer": "alice" },
+      containers: ["soju"],
+      phase: "Pending",
+    });
+    kube.createPod({
+      namespace: "irc-now",
+      name: "alice-soju",
+      labels: { "irc.now/bouncer": "alice" },
+      containers: ["soju"],
+    });
+    kube.createPod({
+      namespace: "irc-now",
+      name: "bob-soju",
+      labels: { "irc.now/bouncer": "bob" },
+      containers: ["soju"],
+    });
     const pods = await findBouncerPods(clients.core, "irc-now", "irc.now/bouncer={name}", "alice");
     expect(pods.map((p) => p.metadata?.name)).toEqual(["alice-soju", "alice-old"]);
   });
@@ -119,7 +190,9 @@ describe("keep-alive agents", () => {
     const kc = new KubeConfig();
     kc.loadFromString(kube.kubeConfigYaml());
     const seen = new Set<unknown>();
-    const raw = kc as unknown as { createAgent: (c: unknown, o: Record<string, unknown>) => unknown };
+    const raw = kc as unknown as {
+      createAgent: (c: unknown, o: Record<string, unknown>) => unknown;
+    };
     const original = raw.createAgent.bind(kc);
     raw.createAgent = (c, o) => {
       const agent = original(c, o);
@@ -130,7 +203,12 @@ describe("keep-alive agents", () => {
     createKubeClients({ kubeConfig: kc }); // a second wrap must not stack another cache
     for (let i = 0; i < 5; i++) await api.list();
     const agents = new Set<unknown>();
-    const patched = kc as unknown as { createAgent: (c: unknown, o: Record<string, unknown>) => { options?: { keepAlive?: boolean } } };
+    const patched = kc as unknown as {
+      createAgent: (
+        c: unknown,
+        o: Record<string, unknown>,
+      ) => { options?: { keepAlive?: boolean } };
+    };
     for (let i = 0; i < 3; i++) agents.add(patched.createAgent(kc.getCurrentCluster(), {}));
     expect(agents.size).toBe(1);
     expect([...agents][0]).toMatchObject({ keepAlive: true });

@@ -43,11 +43,24 @@ export interface SojuAdmin {
   /** Runs BouncerServ words as `user` (`user run <user> <words…>`); returns soju's output lines. */
   userRun(bouncer: string, user: string, words: string[]): Promise<string[]>;
   /** `user create`; "exists" when soju already has the user. */
-  createUser(bouncer: string, user: { username: string; password?: string; disablePassword?: boolean }): Promise<"created" | "exists">;
+  createUser(
+    bouncer: string,
+    user: { username: string; password?: string; disablePassword?: boolean },
+  ): Promise<"created" | "exists">;
   /** `network create` (or `network update` when a network of that name exists). */
-  createOrUpdateNetwork(bouncer: string, user: string, network: NetworkSpec): Promise<"created" | "updated">;
+  createOrUpdateNetwork(
+    bouncer: string,
+    user: string,
+    network: NetworkSpec,
+  ): Promise<"created" | "updated">;
   /** `sasl set-plain -network <network> <username> <password>` (does not reconnect). */
-  setSaslPlain(bouncer: string, user: string, network: string, username: string, password: string): Promise<void>;
+  setSaslPlain(
+    bouncer: string,
+    user: string,
+    network: string,
+    username: string,
+    password: string,
+  ): Promise<void>;
   /** `network update <network> -enabled true`: soju (re)connects. */
   enableNetwork(bouncer: string, user: string, network: string): Promise<void>;
   saslStatus(bouncer: string, user: string, network: string): Promise<SaslStatus>;

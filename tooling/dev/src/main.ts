@@ -18,7 +18,10 @@ const defaults: Env = {
   K8S_NAMESPACE: "irc-now",
   WORKER_PORT: workerPort,
 };
-const baseEnv: Env = { ...defaults, ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Env) };
+const baseEnv: Env = {
+  ...defaults,
+  ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Env),
+};
 
 const services = [
   postgresService,
@@ -38,7 +41,14 @@ const services = [
   processService({
     name: "web",
     command: process.execPath,
-    args: [fileURLToPath(import.meta.resolve("next/dist/bin/next", `file://${root}apps/web/`)), "dev", "-p", webPort, "-H", "127.0.0.1"],
+    args: [
+      fileURLToPath(import.meta.resolve("next/dist/bin/next", `file://${root}apps/web/`)),
+      "dev",
+      "-p",
+      webPort,
+      "-H",
+      "127.0.0.1",
+    ],
     cwd: `${root}apps/web`,
     env: () => ({ PORT: webPort }),
     readyUrl: () => `http://127.0.0.1:${webPort}/api/healthz`,
@@ -59,9 +69,12 @@ async function main(): Promise<void> {
     console.log("irc.now dev: stopped");
     process.exit(0);
   };
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+    process.on(signal, () => void shutdown(signal));
 
-  const banner = stack.info.map(({ name, lines }) => `  ${name.padEnd(9)} ${lines.join(`\n  ${" ".repeat(9)} `)}`).join("\n");
+  const banner = stack.info
+    .map(({ name, lines }) => `  ${name.padEnd(9)} ${lines.join(`\n  ${" ".repeat(9)} `)}`)
+    .join("\n");
   console.log(`\n\x1b[1mirc.now is running\x1b[0m (Ctrl-C stops everything)\n${banner}\n`);
 }
 

@@ -26,7 +26,10 @@ async function killGroup(child: ChildProcess, graceMs = 8_000): Promise<void> {
     }
   };
   signal("SIGTERM");
-  const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs))]);
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(true), graceMs)),
+  ]);
   if (timedOut) signal("SIGKILL");
   // Stragglers in the group (grandchildren) get SIGKILL either way.
   signal("SIGKILL");
@@ -35,8 +38,11 @@ async function killGroup(child: ChildProcess, graceMs = 8_000): Promise<void> {
 async function waitForUrl(url: string, child: ChildProcess, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before ${url} answered`);
-    const ok = await fetch(url).then((r) => r.status < 500).catch(() => false);
+    if (child.exitCode !== null)
+      throw new Error(`exited with code ${child.exitCode} before ${url} answered`);
+    const ok = await fetch(url)
+      .then((r) => r.status < 500)
+      .catch(() => false);
     if (ok) return;
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -55,7 +61,10 @@ export function processService(spec: ProcessSpec): LocalService {
       });
       const prefix = `\x1b[${spec.color}m[${spec.name}]\x1b[0m `;
       for (const stream of [child.stdout, child.stderr]) {
-        if (stream) createInterface({ input: stream }).on("line", (line) => process.stdout.write(prefix + line + "\n"));
+        if (stream)
+          createInterface({ input: stream }).on("line", (line) =>
+            process.stdout.write(prefix + line + "\n"),
+          );
       }
       const stop = () => killGroup(child);
       try {

@@ -53,15 +53,22 @@ describe("npm run dev", () => {
       // Next 16 refuses a second `next dev` in one build dir: keep clear of a developer's own.
       NEXT_DIST_DIR: ".next-devtest",
     };
-    const child = spawn(process.execPath, ["--import", "tsx", "tooling/dev/src/main.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "tooling/dev/src/main.ts"], {
+      cwd: root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
     try {
       const deadline = Date.now() + 120_000;
       while (!output.includes("irc.now is running")) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`dev did not come up:\n${output}`);
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`dev did not come up:\n${output}`);
         await new Promise((r) => setTimeout(r, 250));
       }
       expect(output).toContain(`http://localhost:${webPort}`);
@@ -70,7 +77,9 @@ describe("npm run dev", () => {
       const health = await fetch(`http://127.0.0.1:${webPort}/api/healthz`);
       expect(await health.json()).toEqual({ status: "ok", db: true });
       expect((await fetch(`http://127.0.0.1:${webPort}/`)).status).toBe(200);
-      expect(await (await fetch(`http://127.0.0.1:${workerPort}/metrics`)).text()).toContain("nodejs_heap_size_total_bytes");
+      expect(await (await fetch(`http://127.0.0.1:${workerPort}/metrics`)).text()).toContain(
+        "nodejs_heap_size_total_bytes",
+      );
       expect((await fetch(`http://127.0.0.1:${workerPort}/readyz`)).status).toBe(200);
       expect(output).toMatch(/sign in as alice \/ alice-password/);
       expect(output).toMatch(/sign in as admin \/ admin-password {2}\(admin\)/);
@@ -81,7 +90,12 @@ describe("npm run dev", () => {
       const kc = new KubeConfig();
       kc.loadFromFile(kubeconfig!);
       const bouncers = new BouncerApi(KubernetesObjectApi.makeApiClient(kc), "irc-now");
-      await bouncers.create({ name: "devcheck", username: "devcheck", plan: "free", ownerId: "dev-test" });
+      await bouncers.create({
+        name: "devcheck",
+        username: "devcheck",
+        plan: "free",
+        ownerId: "dev-test",
+      });
       const setupDeadline = Date.now() + 60_000;
       while (!isConfigured((await bouncers.get("devcheck"))!)) {
         if (Date.now() > setupDeadline) throw new Error(`devcheck was not configured:\n${output}`);
@@ -89,7 +103,8 @@ describe("npm run dev", () => {
       }
       // Then the worker proves the login (ergo WHOIS) and says so.
       while (!/"bouncer":"devcheck".*upstream setup done: authenticated on irc.now/.test(output)) {
-        if (Date.now() > setupDeadline) throw new Error(`devcheck was not authenticated:\n${output}`);
+        if (Date.now() > setupDeadline)
+          throw new Error(`devcheck was not authenticated:\n${output}`);
         await new Promise((r) => setTimeout(r, 250));
       }
 

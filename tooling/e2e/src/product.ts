@@ -30,10 +30,18 @@ export async function startProduct(): Promise<Product> {
     DEV_ERGO_PORT: "0",
     DEV_OPERATOR_READY_DELAY_MS: "500",
   });
-  const env: Record<string, string> = Object.fromEntries(Object.entries(stack.env).filter(([k]) => !k.startsWith("DEV_")));
+  const env: Record<string, string> = Object.fromEntries(
+    Object.entries(stack.env).filter(([k]) => !k.startsWith("DEV_")),
+  );
   const worker: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: workerDir,
-    env: { PATH: process.env.PATH ?? "", ...env, WORKER_PORT: String(workerPort), VERIFY_INTERVAL_S: "5", LOG_LEVEL: "info" },
+    env: {
+      PATH: process.env.PATH ?? "",
+      ...env,
+      WORKER_PORT: String(workerPort),
+      VERIFY_INTERVAL_S: "5",
+      LOG_LEVEL: "info",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let workerOutput = "";

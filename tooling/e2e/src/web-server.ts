@@ -12,17 +12,31 @@ export interface WebServer {
 }
 
 /** Runs the production build of apps/web (`next start`), as users get it. */
-export async function startWebServer(env: Record<string, string>, fixedPort?: number): Promise<WebServer> {
+export async function startWebServer(
+  env: Record<string, string>,
+  fixedPort?: number,
+): Promise<WebServer> {
   if (!existsSync(`${webDir}/.next/BUILD_ID`)) {
-    throw new Error("apps/web has no production build: run `npx turbo run build --filter=@irc-now/web` first");
+    throw new Error(
+      "apps/web has no production build: run `npx turbo run build --filter=@irc-now/web` first",
+    );
   }
   const port = fixedPort ?? (await freePort());
-  const child: ChildProcess = spawn(process.execPath, [require_next(), "start", "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: webDir,
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [require_next(), "start", "-p", String(port), "-H", "127.0.0.1"],
+    {
+      cwd: webDir,
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_ENV: "production",
+        NEXT_TELEMETRY_DISABLED: "1",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
@@ -42,7 +56,9 @@ export async function startWebServer(env: Record<string, string>, fixedPort?: nu
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`next start exited early:\n${output}`);
-    const ok = await fetch(`${url}/`).then((r) => r.ok).catch(() => false);
+    const ok = await fetch(`${url}/`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ok) break;
     if (Date.now() > deadline) {
       await stop();

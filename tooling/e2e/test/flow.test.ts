@@ -6,7 +6,8 @@ import { launchChromium } from "../src/browser";
 import { startProduct, type Product } from "../src/product";
 
 const outDir = fileURLToPath(new URL("../test-results/", import.meta.url));
-const shot = (page: Page, name: string) => page.screenshot({ path: `${outDir}/${name}.png`, fullPage: true });
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: `${outDir}/${name}.png`, fullPage: true });
 
 let product: Product;
 let browser: Browser;
@@ -46,7 +47,9 @@ describe("[USER] sign in, create a bouncer, watch it authenticate, delete it", (
   it("rejects a bad name with a clear message", async () => {
     await page.getByLabel("Name").fill("Not Valid!");
     await page.getByRole("button", { name: "Create bouncer" }).click();
-    await expect.poll(() => page.getByTestId("create-error").textContent()).toBe("Use only lowercase letters, digits and hyphens.");
+    await expect
+      .poll(() => page.getByTestId("create-error").textContent())
+      .toBe("Use only lowercase letters, digits and hyphens.");
     await shot(page, "dashboard-invalid-name");
   });
 
@@ -56,7 +59,12 @@ describe("[USER] sign in, create a bouncer, watch it authenticate, delete it", (
     const card = page.getByTestId("bouncer-alice");
     await expect.poll(() => card.isVisible()).toBe(true);
     await shot(page, "dashboard-provisioning");
-    await expect.poll(() => card.getByTestId("bouncer-status").textContent(), { timeout: 90_000, interval: 1_000 }).toBe("Authenticated on irc.now");
+    await expect
+      .poll(() => card.getByTestId("bouncer-status").textContent(), {
+        timeout: 90_000,
+        interval: 1_000,
+      })
+      .toBe("Authenticated on irc.now");
     expect(await card.textContent()).toContain("alice.bouncer.irc.now");
     await expect.poll(() => page.getByTestId("quota-message").isVisible()).toBe(true);
     await shot(page, "dashboard-authenticated");
@@ -65,7 +73,9 @@ describe("[USER] sign in, create a bouncer, watch it authenticate, delete it", (
   it("is refused the admin console", async () => {
     const res = await page.goto(`${product.web.url}/admin`);
     expect(res?.status()).toBe(403);
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("You do not have access to this page");
+    await expect
+      .poll(() => page.getByRole("heading", { level: 1 }).textContent())
+      .toBe("You do not have access to this page");
     await shot(page, "admin-forbidden");
   });
 });
@@ -85,15 +95,25 @@ describe("[ADMIN] sees every bouncer, retries one, sees the audit entry", () => 
   });
 
   it("retries setup with a reason; the worker runs it again; the audit log shows it", async () => {
-    await admin.getByTestId("admin-bouncer-row-alice").getByRole("link", { name: "alice" }).first().click();
+    await admin
+      .getByTestId("admin-bouncer-row-alice")
+      .getByRole("link", { name: "alice" })
+      .first()
+      .click();
     await admin.waitForURL(/\/admin\/bouncers\/alice$/);
     await admin.getByTestId("retry-reason").fill("e2e: checking the retry path");
     await admin.getByTestId("retry-submit").click();
-    await expect.poll(() => admin.getByTestId("retry-status").textContent()).toContain("Setup will run again");
-    await expect.poll(() => admin.getByTestId("attempt-2").isVisible(), { timeout: 90_000, interval: 1_000 }).toBe(true);
+    await expect
+      .poll(() => admin.getByTestId("retry-status").textContent())
+      .toContain("Setup will run again");
+    await expect
+      .poll(() => admin.getByTestId("attempt-2").isVisible(), { timeout: 90_000, interval: 1_000 })
+      .toBe(true);
     await shot(admin, "admin-bouncer-detail");
     await admin.goto(`${product.web.url}/admin/audit`);
-    await expect.poll(() => admin.getByTestId("audit-row").first().textContent()).toContain("e2e: checking the retry path");
+    await expect
+      .poll(() => admin.getByTestId("audit-row").first().textContent())
+      .toContain("e2e: checking the retry path");
     await shot(admin, "admin-audit");
   });
 });
@@ -107,13 +127,17 @@ describe("[USER] deletes the bouncer and signs out", () => {
     await page.getByLabel("Type alice to confirm").fill("alice");
     await shot(page, "dashboard-delete-confirm");
     await page.getByRole("button", { name: "Delete bouncer" }).click();
-    await expect.poll(() => page.getByText("You have no bouncer yet").isVisible(), { timeout: 20_000 }).toBe(true);
+    await expect
+      .poll(() => page.getByText("You have no bouncer yet").isVisible(), { timeout: 20_000 })
+      .toBe(true);
   });
 
   it("signs out of the portal and of Keycloak", async () => {
     const page = (await browser.contexts()[0]!.pages())[0]!;
     await page.getByRole("button", { name: "Sign out" }).click();
-    await page.waitForURL((url) => url.toString().startsWith(product.web.url) && !url.pathname.startsWith("/dashboard"));
+    await page.waitForURL(
+      (url) => url.toString().startsWith(product.web.url) && !url.pathname.startsWith("/dashboard"),
+    );
     await page.goto(`${product.web.url}/dashboard`);
     await page.waitForURL(/\/signin/);
     // Keycloak's session is gone too: signing in asks for the password again.

@@ -32,9 +32,15 @@ describe("[PUBLIC] landing page", () => {
     const response = await page.goto(web.url);
     expect(response?.status()).toBe(200);
     expect(await page.title()).toContain("irc.now");
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Your IRC, always on.");
-    expect(await page.getByRole("button", { name: "Sign in to get your bouncer" }).isVisible()).toBe(true);
-    expect(await page.getByRole("link", { name: "How it works" }).getAttribute("href")).toBe("#how-it-works");
+    await expect
+      .poll(() => page.getByRole("heading", { level: 1 }).textContent())
+      .toBe("Your IRC, always on.");
+    expect(
+      await page.getByRole("button", { name: "Sign in to get your bouncer" }).isVisible(),
+    ).toBe(true);
+    expect(await page.getByRole("link", { name: "How it works" }).getAttribute("href")).toBe(
+      "#how-it-works",
+    );
     await page.screenshot({ path: `${outDir}/landing.png`, fullPage: true });
 
     const mobile = await browser.newPage({ viewport: { width: 390, height: 844 } });
@@ -47,7 +53,13 @@ describe("[PUBLIC] landing page", () => {
     const res = await fetch(web.url);
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     const csp = res.headers.get("content-security-policy") ?? "";
-    for (const directive of ["default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "form-action 'self'"]) expect(csp).toContain(directive);
+    for (const directive of [
+      "default-src 'self'",
+      "frame-ancestors 'none'",
+      "object-src 'none'",
+      "form-action 'self'",
+    ])
+      expect(csp).toContain(directive);
     expect(csp).not.toContain("unsafe-eval");
     expect(res.headers.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
     expect(res.headers.get("x-powered-by")).toBeNull();
@@ -60,7 +72,9 @@ describe("[PUBLIC] landing page", () => {
   });
 
   it("reports 503 at /api/healthz when the DB is unreachable, without leaking the URL", async () => {
-    const broken = await startWebServer({ DATABASE_URL: "postgresql://portal:leaky-pw@127.0.0.1:1/accounts" });
+    const broken = await startWebServer({
+      DATABASE_URL: "postgresql://portal:leaky-pw@127.0.0.1:1/accounts",
+    });
     try {
       const res = await fetch(`${broken.url}/api/healthz`);
       expect(res.status).toBe(503);

@@ -2,9 +2,21 @@
 
 import { signIn } from "next-auth/react";
 
-export function SignInButton({ className, children, callbackUrl = "/dashboard" }: { className?: string; children: React.ReactNode; callbackUrl?: string }) {
+export function SignInButton({
+  className,
+  children,
+  callbackUrl = "/dashboard",
+}: {
+  className?: string;
+  children: React.ReactNode;
+  callbackUrl?: string;
+}) {
   return (
-    <button type="button" className={className} onClick={() => void signIn("keycloak", { callbackUrl })}>
+    <button
+      type="button"
+      className={className}
+      onClick={() => void signIn("keycloak", { callbackUrl })}
+    >
       {children}
     </button>
   );

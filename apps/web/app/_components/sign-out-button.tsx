@@ -15,7 +15,10 @@ export function SignOutButton() {
           setPending(true);
           setFailed(false);
           try {
-            const res = await fetch("/api/auth/logout", { method: "POST", headers: { accept: "application/json" } });
+            const res = await fetch("/api/auth/logout", {
+              method: "POST",
+              headers: { accept: "application/json" },
+            });
             const body = (await res.json()) as { url?: string };
             if (!res.ok || !body.url) throw new Error("sign-out failed");
             window.location.assign(body.url);

@@ -14,11 +14,17 @@ export function SiteHeader({ session }: { session: Session | null }) {
           </Link>
           {session && (
             <nav aria-label="Main" className="flex items-center gap-1 text-sm">
-              <Link href="/dashboard" className="rounded-md px-3 py-2 text-slate-300 hover:bg-slate-800 hover:text-white">
+              <Link
+                href="/dashboard"
+                className="rounded-md px-3 py-2 text-slate-300 hover:bg-slate-800 hover:text-white"
+              >
                 Dashboard
               </Link>
               {session.user.isAdmin && (
-                <Link href="/admin" className="rounded-md px-3 py-2 text-slate-300 hover:bg-slate-800 hover:text-white">
+                <Link
+                  href="/admin"
+                  className="rounded-md px-3 py-2 text-slate-300 hover:bg-slate-800 hover:text-white"
+                >
                   Admin
                 </Link>
               )}
@@ -33,7 +39,9 @@ export function SiteHeader({ session }: { session: Session | null }) {
             <SignOutButton />
           </div>
         ) : (
-          <SignInButton className="rounded-md px-3 py-2 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white">Sign in</SignInButton>
+          <SignInButton className="rounded-md px-3 py-2 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white">
+            Sign in
+          </SignInButton>
         )}
       </div>
     </header>

@@ -20,7 +20,9 @@ export default async function AdminLayout({ children }: { children: React.ReactN
       <SiteHeader session={session} />
       <div className="border-b border-slate-900 bg-slate-900/30">
         <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-2 sm:px-6">
-          <p className="font-mono text-xs tracking-wider text-emerald-400 uppercase">Admin console</p>
+          <p className="font-mono text-xs tracking-wider text-emerald-400 uppercase">
+            Admin console
+          </p>
           <AdminNav />
         </div>
       </div>

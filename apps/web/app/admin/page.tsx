@@ -10,7 +10,9 @@ export default function AdminBouncersPage() {
   return (
     <>
       <h1 className="text-3xl font-bold text-white">Bouncers</h1>
-      <p className="mt-2 text-slate-400">Every bouncer on irc.now, its setup progress and whether it is logged in upstream.</p>
+      <p className="mt-2 text-slate-400">
+        Every bouncer on irc.now, its setup progress and whether it is logged in upstream.
+      </p>
       <AdminCharts />
       <Suspense fallback={<p className="mt-10 text-slate-400">Loading bouncers…</p>}>
         <BouncerTable />

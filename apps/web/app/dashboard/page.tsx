@@ -16,7 +16,8 @@ export default async function DashboardPage() {
       <main className="mx-auto max-w-6xl px-6 py-10">
         <h1 className="text-3xl font-bold text-white">Your bouncers</h1>
         <p className="mt-2 text-slate-400">
-          Signed in as <span className="font-mono text-slate-200">{session.user.username}</span>. Status updates by itself.
+          Signed in as <span className="font-mono text-slate-200">{session.user.username}</span>.
+          Status updates by itself.
         </p>
         <BouncerDashboard />
       </main>

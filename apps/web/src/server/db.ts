@@ -6,6 +6,9 @@ import { dbConfig } from "~/env";
 const globalForDb = globalThis as unknown as { accountsDb?: AccountsDb };
 
 export function accountsDb(): AccountsDb {
-  globalForDb.accountsDb ??= createAccountsDb(dbConfig().DATABASE_URL, { max: 10, connectionTimeoutMillis: 2_000 });
+  globalForDb.accountsDb ??= createAccountsDb(dbConfig().DATABASE_URL, {
+    max: 10,
+    connectionTimeoutMillis: 2_000,
+  });
   return globalForDb.accountsDb;
 }

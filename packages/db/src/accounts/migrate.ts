@@ -3,7 +3,9 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 
-export const accountsMigrationsFolder = fileURLToPath(new URL("../../migrations/accounts", import.meta.url));
+export const accountsMigrationsFolder = fileURLToPath(
+  new URL("../../migrations/accounts", import.meta.url),
+);
 
 /** Applies the committed SQL migrations; already-applied ones are skipped (idempotent). */
 export async function migrateAccounts(databaseUrl: string): Promise<void> {

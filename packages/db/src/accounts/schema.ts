@@ -64,13 +64,22 @@ export const bouncerSetupAttempts = pgTable(
     durationMs: t.integer(),
   }),
   (table) => [
-    uniqueIndex("bouncer_setup_attempts_bouncer_attempt_uq").on(table.namespace, table.bouncer, table.attemptNo),
+    uniqueIndex("bouncer_setup_attempts_bouncer_attempt_uq").on(
+      table.namespace,
+      table.bouncer,
+      table.attemptNo,
+    ),
     index("bouncer_setup_attempts_started_at_idx").on(table.startedAt),
     index("bouncer_setup_attempts_outcome_idx").on(table.outcome),
   ],
 );
 
-export const upstreamAuthState = pgEnum("upstream_auth_state", ["authenticated", "unauthenticated", "disconnected", "unknown"]);
+export const upstreamAuthState = pgEnum("upstream_auth_state", [
+  "authenticated",
+  "unauthenticated",
+  "disconnected",
+  "unknown",
+]);
 
 /**
  * The latest verified upstream-authentication state of each bouncer (written by the worker's
@@ -89,7 +98,9 @@ export const bouncerUpstreamStates = pgTable(
     detail: t.text(),
     checkedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
   }),
-  (table) => [primaryKey({ name: "bouncer_upstream_states_pk", columns: [table.namespace, table.bouncer] })],
+  (table) => [
+    primaryKey({ name: "bouncer_upstream_states_pk", columns: [table.namespace, table.bouncer] }),
+  ],
 );
 
 /** Stripe delivers events at least once: an event id lands here exactly once. */
@@ -113,7 +124,10 @@ export const adminAuditLog = pgTable(
     details: t.jsonb().$type<Record<string, unknown>>().notNull().default({}),
     createdAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
   }),
-  (table) => [index("admin_audit_log_created_at_idx").on(table.createdAt), index("admin_audit_log_target_idx").on(table.target)],
+  (table) => [
+    index("admin_audit_log_created_at_idx").on(table.createdAt),
+    index("admin_audit_log_target_idx").on(table.target),
+  ],
 );
 
 export type User = typeof users.$inferSelect;

@@ -9,7 +9,11 @@ export type SojuDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
  * metric sweeps open one per tenant and close it right after.
  */
 export function createSojuDb(databaseUrl: string, options: { max?: number } = {}): SojuDb {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 2, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 2,
+    connectionTimeoutMillis: 5_000,
+  });
   pool.on("error", () => undefined);
   return drizzle({ client: pool, schema });
 }

@@ -103,7 +103,10 @@ export const sojuChannel = pgTable(
     detachAfter: integer("detach_after").notNull().default(0),
     detachOn: integer("detach_on").notNull().default(0),
   },
-  (t) => [unique("Channel_network_name_key").on(t.network, t.name), index("Channel_network_index").on(t.network)],
+  (t) => [
+    unique("Channel_network_name_key").on(t.network, t.name),
+    index("Channel_network_index").on(t.network),
+  ],
 );
 
 export const sojuDeliveryReceipt = pgTable(
@@ -170,7 +173,10 @@ export const sojuMessageTarget = pgTable(
     muted: boolean("muted").notNull().default(false),
     blocked: boolean("blocked").notNull().default(false),
   },
-  (t) => [unique("MessageTarget_network_target_key").on(t.network, t.target), index("Message_target_index").on(t.target)],
+  (t) => [
+    unique("MessageTarget_network_target_key").on(t.network, t.target),
+    index("Message_target_index").on(t.target),
+  ],
 );
 
 export const sojuMessage = pgTable(

@@ -48,7 +48,11 @@ export async function freePort(): Promise<number> {
     server.on("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -104,13 +108,19 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     createPostgresUser: isRoot,
     initdbFlags: ["--encoding=UTF8", "--locale=C", "--lc-messages=C"],
     postgresFlags: [
-      "-c", "listen_addresses=127.0.0.1",
-      "-c", "unix_socket_directories=",
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
       // Throwaway data: trade durability for speed.
-      "-c", "fsync=off",
-      "-c", "synchronous_commit=off",
-      "-c", "full_page_writes=off",
-      "-c", "max_connections=200",
+      "-c",
+      "fsync=off",
+      "-c",
+      "synchronous_commit=off",
+      "-c",
+      "full_page_writes=off",
+      "-c",
+      "max_connections=200",
     ],
     onLog: (message) => {
       logs.push(message);
@@ -133,7 +143,9 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     await server.stop().catch(() => undefined);
     await cleanupDir();
     const tail = logs.join("").split("\n").slice(-15).join("\n");
-    throw new Error(`embedded PostgreSQL failed to start on 127.0.0.1:${port}: ${String(error ?? "exited")}\n${tail}`);
+    throw new Error(
+      `embedded PostgreSQL failed to start on 127.0.0.1:${port}: ${String(error ?? "exited")}\n${tail}`,
+    );
   }
 
   const url = (database = "postgres") =>

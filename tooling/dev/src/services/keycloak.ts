@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { accountPortalClient, defaultServiceAccounts, defaultUsers, startKeycloakStandin } from "@irc-now/standins/keycloak";
+import {
+  accountPortalClient,
+  defaultServiceAccounts,
+  defaultUsers,
+  startKeycloakStandin,
+} from "@irc-now/standins/keycloak";
 import type { LocalService } from "../stack";
 
 /** Keycloak stand-in (OIDC + admin API) with seeded logins, unless KEYCLOAK_ISSUER is set. */
@@ -7,13 +12,30 @@ export const keycloakService: LocalService = {
   name: "keycloak",
   async start(env) {
     const authUrl = env.AUTH_URL ?? "http://localhost:3000";
-    const auth = { AUTH_URL: authUrl, AUTH_SECRET: env.AUTH_SECRET ?? randomBytes(32).toString("base64url") };
-    if (env.KEYCLOAK_ISSUER) return { env: auth, info: [`using Keycloak at ${env.KEYCLOAK_ISSUER}`], stop: async () => undefined };
+    const auth = {
+      AUTH_URL: authUrl,
+      AUTH_SECRET: env.AUTH_SECRET ?? randomBytes(32).toString("base64url"),
+    };
+    if (env.KEYCLOAK_ISSUER)
+      return {
+        env: auth,
+        info: [`using Keycloak at ${env.KEYCLOAK_ISSUER}`],
+        stop: async () => undefined,
+      };
     const client = accountPortalClient(authUrl);
     const loopback = accountPortalClient(authUrl.replace("localhost", "127.0.0.1"));
     const kc = await startKeycloakStandin({
       port: Number(env.DEV_KEYCLOAK_PORT ?? 8180),
-      clients: [{ ...client, redirectUris: [...client.redirectUris, ...loopback.redirectUris], postLogoutRedirectUris: [...(client.postLogoutRedirectUris ?? []), ...(loopback.postLogoutRedirectUris ?? [])] }],
+      clients: [
+        {
+          ...client,
+          redirectUris: [...client.redirectUris, ...loopback.redirectUris],
+          postLogoutRedirectUris: [
+            ...(client.postLogoutRedirectUris ?? []),
+            ...(loopback.postLogoutRedirectUris ?? []),
+          ],
+        },
+      ],
       serviceAccounts: defaultServiceAccounts(),
       users: defaultUsers(),
       log: () => undefined,
@@ -25,9 +47,20 @@ export const keycloakService: LocalService = {
         KEYCLOAK_ISSUER: kc.issuer,
         KEYCLOAK_CLIENT_ID: client.clientId,
         KEYCLOAK_CLIENT_SECRET: client.clientSecret,
-        ...(admin ? { KEYCLOAK_ADMIN_CLIENT_ID: admin.clientId, KEYCLOAK_ADMIN_CLIENT_SECRET: admin.clientSecret } : {}),
+        ...(admin
+          ? {
+              KEYCLOAK_ADMIN_CLIENT_ID: admin.clientId,
+              KEYCLOAK_ADMIN_CLIENT_SECRET: admin.clientSecret,
+            }
+          : {}),
       },
-      info: [`Keycloak stand-in: ${kc.issuer}`, ...kc.users.map((u) => `sign in as ${u.username} / ${u.password}${u.realmRoles.includes("irc-now-admin") ? "  (admin)" : ""}`)],
+      info: [
+        `Keycloak stand-in: ${kc.issuer}`,
+        ...kc.users.map(
+          (u) =>
+            `sign in as ${u.username} / ${u.password}${u.realmRoles.includes("irc-now-admin") ? "  (admin)" : ""}`,
+        ),
+      ],
       stop: () => kc.stop(),
     };
   },

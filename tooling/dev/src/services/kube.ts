@@ -10,7 +10,8 @@ import type { LocalService } from "../stack";
 export const ergoService: LocalService = {
   name: "ergo",
   async start(env) {
-    if (env.ERGO_IRC_URL || env.ERGO_API_URL) return { info: ["using ergo from the environment"], stop: async () => undefined };
+    if (env.ERGO_IRC_URL || env.ERGO_API_URL)
+      return { info: ["using ergo from the environment"], stop: async () => undefined };
     const ergo = await startErgoStandin({ ircPort: Number(env.DEV_ERGO_PORT ?? 6667) });
     return {
       env: {
@@ -20,7 +21,10 @@ export const ergoService: LocalService = {
         SOJU_UPSTREAM_ADDR: `irc+insecure://127.0.0.1:${ergo.ircPort}`,
         DEV_ERGO_API_URL: ergo.apiUrl,
       },
-      info: [`ergo stand-in: ${ergo.ircUrl} (connect any IRC client; WHOIS shows who is logged in)`, `ergo HTTP API: ${ergo.apiUrl}`],
+      info: [
+        `ergo stand-in: ${ergo.ircUrl} (connect any IRC client; WHOIS shows who is logged in)`,
+        `ergo HTTP API: ${ergo.apiUrl}`,
+      ],
       stop: () => ergo.stop(),
     };
   },
@@ -33,8 +37,13 @@ export const ergoService: LocalService = {
 export const kubeService: LocalService = {
   name: "kube",
   async start(env) {
-    if (env.KUBECONFIG) return { info: [`using the cluster of KUBECONFIG=${env.KUBECONFIG}`], stop: async () => undefined };
-    if (!env.DEV_POSTGRES_URL) throw new Error("the simulated operator needs the embedded PostgreSQL (DEV_POSTGRES_URL)");
+    if (env.KUBECONFIG)
+      return {
+        info: [`using the cluster of KUBECONFIG=${env.KUBECONFIG}`],
+        stop: async () => undefined,
+      };
+    if (!env.DEV_POSTGRES_URL)
+      throw new Error("the simulated operator needs the embedded PostgreSQL (DEV_POSTGRES_URL)");
     const namespace = env.K8S_NAMESPACE ?? "irc-now";
     const kube = await startKubeStandin({ namespaces: [namespace] });
     const dir = await mkdtemp(join(tmpdir(), "irc-now-dev-kube-"));
@@ -48,12 +57,16 @@ export const kubeService: LocalService = {
       readyDelayMs: Number(env.DEV_OPERATOR_READY_DELAY_MS ?? 2_000),
       downstream: true,
       log: (line) => {
-        if (line.startsWith("[operator]")) console.log(`\x1b[33m[operator]\x1b[0m ${line.slice(11)}`);
+        if (line.startsWith("[operator]"))
+          console.log(`\x1b[33m[operator]\x1b[0m ${line.slice(11)}`);
       },
     });
     return {
       env: { KUBECONFIG: kubeconfig, SOJU_ADMIN_SOCKET: join(dir, "soju", "{name}", "admin.sock") },
-      info: [`Kubernetes API stand-in: ${kube.url} (KUBECONFIG=${kubeconfig})`, "simulated soju-operator: creates a soju stand-in per SojuBouncer"],
+      info: [
+        `Kubernetes API stand-in: ${kube.url} (KUBECONFIG=${kubeconfig})`,
+        "simulated soju-operator: creates a soju stand-in per SojuBouncer",
+      ],
       stop: async () => {
         await operator.stop();
         await kube.stop();

@@ -8,14 +8,20 @@ export const postgresService: LocalService = {
   async start(env) {
     if (env.DATABASE_URL) {
       await migrateAccounts(env.DATABASE_URL);
-      return { info: ["using DATABASE_URL from the environment (migrated)"], stop: async () => undefined };
+      return {
+        info: ["using DATABASE_URL from the environment (migrated)"],
+        stop: async () => undefined,
+      };
     }
     const pg = await startEmbeddedPostgres({ handleSignals: false });
     const databaseUrl = await pg.createDatabase("accounts");
     await migrateAccounts(databaseUrl);
     return {
       env: { DATABASE_URL: databaseUrl, DEV_POSTGRES_URL: pg.url() },
-      info: [`embedded PostgreSQL on 127.0.0.1:${pg.port} (data is thrown away on exit)`, `psql ${databaseUrl}`],
+      info: [
+        `embedded PostgreSQL on 127.0.0.1:${pg.port} (data is thrown away on exit)`,
+        `psql ${databaseUrl}`,
+      ],
       stop: () => pg.stop(),
     };
   },

@@ -54,12 +54,18 @@ export interface Operator {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const valueOf = (v: number | ((name: string) => number) | undefined, name: string, fallback: number) => (typeof v === "function" ? v(name) : (v ?? fallback));
+const valueOf = (
+  v: number | ((name: string) => number) | undefined,
+  name: string,
+  fallback: number,
+) => (typeof v === "function" ? v(name) : (v ?? fallback));
 
 export function startOperator(options: OperatorOptions): Operator {
   const { kube } = options;
   const namespace = options.namespace ?? "irc-now";
-  const socketTemplate = options.adminSocketPath ?? join(tmpdir(), `irc-now-soju-${randomBytes(4).toString("hex")}`, "{name}", "admin.sock");
+  const socketTemplate =
+    options.adminSocketPath ??
+    join(tmpdir(), `irc-now-soju-${randomBytes(4).toString("hex")}`, "{name}", "admin.sock");
   const log = options.log ?? (() => undefined);
   const managed = new Map<string, ManagedBouncer>();
   const inProgress = new Map<string, Promise<ManagedBouncer>>();
@@ -78,7 +84,25 @@ export function startOperator(options: OperatorOptions): Operator {
 
   const setReady = (name: string, status: "True" | "False", reason: string, message: string) => {
     if (!kube.objects.find(CR, namespace, name)) return;
-    kube.objects.patch(CR, namespace, name, { status: { conditions: [{ type: "Ready", status, reason, message, lastTransitionTime: new Date().toISOString() }] } }, { subresource: "status" });
+    kube.objects.patch(
+      CR,
+      namespace,
+      name,
+      {
+        status: {
+          conditions: [
+            {
+              type: "Ready",
+              status,
+              reason,
+              message,
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+        },
+      },
+      { subresource: "status" },
+    );
   };
 
   const createPod = (b: ManagedBouncer) => {
@@ -90,7 +114,9 @@ export function startOperator(options: OperatorOptions): Operator {
       exec: {
         soju: async (req) => {
           if (req.command[0] !== "sojuctl") {
-            req.stderr.write(`exec: "${req.command[0] ?? ""}": executable file not found in $PATH\n`);
+            req.stderr.write(
+              `exec: "${req.command[0] ?? ""}": executable file not found in $PATH\n`,
+            );
             return 127;
           }
           const result = await b.soju.runSojuctl(req.command);
@@ -113,8 +139,12 @@ export function startOperator(options: OperatorOptions): Operator {
     const password = randomBytes(12).toString("hex");
     const role = `${database}_app`;
     await admin(async (c) => {
-      await c.query(`CREATE ROLE ${c.escapeIdentifier(role)} LOGIN PASSWORD ${c.escapeLiteral(password)}`);
-      await c.query(`CREATE DATABASE ${c.escapeIdentifier(database)} OWNER ${c.escapeIdentifier(role)}`);
+      await c.query(
+        `CREATE ROLE ${c.escapeIdentifier(role)} LOGIN PASSWORD ${c.escapeLiteral(password)}`,
+      );
+      await c.query(
+        `CREATE DATABASE ${c.escapeIdentifier(database)} OWNER ${c.escapeIdentifier(role)}`,
+      );
     });
     const server = new URL(options.postgresUrl);
     const databaseUrl = `postgresql://${encodeURIComponent(role)}:${password}@${server.hostname}:${server.port}/${database}`;
@@ -124,7 +154,15 @@ export function startOperator(options: OperatorOptions): Operator {
       kind: "Secret",
       metadata: { name: `${name}-db`, namespace, labels: { [LABEL_BOUNCER]: name } },
       type: "kubernetes.io/basic-auth",
-      data: { host: b64(server.hostname), port: b64(server.port), dbname: b64(database), user: b64(role), username: b64(role), password: b64(password), uri: b64(databaseUrl) },
+      data: {
+        host: b64(server.hostname),
+        port: b64(server.port),
+        dbname: b64(database),
+        user: b64(role),
+        username: b64(role),
+        password: b64(password),
+        uri: b64(databaseUrl),
+      },
     });
     const soju = await startSojuStandin({
       databaseUrl,
@@ -132,15 +170,32 @@ export function startOperator(options: OperatorOptions): Operator {
       downstream: options.downstream ? { host: "127.0.0.1", port: 0 } : undefined,
       log: (line) => log(`[soju ${name}] ${line}`),
     });
-    const bouncer: ManagedBouncer = { name, database, databaseUrl, soju, podName: `${name}-soju-0`, userPassword: randomBytes(9).toString("base64url") };
+    const bouncer: ManagedBouncer = {
+      name,
+      database,
+      databaseUrl,
+      soju,
+      podName: `${name}-soju-0`,
+      userPassword: randomBytes(9).toString("base64url"),
+    };
     managed.set(name, bouncer);
     createPod(bouncer);
     const readyDelay = valueOf(options.readyDelayMs, name, 500);
     const userDelay = valueOf(options.userDelayMs, name, 0);
     const createUser = async () => {
       await sleep(userDelay);
-      const r = await soju.runSojuctl(["-config", soju.configPath, "user", "create", "-username", username, "-password", bouncer.userPassword]);
-      if (r.exitCode !== 0 && !/already exists/.test(r.stderr)) log(`[operator] user create for ${name} failed: ${r.stderr.trim()}`);
+      const r = await soju.runSojuctl([
+        "-config",
+        soju.configPath,
+        "user",
+        "create",
+        "-username",
+        username,
+        "-password",
+        bouncer.userPassword,
+      ]);
+      if (r.exitCode !== 0 && !/already exists/.test(r.stderr))
+        log(`[operator] user create for ${name} failed: ${r.stderr.trim()}`);
     };
     const ready = async () => {
       await sleep(readyDelay);
@@ -148,7 +203,9 @@ export function startOperator(options: OperatorOptions): Operator {
     };
     await Promise.all([createUser(), ready()]);
     const irc = soju.downstreamAddress;
-    log(`[operator] ${name} is Ready${irc ? ` (IRC clients: ${irc.host}:${irc.port}, user ${username}, password ${bouncer.userPassword})` : ""}`);
+    log(
+      `[operator] ${name} is Ready${irc ? ` (IRC clients: ${irc.host}:${irc.port}, user ${username}, password ${bouncer.userPassword})` : ""}`,
+    );
     return bouncer;
   }
 
@@ -159,13 +216,15 @@ export function startOperator(options: OperatorOptions): Operator {
     managed.delete(name);
     if (b) {
       await b.soju.stop().catch(() => undefined);
-      if (kube.objects.find("pods", namespace, b.podName)) kube.objects.delete("pods", namespace, b.podName);
+      if (kube.objects.find("pods", namespace, b.podName))
+        kube.objects.delete("pods", namespace, b.podName);
       await admin(async (c) => {
         await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(b.database)} WITH (FORCE)`);
         await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(`${b.database}_app`)}`);
       }).catch((e: unknown) => log(`[operator] dropping ${b.database} failed: ${String(e)}`));
     }
-    if (kube.objects.find("secrets", namespace, `${name}-db`)) kube.objects.delete("secrets", namespace, `${name}-db`);
+    if (kube.objects.find("secrets", namespace, `${name}-db`))
+      kube.objects.delete("secrets", namespace, `${name}-db`);
     deleting.delete(name);
   }
 
@@ -179,7 +238,11 @@ export function startOperator(options: OperatorOptions): Operator {
         const username = (obj.spec as { username?: string } | undefined)?.username ?? name;
         const p = provision(name, username);
         inProgress.set(name, p);
-        p.catch((e: unknown) => log(`[operator] provisioning ${name} failed: ${e instanceof Error ? e.message : String(e)}`)).finally(() => inProgress.delete(name));
+        p.catch((e: unknown) =>
+          log(
+            `[operator] provisioning ${name} failed: ${e instanceof Error ? e.message : String(e)}`,
+          ),
+        ).finally(() => inProgress.delete(name));
       } else if (event.type === "DELETED") {
         void teardown(name);
       }

@@ -2,7 +2,13 @@ import { chmod, mkdir, rm } from "node:fs/promises";
 import net from "node:net";
 import { dirname } from "node:path";
 import { errorText, type Bouncer } from "./bouncer";
-import { formatIrcMessage, IrcParseFailure, LineSplitter, parseIrcLine, type IrcMessage } from "./irc";
+import {
+  formatIrcMessage,
+  IrcParseFailure,
+  LineSplitter,
+  parseIrcLine,
+  type IrcMessage,
+} from "./irc";
 import { handleServiceText } from "./service";
 
 /** How long replies wait in the outbox (see `accept`). */
@@ -79,7 +85,9 @@ export class AdminSocketServer {
     });
     socket.on("error", () => undefined);
     if (this.shuttingDown) {
-      socket.end(`${formatIrcMessage({ command: "ERROR", params: ["Server is shutting down"] })}\r\n`);
+      socket.end(
+        `${formatIrcMessage({ command: "ERROR", params: ["Server is shutting down"] })}\r\n`,
+      );
       return;
     }
     // EOF: soju calls conn.Close(), which throws away replies still queued (facts §7.1 half-close pitfall).
@@ -134,7 +142,8 @@ export class AdminSocketServer {
                 }
               });
               for (const t of output) write({ prefix, command: "PRIVMSG", params: ["*", t] });
-              if (failure !== undefined) write({ prefix, command: "FAIL", params: [message.command, failure] });
+              if (failure !== undefined)
+                write({ prefix, command: "FAIL", params: [message.command, failure] });
               else write({ prefix, command: message.command, params: ["OK"] });
               break;
             }

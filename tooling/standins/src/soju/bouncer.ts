@@ -1,11 +1,19 @@
-import { DatabaseError, networkName, type ChannelRecord, type NetworkRecord, type SojuStore, type UserRecord } from "./store";
+import {
+  DatabaseError,
+  networkName,
+  type ChannelRecord,
+  type NetworkRecord,
+  type SojuStore,
+  type UserRecord,
+} from "./store";
 import { checkNetworkAddr, UpstreamConn, type UpstreamResult } from "./upstream";
 import { goQuote } from "./words";
 
 /** An error whose text soju would print as is (FAIL BOUNCERSERV :<text>). */
 export class SojuError extends Error {}
 
-export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+export const errorText = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
 
 /** Runs async sections one at a time, like soju's per-user goroutine (here: one for the whole bouncer). */
 export class SerialQueue {
@@ -39,7 +47,10 @@ export interface DownstreamSession {
 }
 
 export const ircLower = (s: string): string =>
-  s.replace(/[A-Z[\]\\~]/g, (c) => ({ "[": "{", "]": "}", "\\": "|", "~": "^" })[c] ?? c.toLowerCase());
+  s.replace(
+    /[A-Z[\]\\~]/g,
+    (c) => ({ "[": "{", "]": "}", "\\": "|", "~": "^" })[c] ?? c.toLowerCase(),
+  );
 
 /** database.GetNick / GetUsername / GetRealname. */
 export function effectiveNick(user: UserRecord, network?: NetworkRecord): string {
@@ -109,7 +120,12 @@ export class SojuNetwork {
     let lastTry = 0;
     let first = true;
     while (!this.stopped) {
-      const delay = first ? 0 : Math.min(config.reconnectMinDelayMs * 2 ** Math.max(failures - 1, 0), config.reconnectMaxDelayMs);
+      const delay = first
+        ? 0
+        : Math.min(
+            config.reconnectMinDelayMs * 2 ** Math.max(failures - 1, 0),
+            config.reconnectMaxDelayMs,
+          );
       first = false;
       await sleep(delay - (Date.now() - lastTry), this.abort.signal);
       if (this.stopped) return;
@@ -135,7 +151,11 @@ export class SojuNetwork {
       username: effectiveUsername(user, net),
       realname: effectiveRealname(user, net),
       pass: net.pass,
-      sasl: { mechanism: net.saslMechanism, username: net.saslPlainUsername, password: net.saslPlainPassword },
+      sasl: {
+        mechanism: net.saslMechanism,
+        username: net.saslPlainUsername,
+        password: net.saslPlainPassword,
+      },
       channels: [...this.channels.values()].map((ch) => ({ name: ch.name, key: ch.key })),
       connectCommands: net.connectCommands,
       timeoutMs: this.user.bouncer.config.upstreamTimeoutMs,
@@ -159,7 +179,9 @@ export class SojuNetwork {
   }
 
   private log(line: string): void {
-    this.user.bouncer.config.log(`user ${goQuote(this.user.record.username)}: network ${goQuote(this.name)}: ${line}`);
+    this.user.bouncer.config.log(
+      `user ${goQuote(this.user.record.username)}: network ${goQuote(this.name)}: ${line}`,
+    );
   }
 }
 
@@ -174,7 +196,9 @@ export class SojuUser {
   ) {}
 
   getNetwork(name: string): SojuNetwork | undefined {
-    return this.networks.find((n) => n.record.addr === name || (n.record.name !== "" && n.record.name === name));
+    return this.networks.find(
+      (n) => n.record.addr === name || (n.record.name !== "" && n.record.name === name),
+    );
   }
 
   /** user.checkNetwork */
@@ -182,17 +206,23 @@ export class SojuUser {
     checkNetworkAddr(record.addr);
     const name = networkName(record);
     if (name === "") throw new SojuError("network name cannot be empty");
-    if (name.startsWith("-")) throw new SojuError("network name cannot start with a dash character");
+    if (name.startsWith("-"))
+      throw new SojuError("network name cannot start with a dash character");
     for (const net of this.networks) {
-      if (net.name === name && net.record.id !== record.id) throw new SojuError(`a network with the name ${goQuote(name)} already exists`);
+      if (net.name === name && net.record.id !== record.id)
+        throw new SojuError(`a network with the name ${goQuote(name)} already exists`);
     }
   }
 
   private checkLimit(record: NetworkRecord, ignoreLimit: boolean): void {
     if (ignoreLimit || !record.enabled) return;
-    const max = this.record.maxNetworks >= 0 ? this.record.maxNetworks : this.bouncer.config.maxUserNetworks;
-    const enabled = this.networks.filter((n) => n.record.enabled && n.record.id !== record.id).length;
-    if (max >= 0 && enabled >= max) throw new SojuError("maximum number of enabled networks reached");
+    const max =
+      this.record.maxNetworks >= 0 ? this.record.maxNetworks : this.bouncer.config.maxUserNetworks;
+    const enabled = this.networks.filter(
+      (n) => n.record.enabled && n.record.id !== record.id,
+    ).length;
+    if (max >= 0 && enabled >= max)
+      throw new SojuError("maximum number of enabled networks reached");
   }
 
   private addNetwork(network: SojuNetwork): void {
@@ -244,12 +274,15 @@ export class SojuUser {
     try {
       await this.bouncer.store.storeUser(record);
     } catch (error) {
-      throw new SojuError(`failed to update user ${goQuote(this.record.username)}: ${errorText(error)}`);
+      throw new SojuError(
+        `failed to update user ${goQuote(this.record.username)}: ${errorText(error)}`,
+      );
     }
     this.record = record;
     if (nickUpdated) {
       for (const net of this.networks) {
-        if (net.record.nick === "" && net.conn) net.conn.send({ command: "NICK", params: [effectiveNick(record, net.record)] });
+        if (net.record.nick === "" && net.conn)
+          net.conn.send({ command: "NICK", params: [effectiveNick(record, net.record)] });
       }
     }
     if (realnameUpdated || enabledUpdated) {
@@ -282,7 +315,9 @@ export class SojuUser {
     try {
       await this.updateUser((r) => void (r.downstreamInteractedAt = new Date()));
     } catch (error) {
-      this.bouncer.config.log(`user ${goQuote(this.record.username)}: failed to bump downstream interaction time: ${errorText(error)}`);
+      this.bouncer.config.log(
+        `user ${goQuote(this.record.username)}: failed to bump downstream interaction time: ${errorText(error)}`,
+      );
     }
   }
 
@@ -290,7 +325,9 @@ export class SojuUser {
     const away = this.downstreams.size === 0;
     for (const net of this.networks) {
       if (!net.record.autoAway || !net.conn) continue;
-      net.conn.send(away ? { command: "AWAY", params: ["Auto away"] } : { command: "AWAY", params: [] });
+      net.conn.send(
+        away ? { command: "AWAY", params: ["Auto away"] } : { command: "AWAY", params: [] },
+      );
     }
   }
 
@@ -327,7 +364,8 @@ export class Bouncer {
   }
 
   async createUser(record: UserRecord): Promise<SojuUser> {
-    if (this.users.has(record.username)) throw new SojuError(`user ${goQuote(record.username)} already exists`);
+    if (this.users.has(record.username))
+      throw new SojuError(`user ${goQuote(record.username)} already exists`);
     await this.store.storeUser(record);
     const user = new SojuUser(this, record);
     this.users.set(record.username, user);
@@ -340,7 +378,9 @@ export class Bouncer {
     try {
       await this.store.deleteUser(user.record.id);
     } catch (error) {
-      throw new SojuError(`failed to delete user: ${error instanceof DatabaseError ? error.message : errorText(error)}`);
+      throw new SojuError(
+        `failed to delete user: ${error instanceof DatabaseError ? error.message : errorText(error)}`,
+      );
     }
   }
 
@@ -352,7 +392,8 @@ export class Bouncer {
 
   upstreamCount(): number {
     let n = 0;
-    for (const user of this.users.values()) for (const net of user.networks) if (net.attempting) n += 1;
+    for (const user of this.users.values())
+      for (const net of user.networks) if (net.attempting) n += 1;
     return n;
   }
 

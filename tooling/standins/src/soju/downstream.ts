@@ -1,13 +1,29 @@
 import net from "node:net";
-import { errorText, ircLower, type Bouncer, type DownstreamSession, type SojuNetwork, type SojuUser } from "./bouncer";
-import { formatIrcMessage, IrcParseFailure, LineSplitter, parseIrcLine, type IrcMessage } from "./irc";
+import {
+  errorText,
+  ircLower,
+  type Bouncer,
+  type DownstreamSession,
+  type SojuNetwork,
+  type SojuUser,
+} from "./bouncer";
+import {
+  formatIrcMessage,
+  IrcParseFailure,
+  LineSplitter,
+  parseIrcLine,
+  type IrcMessage,
+} from "./irc";
 import { checkPassword, hashPassword, needsRehash } from "./password";
 import { handleServiceText } from "./service";
 import { newChannelRecord } from "./store";
 import { goQuote } from "./words";
 
 /** eventDownstreamConnected: attach the session, clear auto-away, rewrite the user row (facts §3). */
-export async function downstreamConnected(bouncer: Bouncer, session: DownstreamSession): Promise<void> {
+export async function downstreamConnected(
+  bouncer: Bouncer,
+  session: DownstreamSession,
+): Promise<void> {
   await bouncer.queue.run(async () => {
     const user = session.user;
     user.downstreams.add(session);
@@ -17,7 +33,10 @@ export async function downstreamConnected(bouncer: Bouncer, session: DownstreamS
 }
 
 /** eventDownstreamDisconnected: detach the session, auto-away when it was the last, rewrite the row. */
-export async function downstreamDisconnected(bouncer: Bouncer, session: DownstreamSession): Promise<void> {
+export async function downstreamDisconnected(
+  bouncer: Bouncer,
+  session: DownstreamSession,
+): Promise<void> {
   await bouncer.queue.run(async () => {
     const user = session.user;
     if (!user.downstreams.delete(session)) return;
@@ -61,7 +80,9 @@ export function parseDownstreamUsername(raw: string): { username: string; networ
   const at = rest.lastIndexOf("@");
   if (at !== -1) rest = rest.slice(0, at);
   const slash = rest.indexOf("/");
-  return slash === -1 ? { username: rest, network: "" } : { username: rest.slice(0, slash), network: rest.slice(slash + 1) };
+  return slash === -1
+    ? { username: rest, network: "" }
+    : { username: rest.slice(0, slash), network: rest.slice(slash + 1) };
 }
 
 /**
@@ -93,7 +114,8 @@ export class DownstreamServer {
 
   get address(): { host: string; port: number } {
     const address = this.server.address();
-    if (!address || typeof address === "string") throw new Error("downstream listener has no TCP address");
+    if (!address || typeof address === "string")
+      throw new Error("downstream listener has no TCP address");
     return { host: address.address, port: address.port };
   }
 
@@ -134,10 +156,12 @@ class DownstreamConn implements DownstreamSession {
     socket.on("error", () => undefined);
     socket.on("data", (chunk: Buffer) => {
       for (const line of splitter.push(chunk)) {
-        this.queue = this.queue.then(() => this.handleLine(line)).catch((error: unknown) => {
-          this.bouncer.config.log(`downstream: ${errorText(error)}`);
-          this.close();
-        });
+        this.queue = this.queue
+          .then(() => this.handleLine(line))
+          .catch((error: unknown) => {
+            this.bouncer.config.log(`downstream: ${errorText(error)}`);
+            this.close();
+          });
       }
     });
   }
@@ -190,12 +214,20 @@ class DownstreamConn implements DownstreamSession {
         const sub = (p[0] ?? "").toUpperCase();
         if (sub === "LS") {
           this.capNegotiating = true;
-          this.send({ prefix: this.prefix, command: "CAP", params: [this.nick, "LS", p[1] === "302" ? "sasl=PLAIN" : "sasl"] });
+          this.send({
+            prefix: this.prefix,
+            command: "CAP",
+            params: [this.nick, "LS", p[1] === "302" ? "sasl=PLAIN" : "sasl"],
+          });
         } else if (sub === "REQ") {
           this.capNegotiating = true;
           const caps = (p[1] ?? "").split(" ").filter(Boolean);
           const ok = caps.every((c) => c === "sasl");
-          this.send({ prefix: this.prefix, command: "CAP", params: [this.nick, ok ? "ACK" : "NAK", p[1] ?? ""] });
+          this.send({
+            prefix: this.prefix,
+            command: "CAP",
+            params: [this.nick, ok ? "ACK" : "NAK", p[1] ?? ""],
+          });
         } else if (sub === "END") {
           this.capNegotiating = false;
           await this.tryRegister();
@@ -223,7 +255,11 @@ class DownstreamConn implements DownstreamSession {
         this.close();
         return;
       default:
-        this.send({ prefix: this.prefix, command: "451", params: [this.nick, "You have not registered"] });
+        this.send({
+          prefix: this.prefix,
+          command: "451",
+          params: [this.nick, "You have not registered"],
+        });
     }
   }
 
@@ -243,7 +279,11 @@ class DownstreamConn implements DownstreamSession {
     const { username } = parseDownstreamUsername(authcid);
     if (await this.checkCredentials(username, password)) {
       this.saslUser = authcid;
-      this.send({ prefix: this.prefix, command: "903", params: ["*", "SASL authentication successful"] });
+      this.send({
+        prefix: this.prefix,
+        command: "903",
+        params: ["*", "SASL authentication successful"],
+      });
     } else {
       this.send({ prefix: this.prefix, command: "904", params: ["*", "Authentication failed"] });
     }
@@ -262,10 +302,20 @@ class DownstreamConn implements DownstreamSession {
   }
 
   private async tryRegister(): Promise<void> {
-    if (this.capNegotiating || this.nick === "*" || this.userParam === undefined || this.registeredUser) return;
+    if (
+      this.capNegotiating ||
+      this.nick === "*" ||
+      this.userParam === undefined ||
+      this.registeredUser
+    )
+      return;
     const login = parseDownstreamUsername(this.saslUser ?? this.userParam);
     if (this.saslUser === undefined && !(await this.checkCredentials(login.username, this.pass))) {
-      this.send({ prefix: this.prefix, command: "464", params: ["*", "Invalid username or password"] });
+      this.send({
+        prefix: this.prefix,
+        command: "464",
+        params: ["*", "Invalid username or password"],
+      });
       this.close();
       return;
     }
@@ -290,7 +340,12 @@ class DownstreamConn implements DownstreamSession {
     this.numeric("002", `Your host is ${host}`);
     this.numeric("003", "This server was created <unknown>");
     this.numeric("004", host, "soju", "aiwroO", "OovaimnqpsrtklbeI");
-    this.numeric("005", "CASEMAPPING=ascii", `CHANTYPES=${this.network?.conn?.chantypes ?? "#&"}`, "are supported");
+    this.numeric(
+      "005",
+      "CASEMAPPING=ascii",
+      `CHANTYPES=${this.network?.conn?.chantypes ?? "#&"}`,
+      "are supported",
+    );
     this.numeric("422", "No MOTD");
     await downstreamConnected(this.bouncer, this);
   }
@@ -318,10 +373,25 @@ class DownstreamConn implements DownstreamSession {
 
   private async runService(text: string): Promise<void> {
     const user = this.user;
-    const reply = (t: string) => this.send({ prefix: "BouncerServ!BouncerServ@BouncerServ", command: "PRIVMSG", params: [this.nick, t] });
+    const reply = (t: string) =>
+      this.send({
+        prefix: "BouncerServ!BouncerServ@BouncerServ",
+        command: "PRIVMSG",
+        params: [this.nick, t],
+      });
     await this.bouncer.queue.run(async () => {
       try {
-        await handleServiceText({ bouncer: this.bouncer, user, network: this.network, nick: this.nick, admin: user.record.admin, print: reply }, text);
+        await handleServiceText(
+          {
+            bouncer: this.bouncer,
+            user,
+            network: this.network,
+            nick: this.nick,
+            admin: user.record.admin,
+            print: reply,
+          },
+          text,
+        );
       } catch (error) {
         reply(`error: ${errorText(error)}`);
       }

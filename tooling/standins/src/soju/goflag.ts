@@ -18,8 +18,18 @@ export interface FlagValue<T> {
 }
 
 const goBools: Record<string, boolean> = {
-  "1": true, t: true, T: true, TRUE: true, true: true, True: true,
-  "0": false, f: false, F: false, FALSE: false, false: false, False: false,
+  "1": true,
+  t: true,
+  T: true,
+  TRUE: true,
+  true: true,
+  True: true,
+  "0": false,
+  f: false,
+  F: false,
+  FALSE: false,
+  false: false,
+  False: false,
 };
 
 /** Go's strconv.ParseBool; undefined when invalid. */
@@ -29,7 +39,9 @@ export function parseGoBool(value: string): boolean | undefined {
 
 function parseGoInt(value: string): number | undefined {
   // strconv.ParseInt(s, 0, 64): optional sign, 0x/0o/0b/0 prefixes, underscores only with a prefix.
-  const match = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9]*)$/.exec(value);
+  const match = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9]*)$/.exec(
+    value,
+  );
   if (!match) return undefined;
   const sign = match[1] === "-" ? -1 : 1;
   const body = match[2] ?? "";
@@ -37,7 +49,8 @@ function parseGoInt(value: string): number | undefined {
   if (/^0[xX]/.test(body)) n = parseInt(body.slice(2).replace(/_/g, ""), 16);
   else if (/^0[oO]/.test(body)) n = parseInt(body.slice(2).replace(/_/g, ""), 8);
   else if (/^0[bB]/.test(body)) n = parseInt(body.slice(2).replace(/_/g, ""), 2);
-  else if (body.length > 1 && body.startsWith("0")) n = parseInt(body.slice(1).replace(/_/g, "") || "0", 8);
+  else if (body.length > 1 && body.startsWith("0"))
+    n = parseInt(body.slice(1).replace(/_/g, "") || "0", 8);
   else n = parseInt(body, 10);
   if (Number.isNaN(n)) return undefined;
   return sign * n;
@@ -67,7 +80,8 @@ export class GoFlagSet {
       isBool: true,
       set: (v) => {
         const parsed = parseGoBool(v);
-        if (parsed === undefined) throw new FlagError(`invalid boolean value ${goQuote(v)} for -${name}: parse error`);
+        if (parsed === undefined)
+          throw new FlagError(`invalid boolean value ${goQuote(v)} for -${name}: parse error`);
         ref.value = parsed;
       },
     });
@@ -82,7 +96,9 @@ export class GoFlagSet {
       set: (v) => {
         const parsed = parseGoBool(v);
         if (parsed === undefined) {
-          throw new FlagError(`invalid value ${goQuote(v)} for flag -${name}: strconv.ParseBool: parsing ${goQuote(v)}: invalid syntax`);
+          throw new FlagError(
+            `invalid value ${goQuote(v)} for flag -${name}: strconv.ParseBool: parsing ${goQuote(v)}: invalid syntax`,
+          );
         }
         ref.value = parsed;
       },
@@ -97,7 +113,8 @@ export class GoFlagSet {
       isBool: false,
       set: (v) => {
         const parsed = parseGoInt(v);
-        if (parsed === undefined) throw new FlagError(`invalid value ${goQuote(v)} for flag -${name}: parse error`);
+        if (parsed === undefined)
+          throw new FlagError(`invalid value ${goQuote(v)} for flag -${name}: parse error`);
         ref.value = parsed;
       },
     });
@@ -112,7 +129,9 @@ export class GoFlagSet {
       set: (v) => {
         const parsed = /^[+-]?[0-9]+$/.test(v) ? Number.parseInt(v, 10) : undefined;
         if (parsed === undefined) {
-          throw new FlagError(`invalid value ${goQuote(v)} for flag -${name}: strconv.Atoi: parsing ${goQuote(v)}: invalid syntax`);
+          throw new FlagError(
+            `invalid value ${goQuote(v)} for flag -${name}: strconv.Atoi: parsing ${goQuote(v)}: invalid syntax`,
+          );
         }
         ref.value = parsed;
       },
@@ -123,7 +142,10 @@ export class GoFlagSet {
   /** soju's stringSliceFlag (repeatable; undefined until given once). */
   stringSlice(name: string): FlagValue<string[] | undefined> {
     const ref: FlagValue<string[] | undefined> = { value: undefined };
-    this.flags.set(name, { isBool: false, set: (v) => void (ref.value = [...(ref.value ?? []), v]) });
+    this.flags.set(name, {
+      isBool: false,
+      set: (v) => void (ref.value = [...(ref.value ?? []), v]),
+    });
     return ref;
   }
 
@@ -139,7 +161,8 @@ export class GoFlagSet {
         if (s.length === 2) return args.slice(1);
       }
       let name = s.slice(minuses);
-      if (name.length === 0 || name[0] === "-" || name[0] === "=") throw new FlagError(`bad flag syntax: ${s}`);
+      if (name.length === 0 || name[0] === "-" || name[0] === "=")
+        throw new FlagError(`bad flag syntax: ${s}`);
       args = args.slice(1);
       let hasValue = false;
       let value = "";
@@ -152,7 +175,8 @@ export class GoFlagSet {
       const flag = this.flags.get(name);
       if (!flag) {
         // Go answers flag.ErrHelp here; soju v0.9+ turns it into this text (facts §7.8).
-        if (name === "help" || name === "h") throw new FlagError('unsupported flag (type "help <cmd>" for a help message)');
+        if (name === "help" || name === "h")
+          throw new FlagError('unsupported flag (type "help <cmd>" for a help message)');
         throw new FlagError(`flag provided but not defined: -${name}`);
       }
       if (flag.isBool) {
@@ -169,4 +193,3 @@ export class GoFlagSet {
     }
   }
 }
-

@@ -103,7 +103,11 @@ export async function startSojuStandin(options: SojuStandinOptions): Promise<Soj
       const admin = await AdminSocketServer.listen(bouncer, options.adminSocketPath);
       let downstream: DownstreamServer | undefined;
       if (options.downstream) {
-        downstream = await DownstreamServer.listen(bouncer, options.downstream.host ?? "127.0.0.1", downstreamPort);
+        downstream = await DownstreamServer.listen(
+          bouncer,
+          options.downstream.host ?? "127.0.0.1",
+          downstreamPort,
+        );
         downstreamPort = downstream.address.port;
       }
       return { store, bouncer, admin, downstream };
@@ -140,30 +144,41 @@ export async function startSojuStandin(options: SojuStandinOptions): Promise<Soj
       return running?.downstream?.address;
     },
     runSojuctl(argv) {
-      return runSojuctl(argv, async (path) => (path === configPath ? options.adminSocketPath : adminSocketFromConfigFile(path)));
+      return runSojuctl(argv, async (path) =>
+        path === configPath ? options.adminSocketPath : adminSocketFromConfigFile(path),
+      );
     },
     restart() {
-      transition = transition.catch(() => undefined).then(async () => {
-        if (stopped) return;
-        if (running) await shutdown(running);
-        running = undefined;
-        running = await boot();
-      });
+      transition = transition
+        .catch(() => undefined)
+        .then(async () => {
+          if (stopped) return;
+          if (running) await shutdown(running);
+          running = undefined;
+          running = await boot();
+        });
       return transition;
     },
     stop() {
       stopped = true;
-      transition = transition.catch(() => undefined).then(async () => {
-        if (running) await shutdown(running);
-        running = undefined;
-      });
+      transition = transition
+        .catch(() => undefined)
+        .then(async () => {
+          if (running) await shutdown(running);
+          running = undefined;
+        });
       return transition;
     },
     async simulateDownstreamConnect(username, network) {
       const { bouncer } = current();
       const user = bouncer.getUser(username);
       if (!user) throw new Error(`unknown username ${JSON.stringify(username)}`);
-      const session = new SimulatedDownstream(bouncer, user, network ? user.getNetwork(network) : undefined, user.record.nick || username);
+      const session = new SimulatedDownstream(
+        bouncer,
+        user,
+        network ? user.getNetwork(network) : undefined,
+        user.record.nick || username,
+      );
       await downstreamConnected(bouncer, session);
       return session;
     },
@@ -173,7 +188,9 @@ export async function startSojuStandin(options: SojuStandinOptions): Promise<Soj
       if (net.conn) return { state: "connected", nick: net.conn.nick, account: net.conn.account };
       if (!net.record.enabled) return { state: "disabled" };
       if (net.attempting) return { state: "connecting" };
-      return net.lastError ? { state: "disconnected", lastError: net.lastError } : { state: "disconnected" };
+      return net.lastError
+        ? { state: "disconnected", lastError: net.lastError }
+        : { state: "disconnected" };
     },
   };
 }

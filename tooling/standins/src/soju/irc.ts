@@ -11,7 +11,8 @@ export interface IrcMessage {
   params: string[];
 }
 
-export type IrcParseError = "missing message command" | "no message data after tags" | "no message data after prefix";
+export type IrcParseError =
+  "missing message command" | "no message data after tags" | "no message data after prefix";
 
 export class IrcParseFailure extends Error {
   constructor(readonly reason: IrcParseError) {
@@ -54,7 +55,10 @@ function parseTags(raw: string): Record<string, string> {
     const eq = part.indexOf("=");
     const key = eq === -1 ? part : part.slice(0, eq);
     const value = eq === -1 ? "" : part.slice(eq + 1);
-    tags[key] = value.replace(/\\(.)/g, (_m, c: string) => ({ ":": ";", s: " ", r: "\r", n: "\n" })[c] ?? c);
+    tags[key] = value.replace(
+      /\\(.)/g,
+      (_m, c: string) => ({ ":": ";", s: " ", r: "\r", n: "\n" })[c] ?? c,
+    );
   }
   return tags;
 }
@@ -63,7 +67,9 @@ function parseTags(raw: string): Record<string, string> {
  * irc.v4 `Message.String()`: the last parameter gets a ':' only when it is empty, contains a space
  * or starts with ':' (which is why soju answers `BOUNCERSERV OK`, not `BOUNCERSERV :OK`).
  */
-export function formatIrcMessage(message: Pick<IrcMessage, "prefix" | "command" | "params">): string {
+export function formatIrcMessage(
+  message: Pick<IrcMessage, "prefix" | "command" | "params">,
+): string {
   let out = message.prefix ? `:${message.prefix} ${message.command}` : message.command;
   message.params.forEach((param, index) => {
     const last = index === message.params.length - 1;
@@ -87,7 +93,10 @@ export class LineSplitter {
     for (;;) {
       const lf = this.buffer.indexOf(0x0a, start);
       if (lf === -1) break;
-      const line = this.buffer.subarray(start, lf).toString("utf8").replace(/[\r\n]+$/, "");
+      const line = this.buffer
+        .subarray(start, lf)
+        .toString("utf8")
+        .replace(/[\r\n]+$/, "");
       start = lf + 1;
       if (line.length > 0) lines.push(line);
     }

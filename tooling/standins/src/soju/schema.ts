@@ -73,7 +73,9 @@ export async function upgradeSchema(client: pg.PoolClient): Promise<void> {
       return;
     }
     if (version > SOJU_SCHEMA_VERSION) {
-      throw new Error(`soju (version ${SOJU_SCHEMA_VERSION}) older than schema (version ${version})`);
+      throw new Error(
+        `soju (version ${SOJU_SCHEMA_VERSION}) older than schema (version ${version})`,
+      );
     }
     if (version === 0) {
       for (const statement of await schemaStatements()) {
@@ -85,11 +87,14 @@ export async function upgradeSchema(client: pg.PoolClient): Promise<void> {
       }
     } else {
       // The stand-in only knows the full v18 schema, not soju's individual migrations.
-      throw new Error(`failed to execute migration #${version}: soju stand-in cannot migrate from schema version ${version}`);
+      throw new Error(
+        `failed to execute migration #${version}: soju stand-in cannot migrate from schema version ${version}`,
+      );
     }
-    await client.query(`INSERT INTO "Config" (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = $1`, [
-      SOJU_SCHEMA_VERSION,
-    ]);
+    await client.query(
+      `INSERT INTO "Config" (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = $1`,
+      [SOJU_SCHEMA_VERSION],
+    );
     await client.query("COMMIT");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);

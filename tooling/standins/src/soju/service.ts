@@ -1,9 +1,22 @@
 import { createHash } from "node:crypto";
-import { errorText, ircLower, SojuError, type Bouncer, type SojuNetwork, type SojuUser } from "./bouncer";
+import {
+  errorText,
+  ircLower,
+  SojuError,
+  type Bouncer,
+  type SojuNetwork,
+  type SojuUser,
+} from "./bouncer";
 import { FlagError, GoFlagSet, type FlagValue } from "./goflag";
 import { parseIrcLine } from "./irc";
 import { hashPassword } from "./password";
-import { newChannelRecord, newNetworkRecord, newUserRecord, type ChannelRecord, type NetworkRecord } from "./store";
+import {
+  newChannelRecord,
+  newNetworkRecord,
+  newUserRecord,
+  type ChannelRecord,
+  type NetworkRecord,
+} from "./store";
 import { splitWords, SplitWordsError, goQuote } from "./words";
 
 /** soju's serviceContext. Over the admin socket: no user, no network, admin. */
@@ -50,7 +63,13 @@ function getCommand(cmds: CommandSet, params: string[]): { cmd: ServiceCommand; 
   return getCommand(cmd.children, rest);
 }
 
-function appendHelp(cmds: CommandSet, prefix: string[], admin: boolean, global: boolean, out: string[]): void {
+function appendHelp(
+  cmds: CommandSet,
+  prefix: string[],
+  admin: boolean,
+  global: boolean,
+  out: string[],
+): void {
   for (const name of Object.keys(cmds).sort()) {
     const cmd = cmds[name];
     if (!cmd) continue;
@@ -83,11 +102,18 @@ export async function handleServiceCommand(ctx: ServiceContext, words: string[])
   }
   const { cmd, params } = found;
   if (cmd.admin && !ctx.admin) fail("you must be an admin to use this command");
-  if (!cmd.global && !ctx.user) fail("this command must be run as a user (try running with user run)");
+  if (!cmd.global && !ctx.user)
+    fail("this command must be run as a user (try running with user run)");
   if (!cmd.handle) {
     if (cmd.children) {
       const list: string[] = [];
-      appendHelp(cmd.children, words.slice(0, words.length - params.length), ctx.admin, !ctx.user, list);
+      appendHelp(
+        cmd.children,
+        words.slice(0, words.length - params.length),
+        ctx.admin,
+        !ctx.user,
+        list,
+      );
       ctx.print(`available commands: ${list.join(", ")}`);
       return;
     }
@@ -101,7 +127,8 @@ export async function handleServiceCommand(ctx: ServiceContext, words: string[])
   }
 }
 
-const requireUser = (ctx: ServiceContext): SojuUser => ctx.user ?? fail("this command must be run as a user (try running with user run)");
+const requireUser = (ctx: ServiceContext): SojuUser =>
+  ctx.user ?? fail("this command must be run as a user (try running with user run)");
 
 function noExtraArgs(rest: string[]): void {
   if (rest.length > 0) fail(`unexpected argument: ${rest[0]}`);
@@ -205,7 +232,9 @@ function applyNetworkFlags(flags: NetworkFlags, record: NetworkRecord): void {
           if (command === "") throw new Error("irc: cannot parse zero-length message");
           parseIrcLine(command);
         } catch (error) {
-          fail(`flag -connect-command must be a valid raw irc command string: ${goQuote(command)}: ${errorText(error)}`);
+          fail(
+            `flag -connect-command must be a valid raw irc command string: ${goQuote(command)}: ${errorText(error)}`,
+          );
         }
       }
       record.connectCommands = [...commands];
@@ -348,7 +377,8 @@ async function handleCertfpFingerprint(ctx: ServiceContext, params: string[]): P
   const netName = fs.string("network");
   noExtraArgs(fs.parse(params));
   const net = networkFromFlag(ctx, netName.value);
-  if (net.record.saslMechanism !== "EXTERNAL" || !net.record.saslExternalCert) return fail("CertFP not set up");
+  if (net.record.saslMechanism !== "EXTERNAL" || !net.record.saslExternalCert)
+    return fail("CertFP not set up");
   certfpFingerprints(ctx, net.record.saslExternalCert);
 }
 
@@ -371,7 +401,8 @@ async function handleSaslStatus(ctx: ServiceContext, params: string[]): Promise<
   }
   const uc = net.conn;
   if (uc) {
-    if (uc.account) ctx.print(`Authenticated on upstream network with account ${goQuote(uc.account)}`);
+    if (uc.account)
+      ctx.print(`Authenticated on upstream network with account ${goQuote(uc.account)}`);
     else ctx.print("Unauthenticated on upstream network");
   } else {
     ctx.print("Disconnected from upstream network");
@@ -431,7 +462,9 @@ async function handleUserStatus(ctx: ServiceContext, params: string[]): Promise<
     try {
       count = await ctx.bouncer.store.countNetworks(user.record.id);
     } catch (error) {
-      return fail(`could not get networks of user ${goQuote(user.record.username)}: ${errorText(error)}`);
+      return fail(
+        `could not get networks of user ${goQuote(user.record.username)}: ${errorText(error)}`,
+      );
     }
     line += `: ${count} networks`;
     if (user.record.maxNetworks >= 0) line += ` (${user.record.maxNetworks} max)`;
@@ -452,7 +485,8 @@ async function handleUserCreate(ctx: ServiceContext, params: string[]): Promise<
   const maxNetworks = fs.int("max-networks", -1);
   noExtraArgs(fs.parse(params));
   if (username.value === "") fail("flag -username is required");
-  if (password.value !== "" && disablePassword.value) fail("flags -password and -disable-password are mutually exclusive");
+  if (password.value !== "" && disablePassword.value)
+    fail("flags -password and -disable-password are mutually exclusive");
   if (password.value === "" && !disablePassword.value) fail("flag -password is required");
   const record = newUserRecord(username.value);
   record.nick = nick.value;
@@ -481,7 +515,8 @@ async function handleUserUpdate(ctx: ServiceContext, params: string[]): Promise<
   const [username, rest] = popArg(params);
   noExtraArgs(fs.parse(rest));
   if (username === "" && !ctx.user) fail("cannot determine the user to update");
-  if (password.value !== undefined && disablePassword.value) fail("flags -password and -disable-password are mutually exclusive");
+  if (password.value !== undefined && disablePassword.value)
+    fail("flags -password and -disable-password are mutually exclusive");
 
   if (username !== "" && (!ctx.user || username !== ctx.user.record.username)) {
     if (!ctx.admin) fail("you must be an admin to update other users");
@@ -536,7 +571,8 @@ async function handleUserDelete(ctx: ServiceContext, params: string[]): Promise<
     return;
   }
   if (params[1] !== token) fail("provided confirmation token doesn't match user");
-  if (self) ctx.print(`Goodbye ${username}, deleting your account. There will be no further confirmation.`);
+  if (self)
+    ctx.print(`Goodbye ${username}, deleting your account. There will be no further confirmation.`);
   await ctx.bouncer.deleteUser(user);
   if (!self) ctx.print(`deleted user ${goQuote(username)}`);
 }
@@ -566,7 +602,16 @@ function parseFilter(value: string): number {
 
 /** Go's time.ParseDuration, to whole seconds (as stored). Undefined when invalid. */
 export function parseGoDurationSeconds(value: string): number | undefined {
-  const units: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, "μs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+  const units: Record<string, number> = {
+    ns: 1e-9,
+    us: 1e-6,
+    µs: 1e-6,
+    μs: 1e-6,
+    ms: 1e-3,
+    s: 1,
+    m: 60,
+    h: 3600,
+  };
   let s = value;
   let sign = 1;
   if (s.startsWith("-") || s.startsWith("+")) {
@@ -607,12 +652,16 @@ function channelFlagSet(): ChannelFlags {
 }
 
 function applyChannelFlags(flags: ChannelFlags, channel: ChannelRecord): void {
-  if (flags.relayDetached.value !== undefined) channel.relayDetached = parseFilter(flags.relayDetached.value);
-  if (flags.reattachOn.value !== undefined) channel.reattachOn = parseFilter(flags.reattachOn.value);
+  if (flags.relayDetached.value !== undefined)
+    channel.relayDetached = parseFilter(flags.relayDetached.value);
+  if (flags.reattachOn.value !== undefined)
+    channel.reattachOn = parseFilter(flags.reattachOn.value);
   if (flags.detachAfter.value !== undefined) {
     const seconds = parseGoDurationSeconds(flags.detachAfter.value);
     if (seconds === undefined || seconds < 0) {
-      fail(`unknown duration for -detach-after ${goQuote(flags.detachAfter.value)} (duration format: 0, 300s, 22h30m, ...)`);
+      fail(
+        `unknown duration for -detach-after ${goQuote(flags.detachAfter.value)} (duration format: 0, 300s, 22h30m, ...)`,
+      );
     }
     channel.detachAfter = seconds ?? 0;
   }
@@ -648,7 +697,11 @@ async function handleChannelStatus(ctx: ServiceContext, params: string[]): Promi
     for (const ch of channels) {
       let name = ch.name;
       if (networkName.value === "") name += `/${net.name}`;
-      let status = net.conn?.channels.has(ircLower(ch.name)) ? "joined" : net.conn ? "parted" : "disconnected";
+      let status = net.conn?.channels.has(ircLower(ch.name))
+        ? "joined"
+        : net.conn
+          ? "parted"
+          : "disconnected";
       if (ch.detached) status += ", detached";
       ctx.print(`${name} [${status}]`);
       n += 1;
@@ -669,7 +722,8 @@ async function handleChannelCreate(ctx: ServiceContext, params: string[]): Promi
   const flags = channelFlagSet();
   noExtraArgs(flags.fs.parse(params.slice(1)));
   const [name, net] = stripNetworkSuffix(ctx, params[0] ?? "");
-  if (name === "" || [" ", ",", "\u0007", "\r", "\n", "\u0000"].some((c) => name.includes(c))) fail(`invalid channel name: ${goQuote(name)}`);
+  if (name === "" || [" ", ",", "\u0007", "\r", "\n", "\u0000"].some((c) => name.includes(c)))
+    fail(`invalid channel name: ${goQuote(name)}`);
   const chantypes = net.conn?.chantypes ?? "#&";
   if (!chantypes.includes(name[0] ?? "")) fail(`not a channel name: ${goQuote(name)}`);
   if (net.channels.has(ircLower(name))) fail(`channel ${goQuote(name)} already exists`);
@@ -725,7 +779,9 @@ async function handleServerStatus(ctx: ServiceContext, params: string[]): Promis
   if (params.length !== 0) fail("expected no argument");
   const db = await ctx.bouncer.store.stats();
   const b = ctx.bouncer;
-  ctx.print(`${b.users.size}/${db.users} users, ${b.downstreamCount()} downstreams, ${b.upstreamCount()} upstreams, ${db.networks} networks, ${db.channels} channels`);
+  ctx.print(
+    `${b.users.size}/${db.users} users, ${b.downstreamCount()} downstreams, ${b.upstreamCount()} upstreams, ${db.networks} networks, ${db.channels} channels`,
+  );
 }
 
 async function handleServerNotice(ctx: ServiceContext, params: string[]): Promise<void> {
@@ -753,7 +809,10 @@ export const serviceCommands: CommandSet = {
         desc: "add a new network",
         handle: handleNetworkCreate,
       },
-      status: { desc: "show a list of saved networks and their current status", handle: handleNetworkStatus },
+      status: {
+        desc: "show a list of saved networks and their current status",
+        handle: handleNetworkStatus,
+      },
       update: {
         usage:
           "[name] [-addr addr] [-name name] [-username username] [-pass pass] [-realname realname] [-certfp fingerprint] [-nick nick] [-auto-away auto-away] [-enabled enabled] [-connect-command command]...",
@@ -761,7 +820,11 @@ export const serviceCommands: CommandSet = {
         handle: handleNetworkUpdate,
       },
       delete: { usage: "[name]", desc: "delete a network", handle: handleNetworkDelete },
-      quote: { usage: "[name] <command>", desc: "send a raw line to a network", handle: handleNetworkQuote },
+      quote: {
+        usage: "[name] <command>",
+        desc: "send a raw line to a network",
+        handle: handleNetworkQuote,
+      },
     },
   },
   certfp: {
@@ -771,20 +834,38 @@ export const serviceCommands: CommandSet = {
         desc: "generate a new self-signed certificate, defaults to using RSA-3072 key",
         handle: handleCertfpGenerate,
       },
-      fingerprint: { usage: "[-network name]", desc: "show fingerprints of certificate", handle: handleCertfpFingerprint },
+      fingerprint: {
+        usage: "[-network name]",
+        desc: "show fingerprints of certificate",
+        handle: handleCertfpFingerprint,
+      },
     },
   },
   sasl: {
     children: {
       status: { usage: "[-network name]", desc: "show SASL status", handle: handleSaslStatus },
-      "set-plain": { usage: "[-network name] <username> <password>", desc: "set SASL PLAIN credentials", handle: handleSaslSetPlain },
-      reset: { usage: "[-network name]", desc: "disable SASL authentication and remove stored credentials", handle: handleSaslReset },
+      "set-plain": {
+        usage: "[-network name] <username> <password>",
+        desc: "set SASL PLAIN credentials",
+        handle: handleSaslSetPlain,
+      },
+      reset: {
+        usage: "[-network name]",
+        desc: "disable SASL authentication and remove stored credentials",
+        handle: handleSaslReset,
+      },
     },
   },
   user: {
     global: true,
     children: {
-      status: { usage: "[username]", desc: "show a list of users and their current status", handle: handleUserStatus, admin: true, global: true },
+      status: {
+        usage: "[username]",
+        desc: "show a list of users and their current status",
+        handle: handleUserStatus,
+        admin: true,
+        global: true,
+      },
       create: {
         usage:
           "-username <username> -password <password> [-disable-password] [-admin true|false] [-nick <nick>] [-realname <realname>] [-enabled true|false]",
@@ -800,13 +881,28 @@ export const serviceCommands: CommandSet = {
         handle: handleUserUpdate,
         global: true,
       },
-      delete: { usage: "<username> [confirmation token]", desc: "delete a user", handle: handleUserDelete, global: true },
-      run: { usage: "<username> <command>", desc: "run a command as another user", handle: handleUserRun, admin: true, global: true },
+      delete: {
+        usage: "<username> [confirmation token]",
+        desc: "delete a user",
+        handle: handleUserDelete,
+        global: true,
+      },
+      run: {
+        usage: "<username> <command>",
+        desc: "run a command as another user",
+        handle: handleUserRun,
+        admin: true,
+        global: true,
+      },
     },
   },
   channel: {
     children: {
-      status: { usage: "[-network name]", desc: "show a list of saved channels and their current status", handle: handleChannelStatus },
+      status: {
+        usage: "[-network name]",
+        desc: "show a list of saved channels and their current status",
+        handle: handleChannelStatus,
+      },
       create: {
         usage: `<name> [-detached <true|false>] [-relay-detached <${channelFilterUsage}>] [-reattach-on <${channelFilterUsage}>] [-detach-after <duration>] [-detach-on <${channelFilterUsage}>]`,
         desc: "create a new channel",
@@ -823,8 +919,19 @@ export const serviceCommands: CommandSet = {
   server: {
     admin: true,
     children: {
-      status: { desc: "show server statistics", handle: handleServerStatus, admin: true, global: true },
-      notice: { usage: "<notice>", desc: "broadcast a notice to all connected bouncer users", handle: handleServerNotice, admin: true, global: true },
+      status: {
+        desc: "show server statistics",
+        handle: handleServerStatus,
+        admin: true,
+        global: true,
+      },
+      notice: {
+        usage: "<notice>",
+        desc: "broadcast a notice to all connected bouncer users",
+        handle: handleServerNotice,
+        admin: true,
+        global: true,
+      },
     },
   },
 };

@@ -47,7 +47,10 @@ export async function adminSocketFromConfigFile(path: string): Promise<string | 
  * numeric's text to stderr with exit 1 (no log timestamp since v0.9.0), OK → exit 0.
  * `argv` may start with the program name (`sojuctl` or a path ending in it).
  */
-export async function runSojuctl(argv: readonly string[], resolveConfig: ConfigResolver): Promise<SojuctlResult> {
+export async function runSojuctl(
+  argv: readonly string[],
+  resolveConfig: ConfigResolver,
+): Promise<SojuctlResult> {
   let args = [...argv];
   if (args[0] !== undefined && basename(args[0]) === "sojuctl") args = args.slice(1);
   const fs = new GoFlagSet();
@@ -57,7 +60,8 @@ export async function runSojuctl(argv: readonly string[], resolveConfig: ConfigR
     words = fs.parse(args);
   } catch (error) {
     if (!(error instanceof FlagError)) throw error;
-    if (error.message.startsWith("unsupported flag")) return { stdout: "", stderr: usage, exitCode: 0 };
+    if (error.message.startsWith("unsupported flag"))
+      return { stdout: "", stderr: usage, exitCode: 0 };
     return { stdout: "", stderr: `${error.message}\n${usage}`, exitCode: 2 };
   }
   if (config.value === "") return { stdout: "", stderr: noAdminListener, exitCode: 1 };
@@ -67,7 +71,11 @@ export async function runSojuctl(argv: readonly string[], resolveConfig: ConfigR
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "";
     const reason = errnoTexts[code] ?? (error instanceof Error ? error.message : String(error));
-    return { stdout: "", stderr: `failed to load config file: open ${config.value}: ${reason}\n`, exitCode: 1 };
+    return {
+      stdout: "",
+      stderr: `failed to load config file: open ${config.value}: ${reason}\n`,
+      exitCode: 1,
+    };
   }
   if (socketPath === undefined) return { stdout: "", stderr: noAdminListener, exitCode: 1 };
   return talk(socketPath, sojuctlCommandText(words));
@@ -93,7 +101,10 @@ function talk(socketPath: string, text: string): Promise<SojuctlResult> {
     socket.on("error", (error: NodeJS.ErrnoException) => {
       if (!connected) {
         const reason = errnoTexts[error.code ?? ""] ?? error.message;
-        finish(`failed to connect to admin socket: dial unix ${socketPath}: connect: ${reason}\n`, 1);
+        finish(
+          `failed to connect to admin socket: dial unix ${socketPath}: connect: ${reason}\n`,
+          1,
+        );
       } else {
         finish(`read: ${error.message}\n`, 1);
       }
@@ -115,7 +126,11 @@ function talk(socketPath: string, text: string): Promise<SojuctlResult> {
           stdout += `${message.params[1] ?? ""}\n`;
         } else if (message.command === "BOUNCERSERV" && message.params[0] === "OK") {
           finish("", 0);
-        } else if (message.command === "FAIL" || message.command === "ERROR" || /^\d{3}$/.test(message.command)) {
+        } else if (
+          message.command === "FAIL" ||
+          message.command === "ERROR" ||
+          /^\d{3}$/.test(message.command)
+        ) {
           finish(`${last}\n`, 1);
         }
       }

@@ -51,7 +51,17 @@ export interface ChannelRecord {
 }
 
 export function newUserRecord(username: string): UserRecord {
-  return { id: 0, username, password: "", admin: false, nick: "", realname: "", enabled: true, downstreamInteractedAt: null, maxNetworks: -1 };
+  return {
+    id: 0,
+    username,
+    password: "",
+    admin: false,
+    nick: "",
+    realname: "",
+    enabled: true,
+    downstreamInteractedAt: null,
+    maxNetworks: -1,
+  };
 }
 
 export function newNetworkRecord(addr: string): NetworkRecord {
@@ -76,7 +86,17 @@ export function newNetworkRecord(addr: string): NetworkRecord {
 }
 
 export function newChannelRecord(name: string): ChannelRecord {
-  return { id: 0, name, key: "", detached: false, detachedInternalMsgid: "", relayDetached: 0, reattachOn: 0, detachAfter: 0, detachOn: 0 };
+  return {
+    id: 0,
+    name,
+    key: "",
+    detached: false,
+    detachedInternalMsgid: "",
+    relayDetached: 0,
+    reattachOn: 0,
+    detachAfter: 0,
+    detachOn: 0,
+  };
 }
 
 /** `network.GetName()`: the name, or the address when the name is empty. */
@@ -123,7 +143,10 @@ export class SojuStore {
     await this.pool.end().catch(() => undefined);
   }
 
-  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+  private async query<R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
     try {
       return await this.pool.query<R>(text, values);
     } catch (error) {
@@ -138,11 +161,15 @@ export class SojuStore {
     const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const pub = publicKey.export({ format: "jwk" });
     const priv = privateKey.export({ format: "jwk" });
-    const raw = Buffer.concat([Buffer.from([4]), Buffer.from(pub.x ?? "", "base64url"), Buffer.from(pub.y ?? "", "base64url")]);
-    await this.query('INSERT INTO "WebPushConfig" (created_at, vapid_key_public, vapid_key_private) VALUES (now(), $1, $2)', [
-      raw.toString("base64url"),
-      priv.d ?? "",
+    const raw = Buffer.concat([
+      Buffer.from([4]),
+      Buffer.from(pub.x ?? "", "base64url"),
+      Buffer.from(pub.y ?? "", "base64url"),
     ]);
+    await this.query(
+      'INSERT INTO "WebPushConfig" (created_at, vapid_key_public, vapid_key_private) VALUES (now(), $1, $2)',
+      [raw.toString("base64url"), priv.d ?? ""],
+    );
   }
 
   async listUsers(): Promise<UserRecord[]> {
@@ -202,7 +229,10 @@ export class SojuStore {
   }
 
   async countNetworks(userId: number): Promise<number> {
-    const result = await this.query<{ n: string }>('SELECT count(*) AS n FROM "Network" WHERE "user" = $1', [userId]);
+    const result = await this.query<{ n: string }>(
+      'SELECT count(*) AS n FROM "Network" WHERE "user" = $1',
+      [userId],
+    );
     return Number(result.rows[0]?.n ?? 0);
   }
 
@@ -306,7 +336,11 @@ export class SojuStore {
         (SELECT count(*) FROM "Channel") AS channels`,
     );
     const row = result.rows[0];
-    return { users: Number(row?.users ?? 0), networks: Number(row?.networks ?? 0), channels: Number(row?.channels ?? 0) };
+    return {
+      users: Number(row?.users ?? 0),
+      networks: Number(row?.networks ?? 0),
+      channels: Number(row?.channels ?? 0),
+    };
   }
 }
 
@@ -319,7 +353,8 @@ function rowToUser(row: Record<string, unknown>): UserRecord {
     nick: str(row.nick),
     realname: str(row.realname),
     enabled: row.enabled === true,
-    downstreamInteractedAt: row.downstream_interacted_at instanceof Date ? row.downstream_interacted_at : null,
+    downstreamInteractedAt:
+      row.downstream_interacted_at instanceof Date ? row.downstream_interacted_at : null,
     maxNetworks: Number(row.max_networks),
   };
 }
@@ -335,7 +370,8 @@ function rowToNetwork(row: Record<string, unknown>): NetworkRecord {
     realname: str(row.realname),
     certfp: str(row.certfp),
     pass: str(row.pass),
-    connectCommands: str(row.connect_commands) === "" ? [] : str(row.connect_commands).split("\r\n"),
+    connectCommands:
+      str(row.connect_commands) === "" ? [] : str(row.connect_commands).split("\r\n"),
     saslMechanism: mechanism === "PLAIN" || mechanism === "EXTERNAL" ? mechanism : "",
     saslPlainUsername: str(row.sasl_plain_username),
     saslPlainPassword: str(row.sasl_plain_password),

@@ -1,6 +1,12 @@
 import net from "node:net";
 import tls from "node:tls";
-import { formatIrcMessage, IrcParseFailure, LineSplitter, parseIrcLine, type IrcMessage } from "./irc";
+import {
+  formatIrcMessage,
+  IrcParseFailure,
+  LineSplitter,
+  parseIrcLine,
+  type IrcMessage,
+} from "./irc";
 import { goQuote } from "./words";
 
 /** Where a network's `addr` points (facts/soju.md §4). */
@@ -22,7 +28,8 @@ export function parseNetworkUrl(addr: string): URL {
 export function checkNetworkAddr(addr: string): void {
   const url = parseNetworkUrl(addr);
   const scheme = url.protocol.replace(/:$/, "");
-  if (url.username || url.password) throw new Error(`${scheme}:// URL must not have username and password information`);
+  if (url.username || url.password)
+    throw new Error(`${scheme}:// URL must not have username and password information`);
   if (url.search) throw new Error(`${scheme}:// URL must not have query values`);
   if (url.hash) throw new Error(`${scheme}:// URL must not have a fragment`);
   switch (scheme) {
@@ -44,11 +51,18 @@ export function checkNetworkAddr(addr: string): void {
 export function upstreamTarget(addr: string): UpstreamTarget {
   const url = parseNetworkUrl(addr);
   const scheme = url.protocol.replace(/:$/, "");
-  if (scheme === "unix" || scheme === "irc+unix") return { kind: "unix", path: decodeURIComponent(url.pathname) };
+  if (scheme === "unix" || scheme === "irc+unix")
+    return { kind: "unix", path: decodeURIComponent(url.pathname) };
   const secure = scheme === "ircs";
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const port = url.port ? Number(url.port) : secure ? 6697 : 6667;
-  return { kind: "tcp", tls: secure, host, port, hostPort: url.port ? url.host : `${url.host}:${port}` };
+  return {
+    kind: "tcp",
+    tls: secure,
+    host,
+    port,
+    hostPort: url.port ? url.host : `${url.host}:${port}`,
+  };
 }
 
 const errnoTexts: Record<string, string> = {
@@ -65,7 +79,10 @@ const errnoTexts: Record<string, string> = {
 };
 
 /** A Node dial error in Go's words (`dial tcp <nil>->127.0.0.1:1: connect: connection refused`). */
-export function goDialError(target: UpstreamTarget, error: NodeJS.ErrnoException & { address?: string; port?: number }): string {
+export function goDialError(
+  target: UpstreamTarget,
+  error: NodeJS.ErrnoException & { address?: string; port?: number },
+): string {
   const code = error.code ?? "";
   if (target.kind === "unix") {
     return `failed to dial ${goQuote(target.path)}: dial unix ${target.path}: connect: ${errnoTexts[code] ?? error.message}`;
@@ -125,7 +142,11 @@ const wantedCaps = new Set([
 
 const registrationFailures = new Set(["432", "464", "465", "466"]);
 
-const ircLower = (s: string): string => s.replace(/[A-Z[\]\\~]/g, (c) => ({ "[": "{", "]": "}", "\\": "|", "~": "^" })[c] ?? c.toLowerCase());
+const ircLower = (s: string): string =>
+  s.replace(
+    /[A-Z[\]\\~]/g,
+    (c) => ({ "[": "{", "]": "}", "\\": "|", "~": "^" })[c] ?? c.toLowerCase(),
+  );
 
 /**
  * One upstream connection of a network: soju's connectToUpstream + register + runUntilRegistered +
@@ -195,7 +216,9 @@ export class UpstreamConn {
     try {
       target = upstreamTarget(this.params.addr);
     } catch (error) {
-      queueMicrotask(() => this.end(`failed to connect: ${error instanceof Error ? error.message : String(error)}`));
+      queueMicrotask(() =>
+        this.end(`failed to connect: ${error instanceof Error ? error.message : String(error)}`),
+      );
       return;
     }
     let connected = false;
@@ -214,10 +237,16 @@ export class UpstreamConn {
         target.kind === "unix"
           ? net.connect({ path: target.path })
           : target.tls
-            ? tls.connect({ host: target.host, port: target.port, servername: net.isIP(target.host) ? undefined : target.host })
+            ? tls.connect({
+                host: target.host,
+                port: target.port,
+                servername: net.isIP(target.host) ? undefined : target.host,
+              })
             : net.connect({ host: target.host, port: target.port });
     } catch (error) {
-      queueMicrotask(() => this.end(`failed to connect: ${error instanceof Error ? error.message : String(error)}`));
+      queueMicrotask(() =>
+        this.end(`failed to connect: ${error instanceof Error ? error.message : String(error)}`),
+      );
       return;
     }
     this.socket = socket;
@@ -244,8 +273,12 @@ export class UpstreamConn {
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
       if (!connected) this.end(`failed to connect: ${goDialError(target, error)}`);
-      else if (!this.registered) this.end(`failed to register: read: ${errnoTexts[error.code ?? ""] ?? error.message}`);
-      else this.end(`failed to handle messages: read: ${errnoTexts[error.code ?? ""] ?? error.message}`);
+      else if (!this.registered)
+        this.end(`failed to register: read: ${errnoTexts[error.code ?? ""] ?? error.message}`);
+      else
+        this.end(
+          `failed to handle messages: read: ${errnoTexts[error.code ?? ""] ?? error.message}`,
+        );
     });
     socket.on("close", () => {
       if (!this.registered) this.end("failed to register: EOF");
@@ -332,13 +365,16 @@ export class UpstreamConn {
         if (isSelf) this.account = p[0] === "*" ? "" : (p[0] ?? "");
         return;
       case "JOIN":
-        if (isSelf && p[0]) for (const name of p[0].split(",")) this.channels.set(ircLower(name), name);
+        if (isSelf && p[0])
+          for (const name of p[0].split(",")) this.channels.set(ircLower(name), name);
         return;
       case "PART":
-        if (isSelf && p[0]) for (const name of p[0].split(",")) this.channels.delete(ircLower(name));
+        if (isSelf && p[0])
+          for (const name of p[0].split(",")) this.channels.delete(ircLower(name));
         return;
       case "KICK":
-        if (p[1] && ircLower(p[1]) === ircLower(this.nick) && p[0]) this.channels.delete(ircLower(p[0]));
+        if (p[1] && ircLower(p[1]) === ircLower(this.nick) && p[0])
+          this.channels.delete(ircLower(p[0]));
         return;
       default:
         if (!this.registered && registrationFailures.has(message.command)) {
@@ -353,10 +389,15 @@ export class UpstreamConn {
       const more = p[2] === "*";
       for (const item of (p[p.length - 1] ?? "").split(" ").filter(Boolean)) {
         const eq = item.indexOf("=");
-        this.availableCaps.set(eq === -1 ? item : item.slice(0, eq), eq === -1 ? "" : item.slice(eq + 1));
+        this.availableCaps.set(
+          eq === -1 ? item : item.slice(0, eq),
+          eq === -1 ? "" : item.slice(eq + 1),
+        );
       }
       if (more || this.registered) return;
-      const request = [...this.availableCaps.keys()].filter((cap) => wantedCaps.has(cap) && (cap !== "sasl" || this.saslWanted()));
+      const request = [...this.availableCaps.keys()].filter(
+        (cap) => wantedCaps.has(cap) && (cap !== "sasl" || this.saslWanted()),
+      );
       if (request.length > 0) this.send({ command: "CAP", params: ["REQ", request.join(" ")] });
       else this.endCap();
       return;
@@ -370,7 +411,10 @@ export class UpstreamConn {
       if (this.caps.has("sasl") && this.saslWanted() && !this.saslStarted) {
         this.saslStarted = true;
         const mechanism = this.params.sasl.mechanism;
-        if (mechanism === "PLAIN") this.params.log(`starting SASL PLAIN authentication with username ${goQuote(this.params.sasl.username)}`);
+        if (mechanism === "PLAIN")
+          this.params.log(
+            `starting SASL PLAIN authentication with username ${goQuote(this.params.sasl.username)}`,
+          );
         this.send({ command: "AUTHENTICATE", params: [mechanism] });
         return;
       }
@@ -397,7 +441,8 @@ export class UpstreamConn {
       return;
     }
     const encoded = Buffer.from(`\0${username}\0${password}`, "utf8").toString("base64");
-    for (let i = 0; i < encoded.length; i += 400) this.send({ command: "AUTHENTICATE", params: [encoded.slice(i, i + 400)] });
+    for (let i = 0; i < encoded.length; i += 400)
+      this.send({ command: "AUTHENTICATE", params: [encoded.slice(i, i + 400)] });
     if (encoded.length % 400 === 0) this.send({ command: "AUTHENTICATE", params: ["+"] });
   }
 
@@ -405,7 +450,10 @@ export class UpstreamConn {
     for (const command of this.params.connectCommands) this.sendRaw(command);
     if (this.params.awayOnRegister) this.send({ command: "AWAY", params: ["Auto away"] });
     for (const channel of this.params.channels) {
-      this.send({ command: "JOIN", params: channel.key ? [channel.name, channel.key] : [channel.name] });
+      this.send({
+        command: "JOIN",
+        params: channel.key ? [channel.name, channel.key] : [channel.name],
+      });
     }
   }
 }

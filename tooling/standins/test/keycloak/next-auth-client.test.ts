@@ -42,7 +42,9 @@ interface OpenIdClientV5 {
 function loadNextAuthOpenIdClient(): OpenIdClientV5 {
   const require = createRequire(import.meta.url);
   const nextAuth = require.resolve("next-auth");
-  return require(require.resolve("openid-client", { paths: [dirname(nextAuth)] })) as OpenIdClientV5;
+  return require(
+    require.resolve("openid-client", { paths: [dirname(nextAuth)] }),
+  ) as OpenIdClientV5;
 }
 
 const oc = loadNextAuthOpenIdClient();

@@ -14,7 +14,11 @@ let ergo: ErgoStandin;
 let operator: Operator;
 let kc: KubeConfig;
 
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
+async function until<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  ms = 20_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await probe();
@@ -25,7 +29,10 @@ async function until<T>(probe: () => T | undefined | Promise<T | undefined>, wha
 }
 
 /** `sojuctl …` in the bouncer's pod through client-node's Exec, like the exec adapter. */
-async function sojuctl(pod: string, words: string[]): Promise<{ stdout: string; stderr: string; status: V1Status }> {
+async function sojuctl(
+  pod: string,
+  words: string[],
+): Promise<{ stdout: string; stderr: string; status: V1Status }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = "";
@@ -33,17 +40,35 @@ async function sojuctl(pod: string, words: string[]): Promise<{ stdout: string; 
   stdout.on("data", (d: Buffer) => (out += d.toString()));
   stderr.on("data", (d: Buffer) => (err += d.toString()));
   const status = await new Promise<V1Status>((resolve, reject) => {
-    new Exec(kc).exec(ns, pod, "soju", ["sojuctl", "-config", "/etc/soju/config", ...words], stdout, stderr, null, false, (s) => resolve(s)).catch(reject);
+    new Exec(kc)
+      .exec(
+        ns,
+        pod,
+        "soju",
+        ["sojuctl", "-config", "/etc/soju/config", ...words],
+        stdout,
+        stderr,
+        null,
+        false,
+        (s) => resolve(s),
+      )
+      .catch(reject);
   });
   return { stdout: out, stderr: err, status };
 }
 
 function createBouncer(name: string, username = name) {
-  kube.objects.create("sojubouncers.irc.now", { apiVersion: "irc.now/v1alpha1", kind: "SojuBouncer", metadata: { name, namespace: ns }, spec: { username, plan: "free" } });
+  kube.objects.create("sojubouncers.irc.now", {
+    apiVersion: "irc.now/v1alpha1",
+    kind: "SojuBouncer",
+    metadata: { name, namespace: ns },
+    spec: { username, plan: "free" },
+  });
 }
 
 const readyOf = (name: string) => {
-  const cr = kube.objects.find("sojubouncers.irc.now", ns, name) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+  const cr = kube.objects.find("sojubouncers.irc.now", ns, name) as
+    { status?: { conditions?: { type: string; status: string }[] } } | undefined;
   return cr?.status?.conditions?.find((c) => c.type === "Ready")?.status;
 };
 
@@ -68,8 +93,18 @@ describe("simulated soju-operator", () => {
     await until(() => readyOf("alice") === "True", "Ready=True");
     const core = kc.makeApiClient(CoreV1Api);
     const secret = await core.readNamespacedSecret({ name: "alice-db", namespace: ns });
-    const decoded = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
-    expect(Object.keys(decoded).sort()).toEqual(["dbname", "host", "password", "port", "uri", "user", "username"]);
+    const decoded = Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]),
+    );
+    expect(Object.keys(decoded).sort()).toEqual([
+      "dbname",
+      "host",
+      "password",
+      "port",
+      "uri",
+      "user",
+      "username",
+    ]);
     expect(decoded.uri).toMatch(/^postgresql:\/\//);
     const client = new pg.Client({ connectionString: decoded.uri });
     await client.connect();
@@ -79,8 +114,17 @@ describe("simulated soju-operator", () => {
     expect(rows.map((r: { username: string }) => r.username)).toEqual(["alice"]);
     expect(config.rows[0].version).toBe(18);
 
-    const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: "irc.now/bouncer=alice" });
-    expect(pods.items.map((p) => [p.metadata?.name, p.status?.phase, p.spec?.containers.map((c) => c.name)])).toEqual([["alice-soju-0", "Running", ["soju"]]]);
+    const pods = await core.listNamespacedPod({
+      namespace: ns,
+      labelSelector: "irc.now/bouncer=alice",
+    });
+    expect(
+      pods.items.map((p) => [
+        p.metadata?.name,
+        p.status?.phase,
+        p.spec?.containers.map((c) => c.name),
+      ]),
+    ).toEqual([["alice-soju-0", "Running", ["soju"]]]);
   });
 
   it("runs sojuctl over exec, and the BouncerServ sequence logs soju in to ergo (WHOIS 330)", async () => {
@@ -90,28 +134,65 @@ describe("simulated soju-operator", () => {
     expect(ok.status.status).toBe("Success");
     expect(ok.stdout).toBe("alice: 0 networks\n");
 
-    const bad = await sojuctl("alice-soju-0", ["user", "create", "-username", "alice", "-password", "x"]);
+    const bad = await sojuctl("alice-soju-0", [
+      "user",
+      "create",
+      "-username",
+      "alice",
+      "-password",
+      "x",
+    ]);
     expect(bad.status.status).toBe("Failure");
     expect(bad.stderr).toContain('could not create user: user "alice" already exists');
 
     ergo.registerAccount("alice", "Alice-ergo-pw1");
     const addr = `irc+insecure://127.0.0.1:${ergo.ircPort}`;
     for (const words of [
-      ["user", "run", "alice", "network", "create", "-addr", addr, "-name", "irc.now", "-nick", "alice", "-username", "alice", "-enabled", "false"],
-      ["user", "run", "alice", "sasl", "set-plain", "-network", "irc.now", "alice", "Alice-ergo-pw1"],
+      [
+        "user",
+        "run",
+        "alice",
+        "network",
+        "create",
+        "-addr",
+        addr,
+        "-name",
+        "irc.now",
+        "-nick",
+        "alice",
+        "-username",
+        "alice",
+        "-enabled",
+        "false",
+      ],
+      [
+        "user",
+        "run",
+        "alice",
+        "sasl",
+        "set-plain",
+        "-network",
+        "irc.now",
+        "alice",
+        "Alice-ergo-pw1",
+      ],
       ["user", "run", "alice", "network", "update", "irc.now", "-enabled", "true"],
     ]) {
       const r = await sojuctl("alice-soju-0", words);
       expect(r.status.status, r.stderr).toBe("Success");
     }
-    expect(await until(() => ergo.whoisAccount("alice") ?? undefined, "ergo to show alice logged in")).toBe("alice");
+    expect(
+      await until(() => ergo.whoisAccount("alice") ?? undefined, "ergo to show alice logged in"),
+    ).toBe("alice");
   });
 
   it("restarts soju when its pod is deleted: rows written meanwhile become visible", async () => {
     const b = await operator.provisioned("alice");
     const client = new pg.Client({ connectionString: b.databaseUrl });
     await client.connect();
-    await client.query(`INSERT INTO "Network" ("user", name, addr) SELECT id, 'sneaky', 'ircs://example.org' FROM "User" WHERE username = 'alice'`);
+    await client.query(
+      `INSERT INTO "Network" ("user", name, addr) SELECT id, 'sneaky', 'ircs://example.org' FROM "User" WHERE username = 'alice'`,
+    );
     await client.end();
     const before = await sojuctl("alice-soju-0", ["user", "run", "alice", "network", "status"]);
     expect(before.stdout).not.toContain("sneaky");
@@ -119,7 +200,9 @@ describe("simulated soju-operator", () => {
     kube.objects.delete("pods", ns, "alice-soju-0");
     await until(() => kube.objects.find("pods", ns, "alice-soju-0"), "the pod to come back");
     const after = await until(async () => {
-      const r = await sojuctl("alice-soju-0", ["user", "run", "alice", "network", "status"]).catch(() => undefined);
+      const r = await sojuctl("alice-soju-0", ["user", "run", "alice", "network", "status"]).catch(
+        () => undefined,
+      );
       return r?.stdout.includes("sneaky") ? r : undefined;
     }, "soju to load the new row");
     expect(after.stdout).toContain("sneaky (ircs://example.org)");
@@ -130,11 +213,17 @@ describe("simulated soju-operator", () => {
     const b = await operator.provisioned("bob");
     await until(() => readyOf("bob") === "True", "bob Ready");
     kube.objects.delete("sojubouncers.irc.now", ns, "bob");
-    await until(() => !kube.objects.find("secrets", ns, "bob-db") && !kube.objects.find("pods", ns, b.podName), "pod and secret to go");
+    await until(
+      () =>
+        !kube.objects.find("secrets", ns, "bob-db") && !kube.objects.find("pods", ns, b.podName),
+      "pod and secret to go",
+    );
     const client = new pg.Client({ connectionString: pgServer.url() });
     await client.connect();
     const dbs = await until(async () => {
-      const { rows } = await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [b.database]);
+      const { rows } = await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [
+        b.database,
+      ]);
       return rows.length === 0 ? true : undefined;
     }, "the tenant DB to be dropped");
     await client.end();
@@ -143,14 +232,32 @@ describe("simulated soju-operator", () => {
   });
 
   it("reports provisioning failures in the Ready condition", async () => {
-    const failing = startOperator({ kube, postgresUrl: pgServer.url(), namespace: "failing-ns", failProvisioning: () => "quota exceeded on the database cluster" });
-    kube.objects.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "failing-ns" } });
-    kube.objects.create("sojubouncers.irc.now", { apiVersion: "irc.now/v1alpha1", kind: "SojuBouncer", metadata: { name: "carol", namespace: "failing-ns" }, spec: { username: "carol", plan: "free" } });
+    const failing = startOperator({
+      kube,
+      postgresUrl: pgServer.url(),
+      namespace: "failing-ns",
+      failProvisioning: () => "quota exceeded on the database cluster",
+    });
+    kube.objects.create("namespaces", {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "failing-ns" },
+    });
+    kube.objects.create("sojubouncers.irc.now", {
+      apiVersion: "irc.now/v1alpha1",
+      kind: "SojuBouncer",
+      metadata: { name: "carol", namespace: "failing-ns" },
+      spec: { username: "carol", plan: "free" },
+    });
     const cr = await until(() => {
-      const o = kube.objects.find("sojubouncers.irc.now", "failing-ns", "carol") as { status?: { conditions?: { status: string; message: string }[] } } | undefined;
+      const o = kube.objects.find("sojubouncers.irc.now", "failing-ns", "carol") as
+        { status?: { conditions?: { status: string; message: string }[] } } | undefined;
       return o?.status?.conditions?.[0];
     }, "a Ready condition");
-    expect(cr).toMatchObject({ status: "False", message: "quota exceeded on the database cluster" });
+    expect(cr).toMatchObject({
+      status: "False",
+      message: "quota exceeded on the database cluster",
+    });
     await failing.stop();
   });
 });

@@ -58,7 +58,10 @@ export class RawClient {
       }
       if (this.ended) return null;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no line within ${timeoutMs} ms; got so far: ${JSON.stringify(this.raw.toString())}`);
+      if (left <= 0)
+        throw new Error(
+          `no line within ${timeoutMs} ms; got so far: ${JSON.stringify(this.raw.toString())}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -74,10 +77,17 @@ export class RawClient {
     const lines: string[] = [];
     for (;;) {
       const line = await this.readLine();
-      if (line === null) throw new Error(`EOF before a terminal line; got ${JSON.stringify(lines)}`);
+      if (line === null)
+        throw new Error(`EOF before a terminal line; got ${JSON.stringify(lines)}`);
       lines.push(line);
       const command = line.startsWith(":") ? line.split(" ")[1] : line.split(" ")[0];
-      if (command === "BOUNCERSERV" || command === "FAIL" || command === "ERROR" || /^\d{3}$/.test(command ?? "")) return lines;
+      if (
+        command === "BOUNCERSERV" ||
+        command === "FAIL" ||
+        command === "ERROR" ||
+        /^\d{3}$/.test(command ?? "")
+      )
+        return lines;
     }
   }
 
@@ -103,7 +113,11 @@ export class RawClient {
 }
 
 /** Polls `probe` until it returns a non-undefined value, with a deadline (no timing in asserts). */
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -113,7 +127,8 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -163,7 +178,11 @@ export class SojuFixture {
     return client;
   }
 
-  async sql<R extends pg.QueryResultRow = Record<string, unknown>>(databaseUrl: string, text: string, values: unknown[] = []): Promise<R[]> {
+  async sql<R extends pg.QueryResultRow = Record<string, unknown>>(
+    databaseUrl: string,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<R[]> {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
@@ -179,7 +198,8 @@ export class SojuFixture {
 }
 
 /** irc.v4's rule: the last param gets ':' only when empty, containing a space or starting with ':'. */
-const trailing = (t: string): string => (t === "" || t.includes(" ") || t.startsWith(":") ? `:${t}` : t);
+const trailing = (t: string): string =>
+  t === "" || t.includes(" ") || t.startsWith(":") ? `:${t}` : t;
 
 /** `:soju.test PRIVMSG * :<text>` lines followed by `:soju.test BOUNCERSERV OK`. */
 export function ok(...texts: string[]): string[] {
@@ -188,5 +208,8 @@ export function ok(...texts: string[]): string[] {
 
 /** `:soju.test FAIL BOUNCERSERV :<text>` after optional output lines. */
 export function failed(text: string, ...texts: string[]): string[] {
-  return [...texts.map((t) => `:soju.test PRIVMSG * ${trailing(t)}`), `:soju.test FAIL BOUNCERSERV ${trailing(text)}`];
+  return [
+    ...texts.map((t) => `:soju.test PRIVMSG * ${trailing(t)}`),
+    `:soju.test FAIL BOUNCERSERV ${trailing(text)}`,
+  ];
 }

@@ -9,7 +9,8 @@ import { SojuFixture } from "./helpers";
 const fx = new SojuFixture();
 let soju: SojuStandin;
 let dbUrl: string;
-const sojuctl = (...args: string[]) => soju.runSojuctl(["sojuctl", "-config", "/etc/soju/config", ...args]);
+const sojuctl = (...args: string[]) =>
+  soju.runSojuctl(["sojuctl", "-config", "/etc/soju/config", ...args]);
 
 beforeAll(async () => {
   await fx.setup();
@@ -19,7 +20,9 @@ beforeAll(async () => {
 afterAll(() => fx.teardown());
 
 /** A fake admin socket that records what sojuctl sends and answers with canned lines. */
-async function fakeSocket(answer: (line: string) => string | null): Promise<{ configPath: string; received: string[] }> {
+async function fakeSocket(
+  answer: (line: string) => string | null,
+): Promise<{ configPath: string; received: string[] }> {
   const path = fx.socketPath();
   const received: string[] = [];
   const server = net.createServer((socket) => {
@@ -85,9 +88,13 @@ describe("sojuctl command line", () => {
 
   it("reads a real config file's listen unix+admin:// directive", async () => {
     const file = join(fx.dir, "soju.conf");
-    await writeFile(file, `hostname soju.test\ndb postgres "${dbUrl}"\nlisten unix+admin://${soju.adminSocketPath}\n`);
+    await writeFile(
+      file,
+      `hostname soju.test\ndb postgres "${dbUrl}"\nlisten unix+admin://${soju.adminSocketPath}\n`,
+    );
     expect(await soju.runSojuctl(["-config", file, "help"])).toEqual({
-      stdout: "available commands: help, user create, user delete, user run, user status, user update\n",
+      stdout:
+        "available commands: help, user create, user delete, user run, user status, user update\n",
       stderr: "",
       exitCode: 0,
     });
@@ -98,7 +105,16 @@ describe("what sojuctl sends (strconv.Quote on every word)", () => {
   it("quotes every word; a single word goes without a colon; no words send an empty trailing", async () => {
     const fake = await fakeSocket(() => ":soju.test BOUNCERSERV OK\r\n");
     await soju.runSojuctl(["-config", fake.configPath, "help"]);
-    await soju.runSojuctl(["-config", fake.configPath, "user", "create", "-username", "a b", "-realname", 'Tab\tthere "é" \\']);
+    await soju.runSojuctl([
+      "-config",
+      fake.configPath,
+      "user",
+      "create",
+      "-username",
+      "a b",
+      "-realname",
+      'Tab\tthere "é" \\',
+    ]);
     await soju.runSojuctl(["-config", fake.configPath]);
     expect(fake.received).toEqual([
       'BOUNCERSERV "help"\r\n',
@@ -108,15 +124,30 @@ describe("what sojuctl sends (strconv.Quote on every word)", () => {
   });
 
   it("prints output lines before a FAIL on stdout and the FAIL text on stderr", async () => {
-    const fake = await fakeSocket(() => ":soju.test PRIVMSG * :first\r\n:soju.test PRIVMSG * :second line\r\n:soju.test FAIL BOUNCERSERV :it broke\r\n");
-    expect(await soju.runSojuctl(["-config", fake.configPath, "x"])).toEqual({ stdout: "first\nsecond line\n", stderr: "it broke\n", exitCode: 1 });
+    const fake = await fakeSocket(
+      () =>
+        ":soju.test PRIVMSG * :first\r\n:soju.test PRIVMSG * :second line\r\n:soju.test FAIL BOUNCERSERV :it broke\r\n",
+    );
+    expect(await soju.runSojuctl(["-config", fake.configPath, "x"])).toEqual({
+      stdout: "first\nsecond line\n",
+      stderr: "it broke\n",
+      exitCode: 1,
+    });
   });
 
   it("prints Not enough parameters for a 461 and read: EOF when the socket closes early", async () => {
     const fake461 = await fakeSocket(() => "461 * BOUNCERSERV :Not enough parameters\r\n");
-    expect(await soju.runSojuctl(["-config", fake461.configPath, "x"])).toEqual({ stdout: "", stderr: "Not enough parameters\n", exitCode: 1 });
+    expect(await soju.runSojuctl(["-config", fake461.configPath, "x"])).toEqual({
+      stdout: "",
+      stderr: "Not enough parameters\n",
+      exitCode: 1,
+    });
     const fakeEof = await fakeSocket(() => null);
-    expect(await soju.runSojuctl(["-config", fakeEof.configPath, "x"])).toEqual({ stdout: "", stderr: "read: EOF\n", exitCode: 1 });
+    expect(await soju.runSojuctl(["-config", fakeEof.configPath, "x"])).toEqual({
+      stdout: "",
+      stderr: "read: EOF\n",
+      exitCode: 1,
+    });
   });
 
   it("reports a socket it cannot reach", async () => {
@@ -145,7 +176,11 @@ describe("sojuctl against the stand-in", () => {
     const result = await sojuctl("user", "status");
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toBe("");
-    expect(result.stdout.split("\n").sort()).toEqual(["", "amy (admin): 0 networks", "zed: 0 networks"]);
+    expect(result.stdout.split("\n").sort()).toEqual([
+      "",
+      "amy (admin): 0 networks",
+      "zed: 0 networks",
+    ]);
   });
 
   it("maps FAIL to stderr and exit 1; no words is `no command specified`", async () => {
@@ -154,27 +189,53 @@ describe("sojuctl against the stand-in", () => {
       stderr: 'unknown username "nosuchuser"\n',
       exitCode: 1,
     });
-    expect(await sojuctl()).toEqual({ stdout: "", stderr: 'no command specified (type "help" for a list of commands)\n', exitCode: 1 });
+    expect(await sojuctl()).toEqual({
+      stdout: "",
+      stderr: 'no command specified (type "help" for a list of commands)\n',
+      exitCode: 1,
+    });
   });
 
   it("stores values exactly, except that a tab becomes t", async () => {
     await sojuctl("user", "create", "-username", "quinn", "-password", "pw");
-    expect(await sojuctl("user", "run", "quinn", "user", "update", "-realname", 'Bob O\'Builder "the 2nd" \\ é')).toEqual({
+    expect(
+      await sojuctl(
+        "user",
+        "run",
+        "quinn",
+        "user",
+        "update",
+        "-realname",
+        'Bob O\'Builder "the 2nd" \\ é',
+      ),
+    ).toEqual({
       stdout: 'updated user "quinn"\n',
       stderr: "",
       exitCode: 0,
     });
-    expect(await fx.sql(dbUrl, `SELECT realname FROM "User" WHERE username = 'quinn'`)).toEqual([{ realname: 'Bob O\'Builder "the 2nd" \\ é' }]);
+    expect(await fx.sql(dbUrl, `SELECT realname FROM "User" WHERE username = 'quinn'`)).toEqual([
+      { realname: 'Bob O\'Builder "the 2nd" \\ é' },
+    ]);
     // facts §7.2: `\t` comes back as `t` (a TAB before "here" turns into the t of "there").
     await sojuctl("user", "run", "quinn", "user", "update", "-realname", "Tab\there");
-    expect(await fx.sql(dbUrl, `SELECT realname FROM "User" WHERE username = 'quinn'`)).toEqual([{ realname: "Tabthere" }]);
+    expect(await fx.sql(dbUrl, `SELECT realname FROM "User" WHERE username = 'quinn'`)).toEqual([
+      { realname: "Tabthere" },
+    ]);
   });
 
   it("runs the user delete token flow", async () => {
     await sojuctl("user", "create", "-username", "vic", "-password", "pw");
     const first = await sojuctl("user", "delete", "vic");
     const token = /"user delete vic ([0-9a-f]{6})"/.exec(first.stdout)?.[1];
-    expect(first).toEqual({ stdout: `To confirm user deletion, send "user delete vic ${token}"\n`, stderr: "", exitCode: 0 });
-    expect(await sojuctl("user", "delete", "vic", token ?? "")).toEqual({ stdout: 'deleted user "vic"\n', stderr: "", exitCode: 0 });
+    expect(first).toEqual({
+      stdout: `To confirm user deletion, send "user delete vic ${token}"\n`,
+      stderr: "",
+      exitCode: 0,
+    });
+    expect(await sojuctl("user", "delete", "vic", token ?? "")).toEqual({
+      stdout: 'deleted user "vic"\n',
+      stderr: "",
+      exitCode: 0,
+    });
   });
 });

@@ -9,7 +9,11 @@ beforeAll(() => fx.setup());
 afterAll(() => fx.teardown());
 
 /** Logs in over the downstream listener; returns the first numeric/ERROR line answering it. */
-async function downstreamLogin(port: number, user: string, password: string): Promise<{ client: RawClient; answer: string }> {
+async function downstreamLogin(
+  port: number,
+  user: string,
+  password: string,
+): Promise<{ client: RawClient; answer: string }> {
   const client = await RawClient.connect({ host: "127.0.0.1", port });
   fx.onCleanup(async () => client.close());
   client.write(`PASS ${password}\r\nNICK ${user}\r\nUSER ${user} 0 * :${user}\r\n`);
@@ -52,17 +56,23 @@ describe("schema at start (facts §2)", () => {
     const url = await fx.database();
     await createSojuSchemaForTests(url);
     await fx.sql(url, `DROP TABLE "Config"`);
-    await expect(startSojuStandin({ databaseUrl: url, adminSocketPath: fx.socketPath() })).rejects.toThrow(
+    await expect(
+      startSojuStandin({ databaseUrl: url, adminSocketPath: fx.socketPath() }),
+    ).rejects.toThrow(
       /^failed to open database: failed to initialize schema: pq: relation "User" already exists$/,
     );
-    expect(await fx.sql(url, `SELECT to_regclass('"Config"') IS NULL AS missing`)).toEqual([{ missing: true }]);
+    expect(await fx.sql(url, `SELECT to_regclass('"Config"') IS NULL AS missing`)).toEqual([
+      { missing: true },
+    ]);
   });
 
   it("refuses a newer schema", async () => {
     const url = await fx.database();
     await createSojuSchemaForTests(url);
     await fx.sql(url, `UPDATE "Config" SET version = 19`);
-    await expect(startSojuStandin({ databaseUrl: url, adminSocketPath: fx.socketPath() })).rejects.toThrow(
+    await expect(
+      startSojuStandin({ databaseUrl: url, adminSocketPath: fx.socketPath() }),
+    ).rejects.toThrow(
       /^failed to open database: soju \(version 18\) older than schema \(version 19\)$/,
     );
   });
@@ -82,25 +92,40 @@ describe("memory is loaded only at start (facts §3)", () => {
     const soju = await fx.soju({ databaseUrl: url });
     const admin = await fx.admin(soju);
     await admin.command("user create -username alice -password alicepw");
-    const [alice] = await fx.sql<{ id: number }>(url, `SELECT id FROM "User" WHERE username = 'alice'`);
-    await fx.sql(url, `INSERT INTO "Network" ("user", name, addr, enabled) VALUES ($1, 'sneaky', 'irc+insecure://127.0.0.1:1', false)`, [
-      alice?.id,
-    ]);
-    expect(await admin.command("user run alice network status")).toEqual(ok('No network configured, add one with "network create".'));
-    expect(await admin.command("user run alice sasl status -network sneaky")).toEqual(failed('unknown network "sneaky"'));
+    const [alice] = await fx.sql<{ id: number }>(
+      url,
+      `SELECT id FROM "User" WHERE username = 'alice'`,
+    );
+    await fx.sql(
+      url,
+      `INSERT INTO "Network" ("user", name, addr, enabled) VALUES ($1, 'sneaky', 'irc+insecure://127.0.0.1:1', false)`,
+      [alice?.id],
+    );
+    expect(await admin.command("user run alice network status")).toEqual(
+      ok('No network configured, add one with "network create".'),
+    );
+    expect(await admin.command("user run alice sasl status -network sneaky")).toEqual(
+      failed('unknown network "sneaky"'),
+    );
     expect(await admin.command("user status alice")).toEqual(ok("alice: 1 networks"));
 
     await soju.restart();
     const fresh = await fx.admin(soju);
-    expect(await fresh.command("user run alice network status")).toEqual(ok("sneaky (irc+insecure://127.0.0.1:1) [disabled]"));
+    expect(await fresh.command("user run alice network status")).toEqual(
+      ok("sneaky (irc+insecure://127.0.0.1:1) [disabled]"),
+    );
   });
 
   it("ignores a user row inserted into the DB until restart()", async () => {
     const url = await fx.database();
     const soju = await fx.soju({ databaseUrl: url });
-    await fx.sql(url, `INSERT INTO "User" (username, password) VALUES ('carol', $1)`, [await bcrypt.hash("carolpw", 4)]);
+    await fx.sql(url, `INSERT INTO "User" (username, password) VALUES ('carol', $1)`, [
+      await bcrypt.hash("carolpw", 4),
+    ]);
     const admin = await fx.admin(soju);
-    expect(await admin.command("user run carol network status")).toEqual(failed('unknown username "carol"'));
+    expect(await admin.command("user run carol network status")).toEqual(
+      failed('unknown username "carol"'),
+    );
     expect(await admin.command("user status")).toEqual(ok());
     await soju.restart();
     const fresh = await fx.admin(soju);
@@ -112,10 +137,17 @@ describe("memory is loaded only at start (facts §3)", () => {
     const soju = await fx.soju({ databaseUrl: url });
     const admin = await fx.admin(soju);
     await admin.command("user create -username olly -password pw");
-    await admin.command("user run olly network create -addr irc+insecure://127.0.0.1:1 -name n -enabled false");
-    await fx.sql(url, `UPDATE "Network" SET addr = 'irc+insecure://10.0.0.1:6667', realname = 'direct'`);
+    await admin.command(
+      "user run olly network create -addr irc+insecure://127.0.0.1:1 -name n -enabled false",
+    );
+    await fx.sql(
+      url,
+      `UPDATE "Network" SET addr = 'irc+insecure://10.0.0.1:6667', realname = 'direct'`,
+    );
     await admin.command("user run olly sasl set-plain -network n olly pw2");
-    expect(await fx.sql(url, `SELECT addr, realname FROM "Network"`)).toEqual([{ addr: "irc+insecure://127.0.0.1:1", realname: null }]);
+    expect(await fx.sql(url, `SELECT addr, realname FROM "Network"`)).toEqual([
+      { addr: "irc+insecure://127.0.0.1:1", realname: null },
+    ]);
   });
 });
 
@@ -132,7 +164,9 @@ describe("downstream connect/disconnect rewrites the user row (facts §3 pitfall
     );
 
     // Written straight into the DB, at a low cost with a $2b$ prefix.
-    await fx.sql(url, `UPDATE "User" SET password = $1 WHERE username = 'dora'`, [await bcrypt.hash("direct-pw", 5)]);
+    await fx.sql(url, `UPDATE "User" SET password = $1 WHERE username = 'dora'`, [
+      await bcrypt.hash("direct-pw", 5),
+    ]);
     const first = await downstreamLogin(port, "dora", "direct-pw");
     expect(first.answer).toBe(":soju.test 001 dora :Welcome to soju, dora");
 
@@ -147,8 +181,12 @@ describe("downstream connect/disconnect rewrites the user row (facts §3 pitfall
     expect(row.password).toBe(memoryHash);
 
     first.client.close();
-    expect((await downstreamLogin(port, "dora", "direct-pw")).answer).toBe(":soju.test 464 * :Invalid username or password");
-    expect((await downstreamLogin(port, "dora", "original-pw")).answer).toBe(":soju.test 001 dora :Welcome to soju, dora");
+    expect((await downstreamLogin(port, "dora", "direct-pw")).answer).toBe(
+      ":soju.test 464 * :Invalid username or password",
+    );
+    expect((await downstreamLogin(port, "dora", "original-pw")).answer).toBe(
+      ":soju.test 001 dora :Welcome to soju, dora",
+    );
   });
 
   it("user update through the service changes the row for good", async () => {
@@ -157,11 +195,15 @@ describe("downstream connect/disconnect rewrites the user row (facts §3 pitfall
     const port = soju.downstreamAddress?.port ?? 0;
     const admin = await fx.admin(soju);
     await admin.command("user create -username ed -password first-pw");
-    expect(await admin.command("user update ed -password second-pw")).toEqual(ok('updated user "ed"'));
+    expect(await admin.command("user update ed -password second-pw")).toEqual(
+      ok('updated user "ed"'),
+    );
     const login = await downstreamLogin(port, "ed", "second-pw");
     expect(login.answer).toBe(":soju.test 001 ed :Welcome to soju, ed");
     login.client.close();
-    expect((await downstreamLogin(port, "ed", "second-pw")).answer).toBe(":soju.test 001 ed :Welcome to soju, ed");
+    expect((await downstreamLogin(port, "ed", "second-pw")).answer).toBe(
+      ":soju.test 001 ed :Welcome to soju, ed",
+    );
   });
 
   it("simulateDownstreamConnect/disconnect rewrite columns changed in the DB", async () => {
@@ -169,25 +211,36 @@ describe("downstream connect/disconnect rewrites the user row (facts §3 pitfall
     const soju = await fx.soju({ databaseUrl: url });
     const admin = await fx.admin(soju);
     await admin.command("user create -username finn -password pw -nick finnick");
-    await fx.sql(url, `UPDATE "User" SET nick = 'changed', admin = true, max_networks = 7 WHERE username = 'finn'`);
+    await fx.sql(
+      url,
+      `UPDATE "User" SET nick = 'changed', admin = true, max_networks = 7 WHERE username = 'finn'`,
+    );
     const session = await soju.simulateDownstreamConnect("finn");
-    expect(await fx.sql(url, `SELECT nick, admin, max_networks FROM "User" WHERE username = 'finn'`)).toEqual([
-      { nick: "finnick", admin: false, max_networks: -1 },
-    ]);
+    expect(
+      await fx.sql(url, `SELECT nick, admin, max_networks FROM "User" WHERE username = 'finn'`),
+    ).toEqual([{ nick: "finnick", admin: false, max_networks: -1 }]);
     await fx.sql(url, `UPDATE "User" SET realname = 'again' WHERE username = 'finn'`);
     await session.disconnect();
-    expect(await fx.sql(url, `SELECT realname FROM "User" WHERE username = 'finn'`)).toEqual([{ realname: null }]);
+    expect(await fx.sql(url, `SELECT realname FROM "User" WHERE username = 'finn'`)).toEqual([
+      { realname: null },
+    ]);
   });
 
   it("a user that exists only in the DB cannot log in until restart", async () => {
     const url = await fx.database();
     const soju = await fx.soju({ databaseUrl: url, downstream: { port: 0 } });
-    await fx.sql(url, `INSERT INTO "User" (username, password) VALUES ('gil', $1)`, [await bcrypt.hash("gilpw", 10)]);
+    await fx.sql(url, `INSERT INTO "User" (username, password) VALUES ('gil', $1)`, [
+      await bcrypt.hash("gilpw", 10),
+    ]);
     const port = soju.downstreamAddress?.port ?? 0;
-    expect((await downstreamLogin(port, "gil", "gilpw")).answer).toBe("ERROR :Internal server error");
+    expect((await downstreamLogin(port, "gil", "gilpw")).answer).toBe(
+      "ERROR :Internal server error",
+    );
     await soju.restart();
     const portAfter = soju.downstreamAddress?.port ?? 0;
-    expect((await downstreamLogin(portAfter, "gil", "gilpw")).answer).toBe(":soju.test 001 gil :Welcome to soju, gil");
+    expect((await downstreamLogin(portAfter, "gil", "gilpw")).answer).toBe(
+      ":soju.test 001 gil :Welcome to soju, gil",
+    );
   });
 
   it("downstream JOIN with a key saves the channel row (facts §7.6) and BouncerServ answers over PRIVMSG", async () => {
@@ -196,14 +249,25 @@ describe("downstream connect/disconnect rewrites the user row (facts §3 pitfall
     const port = soju.downstreamAddress?.port ?? 0;
     const admin = await fx.admin(soju);
     await admin.command("user create -username hal -password halpw");
-    await admin.command("user run hal network create -addr irc+insecure://127.0.0.1:1 -name irc.now -enabled false");
+    await admin.command(
+      "user run hal network create -addr irc+insecure://127.0.0.1:1 -name irc.now -enabled false",
+    );
     const client = await RawClient.connect({ host: "127.0.0.1", port });
     fx.onCleanup(async () => client.close());
     client.write("PASS halpw\r\nNICK hal\r\nUSER hal/irc.now 0 * :hal\r\n");
-    await waitFor(async () => ((await client.readLine()) ?? "").includes(" 422 ") || undefined, "end of welcome");
+    await waitFor(
+      async () => ((await client.readLine()) ?? "").includes(" 422 ") || undefined,
+      "end of welcome",
+    );
     client.write("JOIN #portaltest s3cretkey\r\nPRIVMSG BouncerServ :channel status\r\n");
-    expect(await client.readLine()).toBe(":BouncerServ!BouncerServ@BouncerServ PRIVMSG hal :#portaltest [disconnected]");
-    expect(await fx.sql(url, `SELECT name, key, detached FROM "Channel"`)).toEqual([{ name: "#portaltest", key: "s3cretkey", detached: false }]);
-    expect(await admin.command("user run hal channel status")).toEqual(ok("#portaltest/irc.now [disconnected]"));
+    expect(await client.readLine()).toBe(
+      ":BouncerServ!BouncerServ@BouncerServ PRIVMSG hal :#portaltest [disconnected]",
+    );
+    expect(await fx.sql(url, `SELECT name, key, detached FROM "Channel"`)).toEqual([
+      { name: "#portaltest", key: "s3cretkey", detached: false },
+    ]);
+    expect(await admin.command("user run hal channel status")).toEqual(
+      ok("#portaltest/irc.now [disconnected]"),
+    );
   });
 });

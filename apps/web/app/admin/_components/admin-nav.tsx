@@ -5,8 +5,16 @@ import { usePathname } from "next/navigation";
 import { focusRing } from "./ui";
 
 const links = [
-  { href: "/admin", label: "Bouncers", active: (path: string) => path === "/admin" || path.startsWith("/admin/bouncers") },
-  { href: "/admin/audit", label: "Audit log", active: (path: string) => path.startsWith("/admin/audit") },
+  {
+    href: "/admin",
+    label: "Bouncers",
+    active: (path: string) => path === "/admin" || path.startsWith("/admin/bouncers"),
+  },
+  {
+    href: "/admin/audit",
+    label: "Audit log",
+    active: (path: string) => path.startsWith("/admin/audit"),
+  },
 ];
 
 /** The admin sub-navigation; marks the current section with aria-current. */
@@ -23,7 +31,9 @@ export function AdminNav() {
                 href={link.href}
                 aria-current={current ? "page" : undefined}
                 className={`block rounded-md px-3 py-1.5 ${focusRing} ${
-                  current ? "bg-emerald-500/15 font-medium text-emerald-200" : "text-slate-300 hover:bg-slate-800 hover:text-white"
+                  current
+                    ? "bg-emerald-500/15 font-medium text-emerald-200"
+                    : "text-slate-300 hover:bg-slate-800 hover:text-white"
                 }`}
               >
                 {link.label}

@@ -22,10 +22,16 @@ export function AuditLog() {
 
   useEffect(() => {
     const url = page > 1 ? `${pathname}?page=${page}` : pathname;
-    if (url !== `${window.location.pathname}${window.location.search}`) window.history.replaceState(null, "", url);
+    if (url !== `${window.location.pathname}${window.location.search}`)
+      window.history.replaceState(null, "", url);
   }, [page, pathname]);
 
-  const audit = useQuery(trpc.admin.audit.queryOptions({ page, pageSize: PAGE_SIZE }, { refetchInterval: 15_000, placeholderData: keepPreviousData }));
+  const audit = useQuery(
+    trpc.admin.audit.queryOptions(
+      { page, pageSize: PAGE_SIZE },
+      { refetchInterval: 15_000, placeholderData: keepPreviousData },
+    ),
+  );
 
   const total = audit.data?.total;
   useEffect(() => {
@@ -36,13 +42,30 @@ export function AuditLog() {
 
   return (
     <div className="mt-8 space-y-4">
-      {audit.isError && <ErrorNotice error={audit.error} prefix={audit.data ? "Could not refresh the audit log:" : "Could not load the audit log:"} />}
+      {audit.isError && (
+        <ErrorNotice
+          error={audit.error}
+          prefix={audit.data ? "Could not refresh the audit log:" : "Could not load the audit log:"}
+        />
+      )}
       {audit.isPending ? (
         <p className="text-slate-400">Loading the audit log…</p>
       ) : audit.data ? (
         <>
-          <AuditTable rows={audit.data.rows} caption="Audit log, newest first" empty="No admin has done anything yet. Retries and other admin actions are recorded here." />
-          {audit.data.total > 0 && <Pagination page={page} pageSize={PAGE_SIZE} total={audit.data.total} onPage={setPage} label="Audit log" />}
+          <AuditTable
+            rows={audit.data.rows}
+            caption="Audit log, newest first"
+            empty="No admin has done anything yet. Retries and other admin actions are recorded here."
+          />
+          {audit.data.total > 0 && (
+            <Pagination
+              page={page}
+              pageSize={PAGE_SIZE}
+              total={audit.data.total}
+              onPage={setPage}
+              label="Audit log"
+            />
+          )}
         </>
       ) : null}
     </div>

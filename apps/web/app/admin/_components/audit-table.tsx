@@ -6,10 +6,25 @@ import { focusRing } from "./ui";
 export type AuditEntry = RouterOutputs["admin"]["audit"]["rows"][number];
 
 /** Audit entries as a table: time, admin, action, target (optional), reason. */
-export function AuditTable({ rows, caption, showTarget = true, empty }: { rows: AuditEntry[]; caption: string; showTarget?: boolean; empty: string }) {
+export function AuditTable({
+  rows,
+  caption,
+  showTarget = true,
+  empty,
+}: {
+  rows: AuditEntry[];
+  caption: string;
+  showTarget?: boolean;
+  empty: string;
+}) {
   const columns = showTarget ? 5 : 4;
   return (
-    <div role="region" aria-label={caption} tabIndex={0} className={`relative overflow-x-auto rounded-lg border border-slate-800 ${focusRing}`}>
+    <div
+      role="region"
+      aria-label={caption}
+      tabIndex={0}
+      className={`relative overflow-x-auto rounded-lg border border-slate-800 ${focusRing}`}
+    >
       <table className="w-full min-w-[48rem] text-left text-sm">
         <caption className="sr-only">{caption}</caption>
         <thead className="border-b border-slate-800 bg-slate-900/70 text-xs tracking-wide text-slate-400 uppercase">
@@ -51,13 +66,17 @@ export function AuditTable({ rows, caption, showTarget = true, empty }: { rows: 
 
 function AuditRow({ entry, showTarget }: { entry: AuditEntry; showTarget: boolean }) {
   const bouncer = bouncerOfTarget(entry.target);
-  const details = Object.entries(entry.details).filter(([, v]) => ["string", "number", "boolean"].includes(typeof v));
+  const details = Object.entries(entry.details).filter(([, v]) =>
+    ["string", "number", "boolean"].includes(typeof v),
+  );
   return (
     <tr className="align-top" data-testid="audit-row">
       <td className="px-3 py-3 whitespace-nowrap text-slate-300">
         <time dateTime={entry.createdAt.toISOString()}>{formatDateTime(entry.createdAt)}</time>
       </td>
-      <td className="px-3 py-3 font-mono whitespace-nowrap text-slate-200">{entry.actorUsername}</td>
+      <td className="px-3 py-3 font-mono whitespace-nowrap text-slate-200">
+        {entry.actorUsername}
+      </td>
       <td className="px-3 py-3">
         <div className="text-slate-100">{actionLabel[entry.action] ?? entry.action}</div>
         <div className="font-mono text-xs whitespace-nowrap text-slate-500">{entry.action}</div>
@@ -66,7 +85,9 @@ function AuditRow({ entry, showTarget }: { entry: AuditEntry; showTarget: boolea
             {details.map(([k, v]) => (
               <div key={k}>
                 <dt className="inline">{humanKey(k)}: </dt>
-                <dd className="inline text-slate-400">{typeof v === "boolean" ? (v ? "yes" : "no") : String(v)}</dd>
+                <dd className="inline text-slate-400">
+                  {typeof v === "boolean" ? (v ? "yes" : "no") : String(v)}
+                </dd>
               </div>
             ))}
           </dl>
@@ -75,14 +96,19 @@ function AuditRow({ entry, showTarget }: { entry: AuditEntry; showTarget: boolea
       {showTarget && (
         <td className="px-3 py-3">
           {bouncer ? (
-            <Link href={`/admin/bouncers/${bouncer}`} className={`rounded font-mono text-emerald-300 hover:text-emerald-200 hover:underline ${focusRing}`}>
+            <Link
+              href={`/admin/bouncers/${bouncer}`}
+              className={`rounded font-mono text-emerald-300 hover:text-emerald-200 hover:underline ${focusRing}`}
+            >
               {bouncer}
             </Link>
           ) : null}
           <div className="font-mono text-xs break-all text-slate-500">{entry.target}</div>
         </td>
       )}
-      <td className="max-w-md px-3 py-3 break-words whitespace-pre-wrap text-slate-300">{entry.reason ?? <span className="text-slate-500">No reason given</span>}</td>
+      <td className="max-w-md px-3 py-3 break-words whitespace-pre-wrap text-slate-300">
+        {entry.reason ?? <span className="text-slate-500">No reason given</span>}
+      </td>
     </tr>
   );
 }

@@ -6,7 +6,15 @@ import { useTRPC, type RouterOutputs } from "~/trpc/react";
 import { AuditTable } from "./audit-table";
 import { formatDateTime, formatDuration, stepLabel } from "./format";
 import { RetryForm } from "./retry-form";
-import { ErrorNotice, focusRing, OutcomeBadge, PhaseBadge, RelativeTime, UpstreamBadge, YesNo } from "./ui";
+import {
+  ErrorNotice,
+  focusRing,
+  OutcomeBadge,
+  PhaseBadge,
+  RelativeTime,
+  UpstreamBadge,
+  YesNo,
+} from "./ui";
 
 type Detail = RouterOutputs["admin"]["bouncer"];
 type Attempt = Detail["attempts"][number];
@@ -18,7 +26,10 @@ export function BouncerDetail({ name }: { name: string }) {
 
   return (
     <>
-      <Link href="/admin" className={`rounded text-sm text-slate-400 hover:text-white ${focusRing}`}>
+      <Link
+        href="/admin"
+        className={`rounded text-sm text-slate-400 hover:text-white ${focusRing}`}
+      >
         <span aria-hidden="true">← </span>All bouncers
       </Link>
       <div className="mt-3 flex flex-wrap items-center gap-3">
@@ -29,7 +40,13 @@ export function BouncerDetail({ name }: { name: string }) {
       {detail.isError && (
         <ErrorNotice
           error={detail.error}
-          prefix={detail.data ? "Could not refresh this bouncer:" : detail.error.data?.code === "NOT_FOUND" ? undefined : "Could not load this bouncer:"}
+          prefix={
+            detail.data
+              ? "Could not refresh this bouncer:"
+              : detail.error.data?.code === "NOT_FOUND"
+                ? undefined
+                : "Could not load this bouncer:"
+          }
           className="mt-6"
         />
       )}
@@ -45,13 +62,19 @@ function DetailBody({ name, data }: { name: string; data: Detail }) {
   return (
     <div className="mt-6 space-y-10">
       {bouncer.problem && (
-        <p role="status" className="rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200">
+        <p
+          role="status"
+          className="rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200"
+        >
           {bouncer.problem}
         </p>
       )}
 
       <div className="grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
-        <section aria-labelledby="status-heading" className="rounded-lg border border-slate-800 bg-slate-900/50 p-5">
+        <section
+          aria-labelledby="status-heading"
+          className="rounded-lg border border-slate-800 bg-slate-900/50 p-5"
+        >
           <h2 id="status-heading" className="text-lg font-semibold text-white">
             Status
           </h2>
@@ -71,7 +94,8 @@ function DetailBody({ name, data }: { name: string; data: Detail }) {
                 <div className="mt-1 space-y-0.5 text-xs text-slate-400">
                   {bouncer.upstream.account && (
                     <div>
-                      as <span className="font-mono text-slate-200">{bouncer.upstream.account}</span>
+                      as{" "}
+                      <span className="font-mono text-slate-200">{bouncer.upstream.account}</span>
                     </div>
                   )}
                   {bouncer.upstream.detail && <div>{bouncer.upstream.detail}</div>}
@@ -86,7 +110,8 @@ function DetailBody({ name, data }: { name: string; data: Detail }) {
                 <span className="inline-flex flex-wrap items-center gap-2">
                   <OutcomeBadge outcome={bouncer.lastAttempt.outcome} />
                   <span className="text-slate-300">
-                    #{bouncer.lastAttempt.attemptNo} · {stepLabel[bouncer.lastAttempt.step] ?? bouncer.lastAttempt.step}
+                    #{bouncer.lastAttempt.attemptNo} ·{" "}
+                    {stepLabel[bouncer.lastAttempt.step] ?? bouncer.lastAttempt.step}
                   </span>
                 </span>
               ) : (
@@ -97,13 +122,17 @@ function DetailBody({ name, data }: { name: string; data: Detail }) {
               <span className="font-mono text-slate-200">{bouncer.username}</span>
             </Item>
             <Item term="Owner ID">
-              <span className="font-mono text-xs break-all text-slate-400">{bouncer.ownerId ?? "No owner label"}</span>
+              <span className="font-mono text-xs break-all text-slate-400">
+                {bouncer.ownerId ?? "No owner label"}
+              </span>
             </Item>
             <Item term="Plan">
               <span className="text-slate-200">{bouncer.plan}</span>
             </Item>
             <Item term="Created">
-              <span className="text-slate-200">{bouncer.createdAt ? formatDateTime(bouncer.createdAt) : "Unknown"}</span>
+              <span className="text-slate-200">
+                {bouncer.createdAt ? formatDateTime(bouncer.createdAt) : "Unknown"}
+              </span>
             </Item>
             <Item term="Connection">
               <span className="font-mono break-all text-slate-200">
@@ -121,13 +150,19 @@ function DetailBody({ name, data }: { name: string; data: Detail }) {
         <h2 id="attempts-heading" className="text-xl font-semibold text-white">
           Setup attempts
         </h2>
-        <p className="mt-1 text-sm text-slate-400">Newest first. The worker records one attempt each time it runs setup.</p>
+        <p className="mt-1 text-sm text-slate-400">
+          Newest first. The worker records one attempt each time it runs setup.
+        </p>
         {timeline.length === 0 ? (
           <p className="mt-4 rounded-lg border border-dashed border-slate-700 p-6 text-center text-slate-400">
-            The worker has not tried to set this bouncer up yet. Setup starts once the bouncer is ready.
+            The worker has not tried to set this bouncer up yet. Setup starts once the bouncer is
+            ready.
           </p>
         ) : (
-          <ol className="mt-4 space-y-3 border-l border-slate-800 pl-5" aria-label="Setup attempts, newest first">
+          <ol
+            className="mt-4 space-y-3 border-l border-slate-800 pl-5"
+            aria-label="Setup attempts, newest first"
+          >
             {timeline.map((attempt) => (
               <AttemptItem key={attempt.id} attempt={attempt} />
             ))}
@@ -139,8 +174,15 @@ function DetailBody({ name, data }: { name: string; data: Detail }) {
         <h2 id="audit-heading" className="text-xl font-semibold text-white">
           Admin actions
         </h2>
-        <p className="mt-1 mb-4 text-sm text-slate-400">Audit entries for this bouncer, newest first.</p>
-        <AuditTable rows={audit} caption={`Audit entries for ${name}`} showTarget={false} empty="No admin has acted on this bouncer yet." />
+        <p className="mt-1 mb-4 text-sm text-slate-400">
+          Audit entries for this bouncer, newest first.
+        </p>
+        <AuditTable
+          rows={audit}
+          caption={`Audit entries for ${name}`}
+          showTarget={false}
+          empty="No admin has acted on this bouncer yet."
+        />
       </section>
     </div>
   );
@@ -155,13 +197,25 @@ function Item({ term, children }: { term: string; children: React.ReactNode }) {
   );
 }
 
-const dotClass: Record<Attempt["outcome"], string> = { succeeded: "bg-emerald-400", failed: "bg-red-400", running: "bg-sky-400" };
+const dotClass: Record<Attempt["outcome"], string> = {
+  succeeded: "bg-emerald-400",
+  failed: "bg-red-400",
+  running: "bg-sky-400",
+};
 
 function AttemptItem({ attempt }: { attempt: Attempt }) {
-  const durationMs = attempt.durationMs ?? (attempt.finishedAt ? attempt.finishedAt.getTime() - attempt.startedAt.getTime() : null);
+  const durationMs =
+    attempt.durationMs ??
+    (attempt.finishedAt ? attempt.finishedAt.getTime() - attempt.startedAt.getTime() : null);
   return (
-    <li className="relative rounded-lg border border-slate-800 bg-slate-900/50 p-4" data-testid={`attempt-${attempt.attemptNo}`}>
-      <span aria-hidden="true" className={`absolute top-5 -left-[1.6rem] h-2.5 w-2.5 rounded-full ring-4 ring-slate-950 ${dotClass[attempt.outcome]}`} />
+    <li
+      className="relative rounded-lg border border-slate-800 bg-slate-900/50 p-4"
+      data-testid={`attempt-${attempt.attemptNo}`}
+    >
+      <span
+        aria-hidden="true"
+        className={`absolute top-5 -left-[1.6rem] h-2.5 w-2.5 rounded-full ring-4 ring-slate-950 ${dotClass[attempt.outcome]}`}
+      />
       <div className="flex flex-wrap items-center gap-3">
         <h3 className="font-semibold text-white">Attempt #{attempt.attemptNo}</h3>
         <OutcomeBadge outcome={attempt.outcome} />
@@ -170,26 +224,39 @@ function AttemptItem({ attempt }: { attempt: Attempt }) {
         <div>
           <dt className="text-xs text-slate-500">Step reached</dt>
           <dd className="text-slate-200">
-            {stepLabel[attempt.stepReached] ?? attempt.stepReached} <span className="font-mono text-xs text-slate-500">({attempt.stepReached})</span>
+            {stepLabel[attempt.stepReached] ?? attempt.stepReached}{" "}
+            <span className="font-mono text-xs text-slate-500">({attempt.stepReached})</span>
           </dd>
         </div>
         <div>
           <dt className="text-xs text-slate-500">Started</dt>
           <dd className="text-slate-200">
-            <time dateTime={attempt.startedAt.toISOString()}>{formatDateTime(attempt.startedAt)}</time>
+            <time dateTime={attempt.startedAt.toISOString()}>
+              {formatDateTime(attempt.startedAt)}
+            </time>
           </dd>
         </div>
         <div>
           <dt className="text-xs text-slate-500">Duration</dt>
           <dd className="text-slate-200">
-            {durationMs !== null ? formatDuration(durationMs) : attempt.outcome === "running" ? <>still running (started <RelativeTime date={attempt.startedAt} />)</> : "Unknown"}
+            {durationMs !== null ? (
+              formatDuration(durationMs)
+            ) : attempt.outcome === "running" ? (
+              <>
+                still running (started <RelativeTime date={attempt.startedAt} />)
+              </>
+            ) : (
+              "Unknown"
+            )}
           </dd>
         </div>
       </dl>
       {attempt.error && (
         <div className="mt-3">
           <p className="text-xs text-slate-500">Error</p>
-          <pre className="mt-1 overflow-x-auto rounded-md border border-red-900/60 bg-red-950/30 p-3 font-mono text-xs whitespace-pre-wrap text-red-200">{attempt.error}</pre>
+          <pre className="mt-1 overflow-x-auto rounded-md border border-red-900/60 bg-red-950/30 p-3 font-mono text-xs whitespace-pre-wrap text-red-200">
+            {attempt.error}
+          </pre>
         </div>
       )}
     </li>

@@ -5,9 +5,29 @@ import Link from "next/link";
 import { usePathname, useSearchParams } from "next/navigation";
 import { useEffect, useId, useState } from "react";
 import { useTRPC, type RouterInputs, type RouterOutputs } from "~/trpc/react";
-import { outcomeLabel, outcomes, phaseLabel, phases, stepLabel, upstreamLabel, upstreamStates, type Outcome, type Phase, type UpstreamState } from "./format";
+import {
+  outcomeLabel,
+  outcomes,
+  phaseLabel,
+  phases,
+  stepLabel,
+  upstreamLabel,
+  upstreamStates,
+  type Outcome,
+  type Phase,
+  type UpstreamState,
+} from "./format";
 import { Pagination } from "./pagination";
-import { ErrorNotice, focusRing, inputClass, OutcomeBadge, PhaseBadge, RelativeTime, UpstreamBadge, YesNo } from "./ui";
+import {
+  ErrorNotice,
+  focusRing,
+  inputClass,
+  OutcomeBadge,
+  PhaseBadge,
+  RelativeTime,
+  UpstreamBadge,
+  YesNo,
+} from "./ui";
 
 type Row = RouterOutputs["admin"]["bouncers"]["rows"][number];
 type Sort = NonNullable<RouterInputs["admin"]["bouncers"]["sort"]>;
@@ -17,7 +37,13 @@ const PAGE_SIZE = 25;
 const POLL_MS = 5_000;
 const sorts: readonly Sort[] = ["name", "owner", "phase", "created", "lastAttempt"];
 /** Newest first is the useful default for times; A→Z for everything else. */
-const defaultDirection: Record<Sort, Direction> = { name: "asc", owner: "asc", phase: "asc", created: "desc", lastAttempt: "desc" };
+const defaultDirection: Record<Sort, Direction> = {
+  name: "asc",
+  owner: "asc",
+  phase: "asc",
+  created: "desc",
+  lastAttempt: "desc",
+};
 
 interface TableState {
   search: string;
@@ -29,7 +55,15 @@ interface TableState {
   page: number;
 }
 
-const initialState: TableState = { search: "", phase: "", upstream: "", outcome: "", sort: "name", direction: "asc", page: 1 };
+const initialState: TableState = {
+  search: "",
+  phase: "",
+  upstream: "",
+  outcome: "",
+  sort: "name",
+  direction: "asc",
+  page: 1,
+};
 
 function oneOf<T extends string>(value: string | null, allowed: readonly T[]): T | undefined {
   return allowed.find((a) => a === value);
@@ -66,9 +100,17 @@ export function BouncerTable() {
   const trpc = useTRPC();
   const pathname = usePathname();
   const searchParams = useSearchParams();
-  const [state, setState] = useState<TableState>(() => stateFromParams(new URLSearchParams(searchParams.toString())));
+  const [state, setState] = useState<TableState>(() =>
+    stateFromParams(new URLSearchParams(searchParams.toString())),
+  );
   const [searchDraft, setSearchDraft] = useState(state.search);
-  const ids = { search: useId(), phase: useId(), upstream: useId(), outcome: useId(), heading: useId() };
+  const ids = {
+    search: useId(),
+    phase: useId(),
+    upstream: useId(),
+    outcome: useId(),
+    heading: useId(),
+  };
 
   // Apply the search box 300 ms after the last keystroke.
   useEffect(() => {
@@ -83,7 +125,8 @@ export function BouncerTable() {
   useEffect(() => {
     const query = paramsFromState(state).toString();
     const url = query ? `${pathname}?${query}` : pathname;
-    if (url !== `${window.location.pathname}${window.location.search}`) window.history.replaceState(null, "", url);
+    if (url !== `${window.location.pathname}${window.location.search}`)
+      window.history.replaceState(null, "", url);
   }, [state, pathname]);
 
   const list = useQuery(
@@ -110,9 +153,14 @@ export function BouncerTable() {
     if (state.page > lastPage) setState((s) => ({ ...s, page: lastPage }));
   }, [total, state.page]);
 
-  const update = (patch: Partial<TableState>) => setState((s) => ({ ...s, ...patch, page: patch.page ?? 1 }));
+  const update = (patch: Partial<TableState>) =>
+    setState((s) => ({ ...s, ...patch, page: patch.page ?? 1 }));
   const sortBy = (sort: Sort) =>
-    update(state.sort === sort ? { direction: state.direction === "asc" ? "desc" : "asc" } : { sort, direction: defaultDirection[sort] });
+    update(
+      state.sort === sort
+        ? { direction: state.direction === "asc" ? "desc" : "asc" }
+        : { sort, direction: defaultDirection[sort] },
+    );
   const filtered = Boolean(state.search || state.phase || state.upstream || state.outcome);
   const clearFilters = () => {
     setSearchDraft("");
@@ -129,8 +177,16 @@ export function BouncerTable() {
     }
     const active = state.sort === sort;
     return (
-      <th scope="col" aria-sort={active ? (state.direction === "asc" ? "ascending" : "descending") : undefined} className="px-3 py-3 font-medium">
-        <button type="button" onClick={() => sortBy(sort)} className={`-mx-1 inline-flex items-center gap-1 rounded px-1 tracking-wide uppercase hover:text-white ${active ? "text-emerald-300" : ""} ${focusRing}`}>
+      <th
+        scope="col"
+        aria-sort={active ? (state.direction === "asc" ? "ascending" : "descending") : undefined}
+        className="px-3 py-3 font-medium"
+      >
+        <button
+          type="button"
+          onClick={() => sortBy(sort)}
+          className={`-mx-1 inline-flex items-center gap-1 rounded px-1 tracking-wide uppercase hover:text-white ${active ? "text-emerald-300" : ""} ${focusRing}`}
+        >
           {label}
           <span aria-hidden="true" className={active ? "" : "text-slate-600"}>
             {active ? (state.direction === "asc" ? "▲" : "▼") : "↕"}
@@ -150,7 +206,11 @@ export function BouncerTable() {
           Updates every 5 seconds
           {list.dataUpdatedAt > 0 && (
             <>
-              {" "}· last checked <time dateTime={new Date(list.dataUpdatedAt).toISOString()}>{new Date(list.dataUpdatedAt).toLocaleTimeString("en-GB")}</time>
+              {" "}
+              · last checked{" "}
+              <time dateTime={new Date(list.dataUpdatedAt).toISOString()}>
+                {new Date(list.dataUpdatedAt).toLocaleTimeString("en-GB")}
+              </time>
             </>
           )}
           {list.isFetching && <span className="ml-1 text-emerald-400">· refreshing…</span>}
@@ -182,14 +242,24 @@ export function BouncerTable() {
             data-testid="admin-search"
           />
         </div>
-        <FilterSelect id={ids.phase} testId="admin-filter-phase" label="Phase" value={state.phase} onChange={(v) => update({ phase: v as TableState["phase"] })} options={phases.map((p) => [p, phaseLabel[p]])} />
+        <FilterSelect
+          id={ids.phase}
+          testId="admin-filter-phase"
+          label="Phase"
+          value={state.phase}
+          onChange={(v) => update({ phase: v as TableState["phase"] })}
+          options={phases.map((p) => [p, phaseLabel[p]])}
+        />
         <FilterSelect
           id={ids.upstream}
           testId="admin-filter-upstream"
           label="Upstream login"
           value={state.upstream}
           onChange={(v) => update({ upstream: v as TableState["upstream"] })}
-          options={[...upstreamStates.map((s) => [s, upstreamLabel[s]] as const), ["none", "Not checked yet"]]}
+          options={[
+            ...upstreamStates.map((s) => [s, upstreamLabel[s]] as const),
+            ["none", "Not checked yet"],
+          ]}
         />
         <FilterSelect
           id={ids.outcome}
@@ -197,7 +267,10 @@ export function BouncerTable() {
           label="Last attempt"
           value={state.outcome}
           onChange={(v) => update({ outcome: v as TableState["outcome"] })}
-          options={[...outcomes.map((o) => [o, outcomeLabel[o]] as const), ["none", "No attempts yet"]]}
+          options={[
+            ...outcomes.map((o) => [o, outcomeLabel[o]] as const),
+            ["none", "No attempts yet"],
+          ]}
         />
         <button
           type="button"
@@ -209,11 +282,24 @@ export function BouncerTable() {
         </button>
       </form>
 
-      {list.isError && <ErrorNotice error={list.error} prefix={list.data ? "Could not refresh the list:" : "Could not load bouncers:"} className="mt-4" />}
+      {list.isError && (
+        <ErrorNotice
+          error={list.error}
+          prefix={list.data ? "Could not refresh the list:" : "Could not load bouncers:"}
+          className="mt-4"
+        />
+      )}
 
-      <div role="region" aria-labelledby={ids.heading} tabIndex={0} className={`relative mt-4 overflow-x-auto rounded-lg border border-slate-800 ${focusRing}`}>
+      <div
+        role="region"
+        aria-labelledby={ids.heading}
+        tabIndex={0}
+        className={`relative mt-4 overflow-x-auto rounded-lg border border-slate-800 ${focusRing}`}
+      >
         <table className="w-full min-w-[68rem] text-left text-sm">
-          <caption className="sr-only">All bouncers. Column headers with buttons sort the table.</caption>
+          <caption className="sr-only">
+            All bouncers. Column headers with buttons sort the table.
+          </caption>
           <thead className="border-b border-slate-800 bg-slate-900/70 text-xs tracking-wide text-slate-400 uppercase">
             <tr>
               {header("Name", "name")}
@@ -236,7 +322,11 @@ export function BouncerTable() {
                 {filtered ? (
                   <>
                     No bouncers match these filters.{" "}
-                    <button type="button" onClick={clearFilters} className={`text-emerald-300 underline hover:text-emerald-200 ${focusRing}`}>
+                    <button
+                      type="button"
+                      onClick={clearFilters}
+                      className={`text-emerald-300 underline hover:text-emerald-200 ${focusRing}`}
+                    >
                       Clear filters
                     </button>
                   </>
@@ -253,7 +343,13 @@ export function BouncerTable() {
 
       {list.data && list.data.total > 0 && (
         <div className="mt-4">
-          <Pagination page={state.page} pageSize={PAGE_SIZE} total={list.data.total} onPage={(page) => update({ page })} label="Bouncer list" />
+          <Pagination
+            page={state.page}
+            pageSize={PAGE_SIZE}
+            total={list.data.total}
+            onPage={(page) => update({ page })}
+            label="Bouncer list"
+          />
         </div>
       )}
     </section>
@@ -270,14 +366,23 @@ function FilterSelect({
 }: {
   id: string;
   testId: string;
-  label: string; value: string; onChange: (value: string) => void;   options: ReadonlyArray<readonly [string, string]>;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: ReadonlyArray<readonly [string, string]>;
 }) {
   return (
     <div>
       <label htmlFor={id} className="block text-sm text-slate-300">
         {label}
       </label>
-      <select id={id} value={value} onChange={(e) => onChange(e.target.value)} className={`mt-1 w-full ${inputClass}`} data-testid={testId}>
+      <select
+        id={id}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        className={`mt-1 w-full ${inputClass}`}
+        data-testid={testId}
+      >
         <option value="">All</option>
         {options.map(([v, l]) => (
           <option key={v} value={v}>
@@ -304,7 +409,10 @@ function BouncerRow({ row }: { row: Row }) {
   return (
     <tr className="align-top hover:bg-slate-900/50" data-testid={`admin-bouncer-row-${row.name}`}>
       <th scope="row" className="px-3 py-3 text-left font-normal">
-        <Link href={`/admin/bouncers/${row.name}`} className={`rounded font-mono font-semibold text-emerald-300 hover:text-emerald-200 hover:underline ${focusRing}`}>
+        <Link
+          href={`/admin/bouncers/${row.name}`}
+          className={`rounded font-mono font-semibold text-emerald-300 hover:text-emerald-200 hover:underline ${focusRing}`}
+        >
           {row.name}
         </Link>
         <div className="mt-0.5 text-xs whitespace-nowrap text-slate-500">{row.plan} plan</div>
@@ -313,7 +421,9 @@ function BouncerRow({ row }: { row: Row }) {
         {row.owner ? (
           <>
             <div className="font-mono text-slate-200">{row.owner.username}</div>
-            {row.owner.email && <div className="text-xs whitespace-nowrap text-slate-500">{row.owner.email}</div>}
+            {row.owner.email && (
+              <div className="text-xs whitespace-nowrap text-slate-500">{row.owner.email}</div>
+            )}
           </>
         ) : (
           <>
@@ -324,7 +434,9 @@ function BouncerRow({ row }: { row: Row }) {
       </td>
       <td className="px-3 py-3">
         <PhaseBadge phase={row.phase} />
-        {row.problem && <p className="mt-1 line-clamp-3 max-w-56 text-xs text-amber-200/90">{row.problem}</p>}
+        {row.problem && (
+          <p className="mt-1 line-clamp-3 max-w-56 text-xs text-amber-200/90">{row.problem}</p>
+        )}
       </td>
       <td className="px-3 py-3">
         <YesNo value={row.ready} />
@@ -359,7 +471,10 @@ function BouncerRow({ row }: { row: Row }) {
               {stepLabel[attempt.step] ?? attempt.step}
             </div>
             {attempt.error && (
-              <p className="line-clamp-2 max-w-64 font-mono text-xs break-words text-red-300" title={attempt.error}>
+              <p
+                className="line-clamp-2 max-w-64 font-mono text-xs break-words text-red-300"
+                title={attempt.error}
+              >
                 <span className="sr-only">Error: </span>
                 {attempt.error}
               </p>
@@ -372,7 +487,9 @@ function BouncerRow({ row }: { row: Row }) {
           <span className="text-slate-500">No attempts yet</span>
         )}
       </td>
-      <td className="px-3 py-3 whitespace-nowrap text-slate-400">{row.createdAt ? <RelativeTime date={new Date(row.createdAt)} /> : "—"}</td>
+      <td className="px-3 py-3 whitespace-nowrap text-slate-400">
+        {row.createdAt ? <RelativeTime date={new Date(row.createdAt)} /> : "—"}
+      </td>
     </tr>
   );
 }

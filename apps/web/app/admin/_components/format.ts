@@ -4,8 +4,19 @@ export type Phase = "provisioning" | "ready" | "configured" | "authenticated" | 
 export type Outcome = "running" | "succeeded" | "failed";
 export type UpstreamState = "authenticated" | "unauthenticated" | "disconnected" | "unknown";
 
-export const phases: readonly Phase[] = ["provisioning", "ready", "configured", "authenticated", "deleting"];
-export const upstreamStates: readonly UpstreamState[] = ["authenticated", "unauthenticated", "disconnected", "unknown"];
+export const phases: readonly Phase[] = [
+  "provisioning",
+  "ready",
+  "configured",
+  "authenticated",
+  "deleting",
+];
+export const upstreamStates: readonly UpstreamState[] = [
+  "authenticated",
+  "unauthenticated",
+  "disconnected",
+  "unknown",
+];
 export const outcomes: readonly Outcome[] = ["running", "succeeded", "failed"];
 
 export const phaseLabel: Record<Phase, string> = {
@@ -47,7 +58,11 @@ export const actionLabel: Record<string, string> = {
 };
 
 const dateTime = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium" });
-const shortDay = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+const shortDay = new Intl.DateTimeFormat("en-GB", {
+  day: "numeric",
+  month: "short",
+  timeZone: "UTC",
+});
 const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
 
 /** "3 May 2025, 14:05:09" in the viewer's time zone. */

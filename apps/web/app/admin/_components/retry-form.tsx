@@ -40,13 +40,17 @@ export function RetryForm({ name }: { name: string }) {
   const otherError = retry.error && !retry.error.data?.fieldErrors?.reason ? retry.error : null;
 
   return (
-    <section aria-labelledby={ids.heading} className="rounded-lg border border-slate-800 bg-slate-900/50 p-5">
+    <section
+      aria-labelledby={ids.heading}
+      className="rounded-lg border border-slate-800 bg-slate-900/50 p-5"
+    >
       <h2 id={ids.heading} className="text-lg font-semibold text-white">
         Retry setup
       </h2>
       <p className="mt-1 text-sm text-slate-400">
-        Clears the <code className="font-mono text-slate-300">irc.now/upstream-configured</code> annotation so the worker sets up the irc.now network
-        again. Your name and reason go into the audit log.
+        Clears the <code className="font-mono text-slate-300">irc.now/upstream-configured</code>{" "}
+        annotation so the worker sets up the irc.now network again. Your name and reason go into the
+        audit log.
       </p>
       <form
         noValidate
@@ -91,7 +95,12 @@ export function RetryForm({ name }: { name: string }) {
             Required, {MIN_REASON}–{MAX_REASON} characters. Visible to other admins.
           </p>
           {fieldError && (
-            <p id={ids.error} role="alert" className="mt-1 text-sm text-red-300" data-testid="retry-error">
+            <p
+              id={ids.error}
+              role="alert"
+              className="mt-1 text-sm text-red-300"
+              data-testid="retry-error"
+            >
               {fieldError}
             </p>
           )}
@@ -105,11 +114,14 @@ export function RetryForm({ name }: { name: string }) {
           {retry.isPending ? "Retrying…" : "Retry setup"}
         </button>
       </form>
-      {otherError && <ErrorNotice error={otherError} prefix="The retry did not go through:" className="mt-3" />}
+      {otherError && (
+        <ErrorNotice error={otherError} prefix="The retry did not go through:" className="mt-3" />
+      )}
       <div role="status" className="mt-3 text-sm empty:hidden" data-testid="retry-status">
         {succeeded && (
           <p className="rounded-md border border-emerald-800 bg-emerald-950/40 p-3 text-emerald-200">
-            Setup will run again for <span className="font-mono">{name}</span>. The new attempt shows up in the timeline below within a few seconds.
+            Setup will run again for <span className="font-mono">{name}</span>. The new attempt
+            shows up in the timeline below within a few seconds.
           </p>
         )}
       </div>

@@ -1,10 +1,20 @@
 import Link from "next/link";
 import type { TRPCClientErrorLike } from "@trpc/client";
 import type { AppRouter } from "~/server/api/root";
-import { formatDateTime, formatRelative, outcomeLabel, phaseLabel, upstreamLabel, type Outcome, type Phase, type UpstreamState } from "./format";
+import {
+  formatDateTime,
+  formatRelative,
+  outcomeLabel,
+  phaseLabel,
+  upstreamLabel,
+  type Outcome,
+  type Phase,
+  type UpstreamState,
+} from "./format";
 
 /** Visible keyboard focus on every interactive element. */
-export const focusRing = "focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-400";
+export const focusRing =
+  "focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-400";
 
 export const inputClass = `rounded-md border border-slate-700 bg-slate-950 px-3 py-2 text-sm text-slate-100 placeholder:text-slate-500 ${focusRing}`;
 
@@ -19,12 +29,29 @@ const toneClass: Record<Tone, string> = {
 };
 
 export function Badge({ tone, children }: { tone: Tone; children: React.ReactNode }) {
-  return <span className={`inline-flex items-center gap-1 rounded-full border px-2 py-0.5 text-xs font-medium whitespace-nowrap ${toneClass[tone]}`}>{children}</span>;
+  return (
+    <span
+      className={`inline-flex items-center gap-1 rounded-full border px-2 py-0.5 text-xs font-medium whitespace-nowrap ${toneClass[tone]}`}
+    >
+      {children}
+    </span>
+  );
 }
 
-const phaseTone: Record<Phase, Tone> = { provisioning: "sky", ready: "sky", configured: "amber", authenticated: "emerald", deleting: "slate" };
+const phaseTone: Record<Phase, Tone> = {
+  provisioning: "sky",
+  ready: "sky",
+  configured: "amber",
+  authenticated: "emerald",
+  deleting: "slate",
+};
 const outcomeTone: Record<Outcome, Tone> = { running: "sky", succeeded: "emerald", failed: "red" };
-const upstreamTone: Record<UpstreamState, Tone> = { authenticated: "emerald", unauthenticated: "amber", disconnected: "red", unknown: "slate" };
+const upstreamTone: Record<UpstreamState, Tone> = {
+  authenticated: "emerald",
+  unauthenticated: "amber",
+  disconnected: "red",
+  unknown: "slate",
+};
 
 export function PhaseBadge({ phase }: { phase: Phase }) {
   return <Badge tone={phaseTone[phase]}>{phaseLabel[phase]}</Badge>;
@@ -33,14 +60,20 @@ export function PhaseBadge({ phase }: { phase: Phase }) {
 export function OutcomeBadge({ outcome }: { outcome: Outcome }) {
   return (
     <Badge tone={outcomeTone[outcome]}>
-      <span aria-hidden="true">{outcome === "succeeded" ? "✓" : outcome === "failed" ? "✕" : "…"}</span>
+      <span aria-hidden="true">
+        {outcome === "succeeded" ? "✓" : outcome === "failed" ? "✕" : "…"}
+      </span>
       {outcomeLabel[outcome]}
     </Badge>
   );
 }
 
 export function UpstreamBadge({ state }: { state: UpstreamState | null }) {
-  return state ? <Badge tone={upstreamTone[state]}>{upstreamLabel[state]}</Badge> : <Badge tone="slate">Not checked yet</Badge>;
+  return state ? (
+    <Badge tone={upstreamTone[state]}>{upstreamLabel[state]}</Badge>
+  ) : (
+    <Badge tone="slate">Not checked yet</Badge>
+  );
 }
 
 /** Yes/No with a symbol; the word carries the meaning, not the colour. */
@@ -79,15 +112,29 @@ export function errorText(error: AppError): string {
 }
 
 /** An error box with role="alert"; offers sign-in when the session has ended. */
-export function ErrorNotice({ error, prefix, className = "" }: { error: AppError; prefix?: string; className?: string }) {
+export function ErrorNotice({
+  error,
+  prefix,
+  className = "",
+}: {
+  error: AppError;
+  prefix?: string;
+  className?: string;
+}) {
   return (
-    <div role="alert" className={`rounded-md border border-red-900 bg-red-950/40 p-4 text-sm text-red-200 ${className}`}>
+    <div
+      role="alert"
+      className={`rounded-md border border-red-900 bg-red-950/40 p-4 text-sm text-red-200 ${className}`}
+    >
       {prefix && <span className="font-medium">{prefix} </span>}
       {errorText(error)}
       {error.data?.code === "UNAUTHORIZED" && (
         <>
           {" "}
-          <Link href="/signin?callbackUrl=/admin" className={`font-medium text-red-100 underline ${focusRing}`}>
+          <Link
+            href="/signin?callbackUrl=/admin"
+            className={`font-medium text-red-100 underline ${focusRing}`}
+          >
             Sign in again
           </Link>
         </>

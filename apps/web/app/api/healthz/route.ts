@@ -11,5 +11,8 @@ export async function GET(): Promise<Response> {
   } catch {
     db = false; // bad or missing config: report unhealthy, never the reason (it may hold secrets)
   }
-  return Response.json({ status: db ? "ok" : "degraded", db }, { status: db ? 200 : 503, headers: { "cache-control": "no-store" } });
+  return Response.json(
+    { status: db ? "ok" : "degraded", db },
+    { status: db ? 200 : 503, headers: { "cache-control": "no-store" } },
+  );
 }

@@ -1,14 +1,19 @@
 import Link from "next/link";
 
 const messages: Record<string, string> = {
-  Username: "Your username cannot be used on IRC. Usernames must start with a letter and use only a–z, 0–9, _ and -. Please change it in your account settings and sign in again.",
+  Username:
+    "Your username cannot be used on IRC. Usernames must start with a letter and use only a–z, 0–9, _ and -. Please change it in your account settings and sign in again.",
   AccessDenied: "Sign-in was refused.",
   Callback: "We could not finish signing you in. Please try again.",
   OAuthCallback: "We could not finish signing you in. Please try again.",
   Configuration: "Sign-in is not available right now. Please try again later.",
 };
 
-export default async function AuthErrorPage({ searchParams }: { searchParams: Promise<{ error?: string }> }) {
+export default async function AuthErrorPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ error?: string }>;
+}) {
   const { error } = await searchParams;
   return (
     <main className="mx-auto max-w-xl px-6 py-24">

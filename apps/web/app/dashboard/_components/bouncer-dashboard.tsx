@@ -12,14 +12,18 @@ export function BouncerDashboard() {
   // Poll while anything is still moving; slow down once every bouncer is settled.
   const mine = useQuery(
     trpc.bouncer.mine.queryOptions(undefined, {
-      refetchInterval: (query) => (query.state.data?.bouncers.every((b) => b.phase === "authenticated") ? 30_000 : 2_000),
+      refetchInterval: (query) =>
+        query.state.data?.bouncers.every((b) => b.phase === "authenticated") ? 30_000 : 2_000,
     }),
   );
 
   if (mine.isPending) return <p className="mt-8 text-slate-400">Loading your bouncers…</p>;
   if (mine.isError) {
     return (
-      <p role="alert" className="mt-8 rounded-md border border-red-900 bg-red-950/40 p-4 text-red-200">
+      <p
+        role="alert"
+        className="mt-8 rounded-md border border-red-900 bg-red-950/40 p-4 text-red-200"
+      >
         {mine.error.message}
       </p>
     );
@@ -27,7 +31,11 @@ export function BouncerDashboard() {
   const { bouncers, quota, plan } = mine.data;
   return (
     <div className="mt-8 space-y-8">
-      {bouncers.length === 0 && <p className="text-slate-300">You have no bouncer yet. Create one below — it takes about a minute.</p>}
+      {bouncers.length === 0 && (
+        <p className="text-slate-300">
+          You have no bouncer yet. Create one below — it takes about a minute.
+        </p>
+      )}
       {bouncers.map((b) => (
         <BouncerCard key={b.name} bouncer={b} />
       ))}
@@ -39,27 +47,46 @@ export function BouncerDashboard() {
 function BouncerCard({ bouncer }: { bouncer: Bouncer }) {
   const [confirming, setConfirming] = useState(false);
   return (
-    <section aria-labelledby={`bouncer-${bouncer.name}`} className="rounded-lg border border-slate-800 bg-slate-900/50 p-6" data-testid={`bouncer-${bouncer.name}`}>
+    <section
+      aria-labelledby={`bouncer-${bouncer.name}`}
+      className="rounded-lg border border-slate-800 bg-slate-900/50 p-6"
+      data-testid={`bouncer-${bouncer.name}`}
+    >
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div>
           <h2 id={`bouncer-${bouncer.name}`} className="font-mono text-xl font-semibold text-white">
             {bouncer.name}
           </h2>
           <p className="mt-1 text-sm text-slate-400">
-            Status: <strong className="text-slate-100" data-testid="bouncer-status">{phaseLabel[bouncer.phase]}</strong>
+            Status:{" "}
+            <strong className="text-slate-100" data-testid="bouncer-status">
+              {phaseLabel[bouncer.phase]}
+            </strong>
             {bouncer.upstream?.state === "authenticated" && bouncer.upstream.account && (
-              <> as <span className="font-mono">{bouncer.upstream.account}</span></>
+              <>
+                {" "}
+                as <span className="font-mono">{bouncer.upstream.account}</span>
+              </>
             )}
           </p>
         </div>
-        <button type="button" onClick={() => setConfirming(true)} className="rounded-md border border-red-900 px-3 py-1.5 text-sm text-red-300 hover:bg-red-950">
+        <button
+          type="button"
+          onClick={() => setConfirming(true)}
+          className="rounded-md border border-red-900 px-3 py-1.5 text-sm text-red-300 hover:bg-red-950"
+        >
           Delete…
         </button>
       </div>
       <StatusSteps bouncer={bouncer} />
-      {bouncer.detail && !bouncer.problem && <p className="mt-3 text-sm text-slate-400">{bouncer.detail}…</p>}
+      {bouncer.detail && !bouncer.problem && (
+        <p className="mt-3 text-sm text-slate-400">{bouncer.detail}…</p>
+      )}
       {bouncer.problem && (
-        <p role="status" className="mt-4 rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200">
+        <p
+          role="status"
+          className="mt-4 rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200"
+        >
           {bouncer.problem}
         </p>
       )}
@@ -106,11 +133,18 @@ function DeleteDialog({ name, onClose }: { name: string; onClose: () => void }) 
     }),
   );
   return (
-    <div role="dialog" aria-modal="true" aria-labelledby={`delete-${name}`} className="mt-6 rounded-md border border-red-900 bg-red-950/30 p-4">
+    <div
+      role="dialog"
+      aria-modal="true"
+      aria-labelledby={`delete-${name}`}
+      className="mt-6 rounded-md border border-red-900 bg-red-950/30 p-4"
+    >
       <h3 id={`delete-${name}`} className="font-semibold text-red-200">
         Delete {name}?
       </h3>
-      <p className="mt-1 text-sm text-red-200/80">This removes the bouncer, its networks and its stored history. It cannot be undone.</p>
+      <p className="mt-1 text-sm text-red-200/80">
+        This removes the bouncer, its networks and its stored history. It cannot be undone.
+      </p>
       <form
         className="mt-3 flex flex-wrap items-end gap-3"
         onSubmit={(e) => {
@@ -120,12 +154,25 @@ function DeleteDialog({ name, onClose }: { name: string; onClose: () => void }) 
       >
         <label className="text-sm text-slate-300">
           Type <span className="font-mono">{name}</span> to confirm
-          <input value={typed} onChange={(e) => setTyped(e.target.value)} className="mt-1 block rounded-md border border-slate-700 bg-slate-950 px-3 py-2 font-mono text-slate-100" autoComplete="off" />
+          <input
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+            className="mt-1 block rounded-md border border-slate-700 bg-slate-950 px-3 py-2 font-mono text-slate-100"
+            autoComplete="off"
+          />
         </label>
-        <button type="submit" disabled={del.isPending} className="rounded-md bg-red-600 px-4 py-2 text-sm font-semibold text-white hover:bg-red-500 disabled:opacity-50">
+        <button
+          type="submit"
+          disabled={del.isPending}
+          className="rounded-md bg-red-600 px-4 py-2 text-sm font-semibold text-white hover:bg-red-500 disabled:opacity-50"
+        >
           {del.isPending ? "Deleting…" : "Delete bouncer"}
         </button>
-        <button type="button" onClick={onClose} className="rounded-md px-3 py-2 text-sm text-slate-300 hover:bg-slate-800">
+        <button
+          type="button"
+          onClick={onClose}
+          className="rounded-md px-3 py-2 text-sm text-slate-300 hover:bg-slate-800"
+        >
           Cancel
         </button>
       </form>
@@ -138,7 +185,15 @@ function DeleteDialog({ name, onClose }: { name: string; onClose: () => void }) 
   );
 }
 
-function CreateBouncerForm({ atQuota, quota, plan }: { atQuota: boolean; quota: number; plan: "free" | "pro" }) {
+function CreateBouncerForm({
+  atQuota,
+  quota,
+  plan,
+}: {
+  atQuota: boolean;
+  quota: number;
+  plan: "free" | "pro";
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [name, setName] = useState("");
@@ -150,16 +205,22 @@ function CreateBouncerForm({ atQuota, quota, plan }: { atQuota: boolean; quota: 
       },
     }),
   );
-  const fieldError = create.error?.data && "fieldErrors" in create.error.data ? (create.error.data.fieldErrors as Record<string, string> | null)?.name : undefined;
+  const fieldError =
+    create.error?.data && "fieldErrors" in create.error.data
+      ? (create.error.data.fieldErrors as Record<string, string> | null)?.name
+      : undefined;
   return (
-    <section aria-labelledby="create-heading" className="rounded-lg border border-dashed border-slate-700 p-6">
+    <section
+      aria-labelledby="create-heading"
+      className="rounded-lg border border-dashed border-slate-700 p-6"
+    >
       <h2 id="create-heading" className="text-lg font-semibold text-white">
         Create a bouncer
       </h2>
       {atQuota ? (
         <p className="mt-2 text-sm text-slate-400" data-testid="quota-message">
-          Your {plan} plan includes {quota} bouncer{quota === 1 ? "" : "s"}, and you are using {quota === 1 ? "it" : "all of them"}.
-          {plan === "free" ? " Upgrade to pro for more." : ""}
+          Your {plan} plan includes {quota} bouncer{quota === 1 ? "" : "s"}, and you are using{" "}
+          {quota === 1 ? "it" : "all of them"}.{plan === "free" ? " Upgrade to pro for more." : ""}
         </p>
       ) : (
         <form
@@ -187,7 +248,11 @@ function CreateBouncerForm({ atQuota, quota, plan }: { atQuota: boolean; quota: 
               Lowercase letters, digits and hyphens; up to 63 characters.
             </p>
           </div>
-          <button type="submit" disabled={create.isPending} className="mt-6 rounded-md bg-emerald-500 px-4 py-2 font-semibold text-slate-950 hover:bg-emerald-400 disabled:opacity-50">
+          <button
+            type="submit"
+            disabled={create.isPending}
+            className="mt-6 rounded-md bg-emerald-500 px-4 py-2 font-semibold text-slate-950 hover:bg-emerald-400 disabled:opacity-50"
+          >
             {create.isPending ? "Creating…" : "Create bouncer"}
           </button>
         </form>

@@ -32,7 +32,11 @@ export function StatusSteps({ bouncer }: { bouncer: Bouncer }) {
             key={step.key}
             aria-current={active ? "step" : undefined}
             className={`flex items-center gap-2 rounded-md border px-3 py-2 text-sm ${
-              done ? "border-emerald-700 bg-emerald-500/10 text-emerald-200" : active ? "border-sky-700 bg-sky-500/10 text-sky-200" : "border-slate-800 text-slate-500"
+              done
+                ? "border-emerald-700 bg-emerald-500/10 text-emerald-200"
+                : active
+                  ? "border-sky-700 bg-sky-500/10 text-sky-200"
+                  : "border-slate-800 text-slate-500"
             }`}
           >
             <span aria-hidden="true">{done ? "✓" : active ? "…" : "·"}</span>

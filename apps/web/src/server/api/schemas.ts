@@ -30,11 +30,18 @@ export const bouncerView = z.object({
   lastAttempt: attemptSummary.nullable(),
   problem: z.string().nullable(),
   detail: z.string().nullable(),
-  connection: z.object({ host: z.string(), port: z.number(), tls: z.boolean(), username: z.string() }),
+  connection: z.object({
+    host: z.string(),
+    port: z.number(),
+    tls: z.boolean(),
+    username: z.string(),
+  }),
 });
 
 export const adminBouncerRow = bouncerView.extend({
-  owner: z.object({ id: z.string(), username: z.string(), email: z.string().nullable() }).nullable(),
+  owner: z
+    .object({ id: z.string(), username: z.string(), email: z.string().nullable() })
+    .nullable(),
 });
 
 export const auditEntry = z.object({

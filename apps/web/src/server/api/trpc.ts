@@ -29,7 +29,11 @@ export function domainContext(): DomainContext {
     bouncers: bouncerApi(),
     namespace: config.K8S_NAMESPACE,
     quotas: { free: config.PLAN_QUOTA_FREE, pro: config.PLAN_QUOTA_PRO },
-    publicEndpoint: { host: config.BOUNCER_PUBLIC_HOST, port: config.BOUNCER_PUBLIC_PORT, tls: config.BOUNCER_PUBLIC_TLS },
+    publicEndpoint: {
+      host: config.BOUNCER_PUBLIC_HOST,
+      port: config.BOUNCER_PUBLIC_PORT,
+      tls: config.BOUNCER_PUBLIC_TLS,
+    },
   };
 }
 
@@ -60,12 +64,16 @@ const t = initTRPC.context<TRPCContext>().create({
     return {
       ...shape,
       // A zod failure's own message is a JSON dump of every issue: show the first one instead.
-      message: internal ? "Something went wrong on our side. Please try again." : (zod?.issues[0]?.message ?? shape.message),
+      message: internal
+        ? "Something went wrong on our side. Please try again."
+        : (zod?.issues[0]?.message ?? shape.message),
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
         // The first problem per field: the most basic rule a value broke.
-        fieldErrors: zod ? Object.fromEntries([...zod.issues].reverse().map((i) => [i.path.join("."), i.message])) : null,
+        fieldErrors: zod
+          ? Object.fromEntries([...zod.issues].reverse().map((i) => [i.path.join("."), i.message]))
+          : null,
       },
     };
   },
@@ -95,16 +103,27 @@ export const publicProcedure = t.procedure.use(mapDomainErrors);
 
 /** Signed in, and still a user in our DB (plan read fresh: Stripe may have changed it). */
 export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  if (!ctx.session?.user.id) throw new TRPCError({ code: "UNAUTHORIZED", message: "Please sign in." });
+  if (!ctx.session?.user.id)
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Please sign in." });
   const domain = ctx.domain();
   const user = await userById(domain.db, ctx.session.user.id);
-  if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Please sign in again." });
+  if (!user)
+    throw new TRPCError({
+      code: "UNAUTHORIZED",
+      message: "Your session has ended. Please sign in again.",
+    });
   return next({
-    ctx: { ...ctx, domain, actor: { id: user.id, username: user.username, plan: user.plan }, isAdmin: ctx.session.user.isAdmin },
+    ctx: {
+      ...ctx,
+      domain,
+      actor: { id: user.id, username: user.username, plan: user.plan },
+      isAdmin: ctx.session.user.isAdmin,
+    },
   });
 });
 
 export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
-  if (!ctx.isAdmin) throw new TRPCError({ code: "FORBIDDEN", message: "This needs the irc.now admin role." });
+  if (!ctx.isAdmin)
+    throw new TRPCError({ code: "FORBIDDEN", message: "This needs the irc.now admin role." });
   return next();
 });

@@ -9,7 +9,13 @@ import { realmRolesOf } from "./roles";
 
 declare module "next-auth" {
   interface Session {
-    user: { id: string; username: string; name?: string | null; email?: string | null; isAdmin: boolean };
+    user: {
+      id: string;
+      username: string;
+      name?: string | null;
+      email?: string | null;
+      isAdmin: boolean;
+    };
   }
 }
 
@@ -68,7 +74,8 @@ export function authOptions(): NextAuthOptions {
     pages: { error: "/auth/error" },
     callbacks: {
       signIn({ profile }) {
-        const username = (profile as KeycloakProfile | undefined)?.preferred_username?.toLowerCase() ?? "";
+        const username =
+          (profile as KeycloakProfile | undefined)?.preferred_username?.toLowerCase() ?? "";
         return usernameSchema.safeParse(username).success ? true : "/auth/error?error=Username";
       },
       async jwt({ token, account, profile }) {

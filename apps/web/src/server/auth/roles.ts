@@ -9,7 +9,9 @@ export function realmRolesOf(accessToken: string | undefined): string[] {
   const payload = accessToken.split(".")[1];
   if (!payload) return [];
   try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { realm_access?: { roles?: unknown } };
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
+      realm_access?: { roles?: unknown };
+    };
     const roles = claims.realm_access?.roles;
     return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === "string") : [];
   } catch {

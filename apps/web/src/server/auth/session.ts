@@ -22,12 +22,16 @@ export async function currentSession(): Promise<Session | null> {
   const token = await getToken({
     // Only the cookies: getToken would also take an `Authorization: Bearer` JWT, which
     // getServerSession never did.
-    req: { cookies: await cookies(), headers: {} } as unknown as Parameters<typeof getToken>[0]["req"],
+    req: { cookies: await cookies(), headers: {} } as unknown as Parameters<
+      typeof getToken
+    >[0]["req"],
     secret: options.secret,
     // next-auth names the cookie `__Secure-…` when its URL is https (as getServerSession does).
     secureCookie: env().AUTH_URL.startsWith("https://"),
   });
   if (!token?.userId) return null;
-  const expires = new Date(typeof token.exp === "number" ? token.exp * 1000 : Date.now()).toISOString();
+  const expires = new Date(
+    typeof token.exp === "number" ? token.exp * 1000 : Date.now(),
+  ).toISOString();
   return sessionFromToken(token, expires);
 }

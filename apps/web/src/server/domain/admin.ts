@@ -22,27 +22,62 @@ export interface AdminListInput {
   pageSize: number;
 }
 
-const phaseOrder: Record<BouncerPhase, number> = { provisioning: 0, ready: 1, configured: 2, authenticated: 3, deleting: 4 };
+const phaseOrder: Record<BouncerPhase, number> = {
+  provisioning: 0,
+  ready: 1,
+  configured: 2,
+  authenticated: 3,
+  deleting: 4,
+};
 
-export async function listAllBouncers(ctx: DomainContext, input: AdminListInput): Promise<{ rows: AdminBouncerRow[]; total: number }> {
+export async function listAllBouncers(
+  ctx: DomainContext,
+  input: AdminListInput,
+): Promise<{ rows: AdminBouncerRow[]; total: number }> {
   const { items } = await ctx.bouncers.list();
   const views = await toViews(ctx, items);
-  const ownerIds = [...new Set(views.map((v) => v.ownerId).filter((id): id is string => id !== null && /^[0-9a-f-]{36}$/.test(id)))];
+  const ownerIds = [
+    ...new Set(
+      views
+        .map((v) => v.ownerId)
+        .filter((id): id is string => id !== null && /^[0-9a-f-]{36}$/.test(id)),
+    ),
+  ];
   const owners = ownerIds.length
-    ? await ctx.db.select({ id: accounts.users.id, username: accounts.users.username, email: accounts.users.email }).from(accounts.users).where(inArray(accounts.users.id, ownerIds))
+    ? await ctx.db
+        .select({
+          id: accounts.users.id,
+          username: accounts.users.username,
+          email: accounts.users.email,
+        })
+        .from(accounts.users)
+        .where(inArray(accounts.users.id, ownerIds))
     : [];
   const ownerById = new Map(owners.map((o) => [o.id, o]));
-  let rows: AdminBouncerRow[] = views.map((v) => ({ ...v, owner: (v.ownerId && ownerById.get(v.ownerId)) || null }));
+  let rows: AdminBouncerRow[] = views.map((v) => ({
+    ...v,
+    owner: (v.ownerId && ownerById.get(v.ownerId)) || null,
+  }));
 
   const q = input.search?.trim().toLowerCase();
   if (q) {
     rows = rows.filter(
-      (r) => r.name.includes(q) || r.username.toLowerCase().includes(q) || r.owner?.username.toLowerCase().includes(q) || r.owner?.email?.toLowerCase().includes(q),
+      (r) =>
+        r.name.includes(q) ||
+        r.username.toLowerCase().includes(q) ||
+        r.owner?.username.toLowerCase().includes(q) ||
+        r.owner?.email?.toLowerCase().includes(q),
     );
   }
   if (input.phase) rows = rows.filter((r) => r.phase === input.phase);
-  if (input.upstream) rows = rows.filter((r) => (input.upstream === "none" ? r.upstream === null : r.upstream?.state === input.upstream));
-  if (input.outcome) rows = rows.filter((r) => (input.outcome === "none" ? r.lastAttempt === null : r.lastAttempt?.outcome === input.outcome));
+  if (input.upstream)
+    rows = rows.filter((r) =>
+      input.upstream === "none" ? r.upstream === null : r.upstream?.state === input.upstream,
+    );
+  if (input.outcome)
+    rows = rows.filter((r) =>
+      input.outcome === "none" ? r.lastAttempt === null : r.lastAttempt?.outcome === input.outcome,
+    );
 
   const key = (r: AdminBouncerRow): string | number => {
     switch (input.sort) {
@@ -76,7 +111,12 @@ export async function bouncerDetail(ctx: DomainContext, name: string) {
   const attempts = await ctx.db
     .select()
     .from(accounts.bouncerSetupAttempts)
-    .where(and(eq(accounts.bouncerSetupAttempts.namespace, ctx.namespace), eq(accounts.bouncerSetupAttempts.bouncer, name)))
+    .where(
+      and(
+        eq(accounts.bouncerSetupAttempts.namespace, ctx.namespace),
+        eq(accounts.bouncerSetupAttempts.bouncer, name),
+      ),
+    )
     .orderBy(desc(accounts.bouncerSetupAttempts.attemptNo))
     .limit(100);
   const audit = await ctx.db
@@ -94,7 +134,12 @@ export const auditTarget = (namespace: string, name: string) => `sojubouncer/${n
  * Admin "retry": removes `irc.now/upstream-configured` so the worker runs setup again, and
  * records who, when and why in the audit log.
  */
-export async function retryBouncerSetup(ctx: DomainContext, admin: { id: string; username: string }, name: string, reason: string) {
+export async function retryBouncerSetup(
+  ctx: DomainContext,
+  admin: { id: string; username: string },
+  name: string,
+  reason: string,
+) {
   const bouncer = await ctx.bouncers.get(name);
   if (!bouncer) throw new DomainError("NOT_FOUND", `There is no bouncer named "${name}".`);
   const wasConfigured = bouncer.metadata.annotations?.[ANNOTATION_UPSTREAM_CONFIGURED] === "true";
@@ -133,17 +178,27 @@ export async function auditLog(ctx: DomainContext, input: { page: number; pageSi
 export async function adminStats(ctx: DomainContext, days = 14) {
   const { items } = await ctx.bouncers.list();
   const views = await toViews(ctx, items);
-  const byPhase = Object.fromEntries((Object.keys(phaseOrder) as BouncerPhase[]).map((p) => [p, 0])) as Record<BouncerPhase, number>;
+  const byPhase = Object.fromEntries(
+    (Object.keys(phaseOrder) as BouncerPhase[]).map((p) => [p, 0]),
+  ) as Record<BouncerPhase, number>;
   for (const v of views) byPhase[v.phase] += 1;
   const since = new Date(Date.now() - days * 86_400_000);
   const day = sql<string>`to_char(date_trunc('day', ${accounts.bouncerSetupAttempts.startedAt} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')`;
   const outcomes = await ctx.db
     .select({ day, outcome: accounts.bouncerSetupAttempts.outcome, n: count() })
     .from(accounts.bouncerSetupAttempts)
-    .where(and(eq(accounts.bouncerSetupAttempts.namespace, ctx.namespace), gte(accounts.bouncerSetupAttempts.startedAt, since)))
+    .where(
+      and(
+        eq(accounts.bouncerSetupAttempts.namespace, ctx.namespace),
+        gte(accounts.bouncerSetupAttempts.startedAt, since),
+      ),
+    )
     .groupBy(day, accounts.bouncerSetupAttempts.outcome)
     .orderBy(day);
-  const perDay = new Map<string, { day: string; succeeded: number; failed: number; running: number }>();
+  const perDay = new Map<
+    string,
+    { day: string; succeeded: number; failed: number; running: number }
+  >();
   for (let i = days - 1; i >= 0; i--) {
     const d = new Date(Date.now() - i * 86_400_000).toISOString().slice(0, 10);
     perDay.set(d, { day: d, succeeded: 0, failed: 0, running: 0 });

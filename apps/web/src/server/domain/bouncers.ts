@@ -13,14 +13,21 @@ export function quotaFor(ctx: DomainContext, plan: Actor["plan"]): number {
 export async function listMyBouncers(ctx: DomainContext, actor: Actor): Promise<BouncerView[]> {
   const { items } = await ctx.bouncers.listByOwner(actor.id);
   // Defence in depth: never trust a label selector alone to enforce ownership.
-  const mine = items.filter((b) => ownedBy(b, actor)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const mine = items
+    .filter((b) => ownedBy(b, actor))
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   return toViews(ctx, mine);
 }
 
 /** The caller's own bouncer; another user's bouncer is reported exactly like a missing one. */
-export async function getMyBouncer(ctx: DomainContext, actor: Actor, name: string): Promise<BouncerView> {
+export async function getMyBouncer(
+  ctx: DomainContext,
+  actor: Actor,
+  name: string,
+): Promise<BouncerView> {
   const bouncer = await ctx.bouncers.get(name);
-  if (!bouncer || !ownedBy(bouncer, actor)) throw new DomainError("NOT_FOUND", `You have no bouncer named "${name}".`);
+  if (!bouncer || !ownedBy(bouncer, actor))
+    throw new DomainError("NOT_FOUND", `You have no bouncer named "${name}".`);
   const [view] = await toViews(ctx, [bouncer]);
   return view!;
 }
@@ -30,13 +37,22 @@ export async function getMyBouncer(ctx: DomainContext, actor: Actor, name: strin
  * existing bouncer. The quota check and the create run under a per-user advisory lock so two
  * concurrent submissions cannot both slip under the quota.
  */
-export async function createBouncer(ctx: DomainContext, actor: Actor, name: string): Promise<BouncerView> {
+export async function createBouncer(
+  ctx: DomainContext,
+  actor: Actor,
+  name: string,
+): Promise<BouncerView> {
   return ctx.db.transaction(async (tx) => {
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${"bouncer-create:" + actor.id}, 0))`);
+    await tx.execute(
+      sql`SELECT pg_advisory_xact_lock(hashtextextended(${"bouncer-create:" + actor.id}, 0))`,
+    );
     const existing = await ctx.bouncers.get(name);
     if (existing) {
       if (ownedBy(existing, actor)) return (await toViews(ctx, [existing]))[0]!;
-      throw new DomainError("CONFLICT", `The name "${name}" is already taken. Please pick another one.`);
+      throw new DomainError(
+        "CONFLICT",
+        `The name "${name}" is already taken. Please pick another one.`,
+      );
     }
     const { items } = await ctx.bouncers.listByOwner(actor.id);
     const quota = quotaFor(ctx, actor.plan);
@@ -49,26 +65,46 @@ export async function createBouncer(ctx: DomainContext, actor: Actor, name: stri
       );
     }
     try {
-      const created = await ctx.bouncers.create({ name, username: actor.username, plan: actor.plan, ownerId: actor.id });
+      const created = await ctx.bouncers.create({
+        name,
+        username: actor.username,
+        plan: actor.plan,
+        ownerId: actor.id,
+      });
       return (await toViews(ctx, [created]))[0]!;
     } catch (error) {
       if (reasonOf(error) === "AlreadyExists") {
         const raced = await ctx.bouncers.get(name);
         if (raced && ownedBy(raced, actor)) return (await toViews(ctx, [raced]))[0]!;
-        throw new DomainError("CONFLICT", `The name "${name}" is already taken. Please pick another one.`);
+        throw new DomainError(
+          "CONFLICT",
+          `The name "${name}" is already taken. Please pick another one.`,
+        );
       }
-      throw new DomainError("UNAVAILABLE", `Could not create your bouncer right now (${describeKubeError(error)}). Please try again.`);
+      throw new DomainError(
+        "UNAVAILABLE",
+        `Could not create your bouncer right now (${describeKubeError(error)}). Please try again.`,
+      );
     }
   });
 }
 
 /** Deletes the caller's own bouncer; `confirmName` must repeat its name. */
-export async function deleteBouncer(ctx: DomainContext, actor: Actor, name: string, confirmName: string): Promise<{ deleted: string }> {
+export async function deleteBouncer(
+  ctx: DomainContext,
+  actor: Actor,
+  name: string,
+  confirmName: string,
+): Promise<{ deleted: string }> {
   if (confirmName.trim() !== name) {
-    throw new DomainError("BAD_REQUEST", `Type "${name}" to confirm that you want to delete this bouncer.`);
+    throw new DomainError(
+      "BAD_REQUEST",
+      `Type "${name}" to confirm that you want to delete this bouncer.`,
+    );
   }
   const bouncer = await ctx.bouncers.get(name);
-  if (!bouncer || !ownedBy(bouncer, actor)) throw new DomainError("NOT_FOUND", `You have no bouncer named "${name}".`);
+  if (!bouncer || !ownedBy(bouncer, actor))
+    throw new DomainError("NOT_FOUND", `You have no bouncer named "${name}".`);
   await ctx.bouncers.delete(name);
   return { deleted: name };
 }

@@ -1,5 +1,6 @@
 /** Domain errors carry a message meant for the person using the app; tRPC maps their kind. */
-export type DomainErrorKind = "NOT_FOUND" | "CONFLICT" | "FORBIDDEN" | "BAD_REQUEST" | "PRECONDITION_FAILED" | "UNAVAILABLE";
+export type DomainErrorKind =
+  "NOT_FOUND" | "CONFLICT" | "FORBIDDEN" | "BAD_REQUEST" | "PRECONDITION_FAILED" | "UNAVAILABLE";
 
 export class DomainError extends Error {
   override readonly name = "DomainError";

@@ -2,8 +2,26 @@ import { z } from "zod";
 
 /** Names that would confuse users or collide with the platform's own objects. */
 export const RESERVED_BOUNCER_NAMES = new Set([
-  "admin", "administrator", "api", "irc", "irc-now", "ircnow", "soju", "ergo", "www", "mail", "root",
-  "system", "support", "help", "status", "default", "kube-system", "operator", "worker", "web",
+  "admin",
+  "administrator",
+  "api",
+  "irc",
+  "irc-now",
+  "ircnow",
+  "soju",
+  "ergo",
+  "www",
+  "mail",
+  "root",
+  "system",
+  "support",
+  "help",
+  "status",
+  "default",
+  "kube-system",
+  "operator",
+  "worker",
+  "web",
 ]);
 
 export const bouncerNameSchema = z
@@ -14,7 +32,10 @@ export const bouncerNameSchema = z
   .regex(/^[a-z0-9-]+$/, "Use only lowercase letters, digits and hyphens.")
   .regex(/^[a-z0-9]/, "Start with a letter or a digit.")
   .regex(/[a-z0-9]$/, "End with a letter or a digit.")
-  .refine((name) => !RESERVED_BOUNCER_NAMES.has(name), "That name is reserved. Please pick another one.");
+  .refine(
+    (name) => !RESERVED_BOUNCER_NAMES.has(name),
+    "That name is reserved. Please pick another one.",
+  );
 
 /**
  * irc.now usernames become soju usernames and ergo account names: keep them to a portable IRC

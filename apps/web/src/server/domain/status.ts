@@ -1,6 +1,13 @@
 import { sql } from "drizzle-orm";
 import type { AccountsDb } from "@irc-now/db";
-import { conditionOf, isConfigured, isDeleting, isReady, LABEL_OWNER, type SojuBouncer } from "@irc-now/k8s";
+import {
+  conditionOf,
+  isConfigured,
+  isDeleting,
+  isReady,
+  LABEL_OWNER,
+  type SojuBouncer,
+} from "@irc-now/k8s";
 import type { DomainContext } from "./context";
 
 export type BouncerPhase = "provisioning" | "ready" | "configured" | "authenticated" | "deleting";
@@ -60,17 +67,29 @@ const stepWords: Record<string, string> = {
 /** Ready=False reasons that mean "it broke", as opposed to "still on its way". */
 const failureReason = /fail|error|crash|invalid|denied|forbidden|quota|backoff|unschedulable/i;
 
-export function problemOf(bouncer: SojuBouncer, phase: BouncerPhase, upstream: UpstreamSummary | null, attempt: AttemptSummary | null): string | null {
+export function problemOf(
+  bouncer: SojuBouncer,
+  phase: BouncerPhase,
+  upstream: UpstreamSummary | null,
+  attempt: AttemptSummary | null,
+): string | null {
   const ready = conditionOf(bouncer, "Ready");
-  if (phase === "provisioning" && ready?.status === "False" && ready.message && failureReason.test(ready.reason ?? "")) {
+  if (
+    phase === "provisioning" &&
+    ready?.status === "False" &&
+    ready.message &&
+    failureReason.test(ready.reason ?? "")
+  ) {
     return `Your bouncer could not start: ${ready.message}`;
   }
   if (phase === "ready" && attempt?.outcome === "failed") {
     return `Setting up the irc.now network failed while ${stepWords[attempt.step] ?? attempt.step}. We retry automatically.`;
   }
   if (phase === "configured" && upstream) {
-    if (upstream.state === "unauthenticated") return "Your bouncer is connected to irc.now but is not logged in to your account.";
-    if (upstream.state === "disconnected") return "Your bouncer is not connected to irc.now right now.";
+    if (upstream.state === "unauthenticated")
+      return "Your bouncer is connected to irc.now but is not logged in to your account.";
+    if (upstream.state === "disconnected")
+      return "Your bouncer is not connected to irc.now right now.";
   }
   return null;
 }
@@ -112,7 +131,12 @@ export async function loadSetupRecords(db: AccountsDb, namespace: string, names:
     ) a ON true
     LEFT JOIN bouncer_upstream_states u ON u.namespace = ${namespace} AND u.bouncer = n.bouncer`);
   for (const r of rows) {
-    if (r.attempt_no !== null && r.outcome !== null && r.step_reached !== null && r.started_at !== null) {
+    if (
+      r.attempt_no !== null &&
+      r.outcome !== null &&
+      r.step_reached !== null &&
+      r.started_at !== null
+    ) {
       attempts.set(r.bouncer, {
         attemptNo: r.attempt_no,
         outcome: r.outcome,
@@ -124,14 +148,23 @@ export async function loadSetupRecords(db: AccountsDb, namespace: string, names:
       });
     }
     if (r.state !== null && r.checked_at !== null) {
-      upstreams.set(r.bouncer, { state: r.state, account: r.account, detail: r.detail, checkedAt: new Date(r.checked_at) });
+      upstreams.set(r.bouncer, {
+        state: r.state,
+        account: r.account,
+        detail: r.detail,
+        checkedAt: new Date(r.checked_at),
+      });
     }
   }
   return { attempts, upstreams };
 }
 
 export async function toViews(ctx: DomainContext, bouncers: SojuBouncer[]): Promise<BouncerView[]> {
-  const { attempts, upstreams } = await loadSetupRecords(ctx.db, ctx.namespace, bouncers.map((b) => b.metadata.name));
+  const { attempts, upstreams } = await loadSetupRecords(
+    ctx.db,
+    ctx.namespace,
+    bouncers.map((b) => b.metadata.name),
+  );
   return bouncers.map((b) => {
     const upstream = upstreams.get(b.metadata.name) ?? null;
     const lastAttempt = attempts.get(b.metadata.name) ?? null;
@@ -142,14 +175,16 @@ export async function toViews(ctx: DomainContext, bouncers: SojuBouncer[]): Prom
       plan: b.spec.plan,
       ownerId: b.metadata.labels?.[LABEL_OWNER] ?? null,
       // client-node's object API turns timestamps into Date objects despite the string type.
-      createdAt: b.metadata.creationTimestamp ? new Date(b.metadata.creationTimestamp).toISOString() : null,
+      createdAt: b.metadata.creationTimestamp
+        ? new Date(b.metadata.creationTimestamp).toISOString()
+        : null,
       phase,
       ready: isReady(b),
       configured: isConfigured(b),
       upstream,
       lastAttempt,
       problem: problemOf(b, phase, upstream, lastAttempt),
-      detail: phase === "provisioning" ? (conditionOf(b, "Ready")?.message || null) : null,
+      detail: phase === "provisioning" ? conditionOf(b, "Ready")?.message || null : null,
       connection: {
         host: ctx.publicEndpoint.host.split("{name}").join(b.metadata.name),
         port: ctx.publicEndpoint.port,

@@ -18,7 +18,10 @@ export async function recordLogin(db: AccountsDb, identity: LoginIdentity): Prom
   const username = identity.username.toLowerCase();
   const parsed = usernameSchema.safeParse(username);
   if (!parsed.success) {
-    throw new DomainError("BAD_REQUEST", `The username "${identity.username}" cannot be used on IRC: it ${parsed.error.issues[0]?.message ?? "is invalid"}.`);
+    throw new DomainError(
+      "BAD_REQUEST",
+      `The username "${identity.username}" cannot be used on IRC: it ${parsed.error.issues[0]?.message ?? "is invalid"}.`,
+    );
   }
   try {
     const [user] = await db
@@ -47,7 +50,10 @@ export async function recordLogin(db: AccountsDb, identity: LoginIdentity): Prom
   } catch (error) {
     const constraint = (error as { cause?: { constraint?: string } }).cause?.constraint;
     if (constraint === "users_username_key") {
-      throw new DomainError("CONFLICT", `The username "${username}" already belongs to another irc.now account.`);
+      throw new DomainError(
+        "CONFLICT",
+        `The username "${username}" already belongs to another irc.now account.`,
+      );
     }
     throw error;
   }

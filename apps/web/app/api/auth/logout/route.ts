@@ -12,10 +12,15 @@ export async function POST(req: NextRequest): Promise<Response> {
   const config = env();
   const origin = req.headers.get("origin");
   if (origin !== new URL(config.AUTH_URL).origin) {
-    return Response.json({ error: "Cross-site sign-out requests are not allowed." }, { status: 403 });
+    return Response.json(
+      { error: "Cross-site sign-out requests are not allowed." },
+      { status: 403 },
+    );
   }
   const token = await getToken({ req, secret: config.AUTH_SECRET });
-  const endSession = new URL(`${config.KEYCLOAK_ISSUER.replace(/\/$/, "")}/protocol/openid-connect/logout`);
+  const endSession = new URL(
+    `${config.KEYCLOAK_ISSUER.replace(/\/$/, "")}/protocol/openid-connect/logout`,
+  );
   endSession.searchParams.set("client_id", config.KEYCLOAK_CLIENT_ID);
   endSession.searchParams.set("post_logout_redirect_uri", config.AUTH_URL);
   if (token?.idToken) endSession.searchParams.set("id_token_hint", token.idToken);
@@ -30,7 +35,10 @@ export async function POST(req: NextRequest): Promise<Response> {
   for (const cookie of req.cookies.getAll()) {
     if (/next-auth\./.test(cookie.name)) {
       const secure = cookie.name.startsWith("__Secure-") || cookie.name.startsWith("__Host-");
-      response.headers.append("set-cookie", `${cookie.name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`);
+      response.headers.append(
+        "set-cookie",
+        `${cookie.name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`,
+      );
     }
   }
   return response;

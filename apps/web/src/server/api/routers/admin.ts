@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { adminStats, auditLog, bouncerDetail, listAllBouncers, retryBouncerSetup } from "../../domain/admin";
+import {
+  adminStats,
+  auditLog,
+  bouncerDetail,
+  listAllBouncers,
+  retryBouncerSetup,
+} from "../../domain/admin";
 import { existingBouncerNameSchema } from "../../domain/names";
 import { adminBouncerRow, auditEntry, bouncerView, setupAttempt } from "../schemas";
 import { adminProcedure, createTRPCRouter } from "../trpc";
@@ -11,8 +17,12 @@ export const adminRouter = createTRPCRouter({
     .input(
       z.object({
         search: z.string().max(100).optional(),
-        phase: z.enum(["provisioning", "ready", "configured", "authenticated", "deleting"]).optional(),
-        upstream: z.enum(["authenticated", "unauthenticated", "disconnected", "unknown", "none"]).optional(),
+        phase: z
+          .enum(["provisioning", "ready", "configured", "authenticated", "deleting"])
+          .optional(),
+        upstream: z
+          .enum(["authenticated", "unauthenticated", "disconnected", "unknown", "none"])
+          .optional(),
         outcome: z.enum(["running", "succeeded", "failed", "none"]).optional(),
         sort: z.enum(["name", "owner", "phase", "created", "lastAttempt"]).default("name"),
         direction: z.enum(["asc", "desc"]).default("asc"),
@@ -25,13 +35,26 @@ export const adminRouter = createTRPCRouter({
 
   bouncer: adminProcedure
     .input(z.object({ name: existingBouncerNameSchema }))
-    .output(z.object({ bouncer: bouncerView, attempts: z.array(setupAttempt), audit: z.array(auditEntry) }))
+    .output(
+      z.object({
+        bouncer: bouncerView,
+        attempts: z.array(setupAttempt),
+        audit: z.array(auditEntry),
+      }),
+    )
     .query(({ ctx, input }) => bouncerDetail(ctx.domain, input.name)),
 
   retry: adminProcedure
-    .input(z.object({ name: existingBouncerNameSchema, reason: z.string().trim().min(3, "Say briefly why (at least 3 characters).").max(500) }))
+    .input(
+      z.object({
+        name: existingBouncerNameSchema,
+        reason: z.string().trim().min(3, "Say briefly why (at least 3 characters).").max(500),
+      }),
+    )
     .output(auditEntry)
-    .mutation(({ ctx, input }) => retryBouncerSetup(ctx.domain, ctx.actor, input.name, input.reason)),
+    .mutation(({ ctx, input }) =>
+      retryBouncerSetup(ctx.domain, ctx.actor, input.name, input.reason),
+    ),
 
   audit: adminProcedure
     .input(z.object({ page, pageSize: z.number().int().min(1).max(200).default(50) }))
@@ -43,7 +66,14 @@ export const adminRouter = createTRPCRouter({
     .output(
       z.object({
         byPhase: z.record(z.string(), z.number()),
-        outcomesByDay: z.array(z.object({ day: z.string(), succeeded: z.number(), failed: z.number(), running: z.number() })),
+        outcomesByDay: z.array(
+          z.object({
+            day: z.string(),
+            succeeded: z.number(),
+            failed: z.number(),
+            running: z.number(),
+          }),
+        ),
       }),
     )
     .query(({ ctx, input }) => adminStats(ctx.domain, input.days)),

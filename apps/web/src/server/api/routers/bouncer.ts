@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { createBouncer, deleteBouncer, getMyBouncer, listMyBouncers, quotaFor } from "../../domain/bouncers";
+import {
+  createBouncer,
+  deleteBouncer,
+  getMyBouncer,
+  listMyBouncers,
+  quotaFor,
+} from "../../domain/bouncers";
 import { bouncerNameSchema } from "../../domain/names";
 import { bouncerView } from "../schemas";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
@@ -7,7 +13,13 @@ import { createTRPCRouter, protectedProcedure } from "../trpc";
 export const bouncerRouter = createTRPCRouter({
   mine: protectedProcedure
     .input(z.void())
-    .output(z.object({ bouncers: z.array(bouncerView), quota: z.number(), plan: z.enum(["free", "pro"]) }))
+    .output(
+      z.object({
+        bouncers: z.array(bouncerView),
+        quota: z.number(),
+        plan: z.enum(["free", "pro"]),
+      }),
+    )
     .query(async ({ ctx }) => ({
       bouncers: await listMyBouncers(ctx.domain, ctx.actor),
       quota: quotaFor(ctx.domain, ctx.actor.plan),
@@ -27,5 +39,7 @@ export const bouncerRouter = createTRPCRouter({
   delete: protectedProcedure
     .input(z.object({ name: bouncerNameSchema, confirmName: z.string().max(63) }))
     .output(z.object({ deleted: z.string() }))
-    .mutation(({ ctx, input }) => deleteBouncer(ctx.domain, ctx.actor, input.name, input.confirmName)),
+    .mutation(({ ctx, input }) =>
+      deleteBouncer(ctx.domain, ctx.actor, input.name, input.confirmName),
+    ),
 });
