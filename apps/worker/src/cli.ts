@@ -19,7 +19,12 @@ Uses the same environment as the worker (DATABASE_URL, KUBECONFIG, ERGO_*, SOJU_
 
 async function main(argv: string[]): Promise<number> {
   const [command, name] = argv;
-  if (!command || command === "-h" || command === "--help" || !["setup", "verify", "status"].includes(command)) {
+  if (
+    !command ||
+    command === "-h" ||
+    command === "--help" ||
+    !["setup", "verify", "status"].includes(command)
+  ) {
     console.error(usage);
     return command === "-h" || command === "--help" ? 0 : 2;
   }
@@ -39,12 +44,19 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       }
       if (!isReady(bouncer)) {
-        console.error(`bouncer "${name}" is not Ready yet (the operator has not finished provisioning it)`);
+        console.error(
+          `bouncer "${name}" is not Ready yet (the operator has not finished provisioning it)`,
+        );
         return 1;
       }
-      const result = await runSetup({ ...w.deps, onStep: (step) => console.log(`→ ${step}`) }, bouncer);
+      const result = await runSetup(
+        { ...w.deps, onStep: (step) => console.log(`→ ${step}`) },
+        bouncer,
+      );
       if (result.outcome === "succeeded") {
-        console.log(`✓ ${name}: authenticated on irc.now (attempt ${result.attemptNo}, password ${result.passwordSource}, ergo account ${result.ergo})`);
+        console.log(
+          `✓ ${name}: authenticated on irc.now (attempt ${result.attemptNo}, password ${result.passwordSource}, ergo account ${result.ergo})`,
+        );
         return 0;
       }
       console.error(`✗ ${name}: failed at ${result.step}: ${result.error}`);
@@ -56,14 +68,24 @@ async function main(argv: string[]): Promise<number> {
         console.error(`no SojuBouncer "${name}" in namespace ${config.K8S_NAMESPACE}`);
         return 1;
       }
-      const verdict = await verifyBouncer({ ...w.deps, network: config.SOJU_UPSTREAM_NETWORK }, bouncer);
-      console.log(`${name}: ${verdict.state}${verdict.account ? ` as ${verdict.account}` : ""}${verdict.detail ? ` (${verdict.detail})` : ""}`);
+      const verdict = await verifyBouncer(
+        { ...w.deps, network: config.SOJU_UPSTREAM_NETWORK },
+        bouncer,
+      );
+      console.log(
+        `${name}: ${verdict.state}${verdict.account ? ` as ${verdict.account}` : ""}${verdict.detail ? ` (${verdict.detail})` : ""}`,
+      );
       return verdict.state === "authenticated" ? 0 : 1;
     }
     // status
     const { items } = await w.bouncers.list();
     const names = items.map((b) => b.metadata.name);
-    const states = names.length ? await w.db.select().from(accounts.bouncerUpstreamStates).where(inArray(accounts.bouncerUpstreamStates.bouncer, names)) : [];
+    const states = names.length
+      ? await w.db
+          .select()
+          .from(accounts.bouncerUpstreamStates)
+          .where(inArray(accounts.bouncerUpstreamStates.bouncer, names))
+      : [];
     const attempts = names.length
       ? await w.db
           .selectDistinctOn([accounts.bouncerSetupAttempts.bouncer])
@@ -85,7 +107,10 @@ async function main(argv: string[]): Promise<number> {
           lastAttempt: a ? `#${a.attemptNo} ${a.outcome} at ${a.stepReached}` : "-",
         };
       });
-    printTable(["NAME", "USER", "READY", "CONFIGURED", "UPSTREAM", "LAST ATTEMPT"], rows.map((r) => [r.name, r.user, r.ready, r.configured, r.upstream, r.lastAttempt]));
+    printTable(
+      ["NAME", "USER", "READY", "CONFIGURED", "UPSTREAM", "LAST ATTEMPT"],
+      rows.map((r) => [r.name, r.user, r.ready, r.configured, r.upstream, r.lastAttempt]),
+    );
     return 0;
   } finally {
     await w.close();
@@ -94,7 +119,11 @@ async function main(argv: string[]): Promise<number> {
 
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   if (rows.length === 0) console.log("(no bouncers)");
@@ -103,6 +132,10 @@ function printTable(header: string[], rows: string[][]): void {
 main(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `error: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      error instanceof ConfigError
+        ? error.message
+        : `error: ${error instanceof Error ? error.message : String(error)}`,
+    );
     process.exit(1);
   });

@@ -1,7 +1,24 @@
-import { dbEnv, ergoEnv, kubeEnv, loadConfig, logEnv, sojuEnv, upstreamEnv, workerEnv } from "@irc-now/config";
+import {
+  dbEnv,
+  ergoEnv,
+  kubeEnv,
+  loadConfig,
+  logEnv,
+  sojuEnv,
+  upstreamEnv,
+  workerEnv,
+} from "@irc-now/config";
 
 /** Everything the worker (and its CLI) reads from the environment. */
-export const workerAreas = [dbEnv, kubeEnv, ergoEnv, sojuEnv, upstreamEnv, workerEnv, logEnv] as const;
+export const workerAreas = [
+  dbEnv,
+  kubeEnv,
+  ergoEnv,
+  sojuEnv,
+  upstreamEnv,
+  workerEnv,
+  logEnv,
+] as const;
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 

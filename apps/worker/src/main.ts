@@ -68,10 +68,22 @@ async function main(): Promise<void> {
       const leading = controller !== undefined;
       // A standby is ready (it can take over); a leader is ready once its first list succeeded.
       const synced = !leading || controller!.watcher.synced;
-      return { ready: dbOk && synced, checks: { db: dbOk, leader: elector ? (elector.holder ?? "none") : identity, isLeader: leading, identity, synced } };
+      return {
+        ready: dbOk && synced,
+        checks: {
+          db: dbOk,
+          leader: elector ? (elector.holder ?? "none") : identity,
+          isLeader: leading,
+          identity,
+          synced,
+        },
+      };
     },
   });
-  log.info({ port: config.WORKER_PORT, identity, leaderElection: config.LEADER_ELECTION }, "worker listening (/healthz, /readyz, /metrics)");
+  log.info(
+    { port: config.WORKER_PORT, identity, leaderElection: config.LEADER_ELECTION },
+    "worker listening (/healthz, /readyz, /metrics)",
+  );
 
   if (elector) elector.start();
   else startController();

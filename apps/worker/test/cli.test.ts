@@ -12,7 +12,12 @@ function worker(args: string[]): Promise<{ code: number | null; stdout: string; 
   return new Promise((resolve) => {
     const child = spawn("npm", ["run", "--silent", "worker", "--", ...args], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...h.env, LOG_LEVEL: "info" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/root",
+        ...h.env,
+        LOG_LEVEL: "info",
+      },
     });
     let stdout = "";
     let stderr = "";
@@ -48,7 +53,9 @@ describe("operator CLI (npm run worker -- …)", () => {
       "→ verify_upstream_login",
       "→ done",
     ]);
-    expect(r.stdout).toMatch(/✓ hank: authenticated on irc.now \(attempt 1, password generated, ergo account created\)/);
+    expect(r.stdout).toMatch(
+      /✓ hank: authenticated on irc.now \(attempt 1, password generated, ergo account created\)/,
+    );
     expect(h.annotations("hank")[ANNOTATION_UPSTREAM_CONFIGURED]).toBe("true");
   });
 
@@ -66,12 +73,17 @@ describe("operator CLI (npm run worker -- …)", () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^NAME\s+USER\s+READY\s+CONFIGURED\s+UPSTREAM\s+LAST ATTEMPT$/);
-    expect(lines.find((l) => l.startsWith("hank"))).toMatch(/hank\s+hank\s+yes\s+yes\s+authenticated \(hank\)\s+#1 succeeded at done/);
+    expect(lines.find((l) => l.startsWith("hank"))).toMatch(
+      /hank\s+hank\s+yes\s+yes\s+authenticated \(hank\)\s+#1 succeeded at done/,
+    );
     expect(lines.find((l) => l.startsWith("ivy"))).toMatch(/ivy\s+ivy\s+yes\s+no\s+/);
   });
 
   it("fails clearly on a missing bouncer, a missing name and a bad command", async () => {
-    expect(await worker(["setup", "nobody"])).toMatchObject({ code: 1, stderr: "no SojuBouncer \"nobody\" in namespace irc-now\n" });
+    expect(await worker(["setup", "nobody"])).toMatchObject({
+      code: 1,
+      stderr: 'no SojuBouncer "nobody" in namespace irc-now\n',
+    });
     const noName = await worker(["verify"]);
     expect(noName.code).toBe(2);
     expect(noName.stderr).toContain("verify needs a bouncer name");

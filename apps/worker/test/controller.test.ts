@@ -67,10 +67,24 @@ describe("controller: watch → queue → reconcile", () => {
   });
 
   it("records upstream states and exports the metrics", async () => {
-    await until(async () => (await metric("irc_now_bouncers_by_upstream_auth")).includes('state="authenticated"} 5'), "verifier metrics", 30_000);
+    await until(
+      async () =>
+        (await metric("irc_now_bouncers_by_upstream_auth")).includes('state="authenticated"} 5'),
+      "verifier metrics",
+      30_000,
+    );
     expect(await metric("irc_now_setup_attempts_total")).toContain('outcome="succeeded"');
-    expect(await metric("irc_now_setup_duration_seconds")).toMatch(/irc_now_setup_duration_seconds_count\{outcome="succeeded"\} [1-9]/);
-    await until(async () => (await metric("irc_now_bouncer_networks_total")).match(/irc_now_bouncer_networks_total [1-9]/), "tenant sweep", 30_000);
+    expect(await metric("irc_now_setup_duration_seconds")).toMatch(
+      /irc_now_setup_duration_seconds_count\{outcome="succeeded"\} [1-9]/,
+    );
+    await until(
+      async () =>
+        (await metric("irc_now_bouncer_networks_total")).match(
+          /irc_now_bouncer_networks_total [1-9]/,
+        ),
+      "tenant sweep",
+      30_000,
+    );
     expect(await metric("irc_now_bouncers_by_setup_state")).toContain('state="configured"} 5');
   });
 });

@@ -29,15 +29,23 @@ describe("setup under faults", () => {
     const oper = h.ergo.oper;
     await h.ergo.stop();
     const down = await reconcileBouncer(h.w.deps, "erin");
-    expect(down.result).toMatchObject({ outcome: "failed", step: "ensure_ergo_account", configured: false });
+    expect(down.result).toMatchObject({
+      outcome: "failed",
+      step: "ensure_ergo_account",
+      configured: false,
+    });
     expect(down.next).toBe("retry");
     expect(h.annotations("erin")[ANNOTATION_UPSTREAM_CONFIGURED]).toBeUndefined();
 
     h.ergo = await startErgoStandin({ ircPort, opers: [oper] });
-    const back = await until(async () => {
-      const r = await reconcileBouncer(h.w.deps, "erin");
-      return r.result?.outcome === "succeeded" ? r : undefined;
-    }, "setup to succeed after ergo is back", 60_000);
+    const back = await until(
+      async () => {
+        const r = await reconcileBouncer(h.w.deps, "erin");
+        return r.result?.outcome === "succeeded" ? r : undefined;
+      },
+      "setup to succeed after ergo is back",
+      60_000,
+    );
     expect(back.next).toBe("done");
     expect(h.annotations("erin")[ANNOTATION_UPSTREAM_CONFIGURED]).toBe("true");
     expect(h.ergo.whoisAccount("erin")).toBe("erin");
@@ -57,18 +65,27 @@ describe("setup under faults", () => {
     });
     const deps = { ...h.w.deps, soju: flaky };
     const first = await reconcileBouncer(deps, "fred");
-    expect(first.result).toMatchObject({ outcome: "failed", step: "apply_soju_network", error: "SojuUnavailable: soju admin socket closed" });
+    expect(first.result).toMatchObject({
+      outcome: "failed",
+      step: "apply_soju_network",
+      error: "SojuUnavailable: soju admin socket closed",
+    });
     expect(h.annotations("fred")[ANNOTATION_UPSTREAM_CONFIGURED]).toBeUndefined();
 
     const second = await reconcileBouncer(deps, "fred");
     expect(second.result).toMatchObject({ outcome: "succeeded" });
     const client = new pg.Client({ connectionString: h.operator.get("fred")!.databaseUrl });
     await client.connect();
-    const { rows } = await client.query(`SELECT count(*)::int AS n FROM "Network" WHERE name = 'irc.now'`);
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS n FROM "Network" WHERE name = 'irc.now'`,
+    );
     await client.end();
     expect(rows[0].n).toBe(1);
     expect(h.ergo.whoisAccount("fred")).toBe("fred");
-    const attempts = await h.w.db.select().from(accounts.bouncerSetupAttempts).where(eq(accounts.bouncerSetupAttempts.bouncer, "fred"));
+    const attempts = await h.w.db
+      .select()
+      .from(accounts.bouncerSetupAttempts)
+      .where(eq(accounts.bouncerSetupAttempts.bouncer, "fred"));
     expect(attempts.map((a) => a.outcome).sort()).toEqual(["failed", "succeeded"]);
   });
 });
@@ -76,7 +93,9 @@ describe("setup under faults", () => {
 describe("wrong oper password", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness(inject("postgresUrl"), { env: { ERGO_OPER_PASSWORD: "definitely-wrong-oper-pw" } });
+    h = await startHarness(inject("postgresUrl"), {
+      env: { ERGO_OPER_PASSWORD: "definitely-wrong-oper-pw" },
+    });
   });
   afterAll(async () => {
     await h?.stop();
@@ -85,13 +104,20 @@ describe("wrong oper password", () => {
   it("fails with a clear error, never annotates, and never leaks the password", async () => {
     await readyBouncer(h, "gina");
     const first = await reconcileBouncer(h.w.deps, "gina");
-    expect(first.result).toMatchObject({ outcome: "failed", step: "ensure_ergo_account", configured: false });
+    expect(first.result).toMatchObject({
+      outcome: "failed",
+      step: "ensure_ergo_account",
+      configured: false,
+    });
     expect(first.result?.outcome === "failed" && first.result.error).toMatch(/oper/i);
     // A second attempt fails fast the same way (no reconnect storm against ergo).
     const second = await reconcileBouncer(h.w.deps, "gina");
     expect(second.result).toMatchObject({ outcome: "failed", step: "ensure_ergo_account" });
     expect(h.annotations("gina")[ANNOTATION_UPSTREAM_CONFIGURED]).toBeUndefined();
-    const recorded = await h.w.db.select().from(accounts.bouncerSetupAttempts).where(eq(accounts.bouncerSetupAttempts.bouncer, "gina"));
+    const recorded = await h.w.db
+      .select()
+      .from(accounts.bouncerSetupAttempts)
+      .where(eq(accounts.bouncerSetupAttempts.bouncer, "gina"));
     for (const a of recorded) expect(a.error ?? "").not.toContain("definitely-wrong-oper-pw");
     expect(h.logs.join("")).not.toContain("definitely-wrong-oper-pw");
   });

@@ -28,7 +28,11 @@ function startWorker(env: Record<string, string>): Run {
   return { child, output: () => output, exited };
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
@@ -72,12 +76,22 @@ describe("worker process", () => {
 
     const pg: EmbeddedPg = await startEmbeddedPostgres({ port: pgPort, password });
     cleanups.push(() => pg.stop());
-    await waitFor(async () => ((await statusOf(`${base}/readyz`)()) === 200 ? true : undefined), "readyz 200");
-    const ready = (await (await fetch(`${base}/readyz`)).json()) as { leader: string; identity: string };
+    await waitFor(
+      async () => ((await statusOf(`${base}/readyz`)()) === 200 ? true : undefined),
+      "readyz 200",
+    );
+    const ready = (await (await fetch(`${base}/readyz`)).json()) as {
+      leader: string;
+      identity: string;
+    };
     expect(ready).toMatchObject({ status: "ready", db: true, isLeader: true, synced: true });
     expect(ready.leader).toBe(ready.identity);
     // The lease in the cluster names this replica.
-    const lease = kube.objects.get("leases.coordination.k8s.io", "irc-now", "worker-process-test") as { spec?: { holderIdentity?: string } };
+    const lease = kube.objects.get(
+      "leases.coordination.k8s.io",
+      "irc-now",
+      "worker-process-test",
+    ) as { spec?: { holderIdentity?: string } };
     expect(lease.spec?.holderIdentity).toBe(ready.identity);
 
     const metrics = await fetch(`${base}/metrics`);
@@ -90,7 +104,11 @@ describe("worker process", () => {
     expect(run.output()).toContain("stopped");
     expect(run.output()).not.toContain(password);
     // SIGTERM released the lease so a standby can take over at once.
-    const released = kube.objects.get("leases.coordination.k8s.io", "irc-now", "worker-process-test") as { spec?: { holderIdentity?: string } };
+    const released = kube.objects.get(
+      "leases.coordination.k8s.io",
+      "irc-now",
+      "worker-process-test",
+    ) as { spec?: { holderIdentity?: string } };
     expect(released.spec?.holderIdentity).toBeUndefined();
   });
 

@@ -23,18 +23,32 @@ async function readyBouncer(name: string, username = name) {
 }
 
 async function attemptsOf(name: string) {
-  return h.w.db.select().from(accounts.bouncerSetupAttempts).where(eq(accounts.bouncerSetupAttempts.bouncer, name)).orderBy(accounts.bouncerSetupAttempts.attemptNo);
+  return h.w.db
+    .select()
+    .from(accounts.bouncerSetupAttempts)
+    .where(eq(accounts.bouncerSetupAttempts.bouncer, name))
+    .orderBy(accounts.bouncerSetupAttempts.attemptNo);
 }
 
 async function stateOf(name: string) {
-  const [row] = await h.w.db.select().from(accounts.bouncerUpstreamStates).where(and(eq(accounts.bouncerUpstreamStates.namespace, NS), eq(accounts.bouncerUpstreamStates.bouncer, name)));
+  const [row] = await h.w.db
+    .select()
+    .from(accounts.bouncerUpstreamStates)
+    .where(
+      and(
+        eq(accounts.bouncerUpstreamStates.namespace, NS),
+        eq(accounts.bouncerUpstreamStates.bouncer, name),
+      ),
+    );
   return row;
 }
 
 async function storedSasl(name: string): Promise<{ user: string; password: string } | undefined> {
   const client = new pg.Client({ connectionString: h.operator.get(name)!.databaseUrl });
   await client.connect();
-  const { rows } = await client.query(`SELECT sasl_plain_username AS user, sasl_plain_password AS password FROM "Network" WHERE name = 'irc.now'`);
+  const { rows } = await client.query(
+    `SELECT sasl_plain_username AS user, sasl_plain_password AS password FROM "Network" WHERE name = 'irc.now'`,
+  );
   await client.end();
   return rows[0];
 }
@@ -44,14 +58,21 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     await readyBouncer("alice");
     const { decision, result, next } = await reconcileBouncer(h.w.deps, "alice");
     expect(decision).toBe("setup");
-    expect(result).toMatchObject({ outcome: "succeeded", passwordSource: "generated", ergo: "created", attemptNo: 1 });
+    expect(result).toMatchObject({
+      outcome: "succeeded",
+      passwordSource: "generated",
+      ergo: "created",
+      attemptNo: 1,
+    });
     expect(next).toBe("done");
     expect(h.annotations("alice")[ANNOTATION_UPSTREAM_CONFIGURED]).toBe("true");
     expect(h.ergo.whoisAccount("alice")).toBe("alice");
     const sasl = await storedSasl("alice");
     expect(sasl?.user).toBe("alice");
     expect(await h.ergo.checkPassword("alice", sasl!.password)).toBe(true);
-    expect((await attemptsOf("alice")).map((a) => [a.attemptNo, a.outcome, a.stepReached, a.error])).toEqual([[1, "succeeded", "done", null]]);
+    expect(
+      (await attemptsOf("alice")).map((a) => [a.attemptNo, a.outcome, a.stepReached, a.error]),
+    ).toEqual([[1, "succeeded", "done", null]]);
     expect(await stateOf("alice")).toMatchObject({ state: "authenticated", account: "alice" });
     // The generated password never reaches a log line.
     expect(h.logs.join("")).not.toContain(sasl!.password);
@@ -80,8 +101,32 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     const soju = h.operator.get("carol")!.soju;
     const addr = h.config.SOJU_UPSTREAM_ADDR;
     for (const words of [
-      ["user", "run", "carol", "network", "create", "-addr", addr, "-name", "irc.now", "-nick", "carol", "-enabled", "false"],
-      ["user", "run", "carol", "sasl", "set-plain", "-network", "irc.now", "carol", "carol-kept-pw-1"],
+      [
+        "user",
+        "run",
+        "carol",
+        "network",
+        "create",
+        "-addr",
+        addr,
+        "-name",
+        "irc.now",
+        "-nick",
+        "carol",
+        "-enabled",
+        "false",
+      ],
+      [
+        "user",
+        "run",
+        "carol",
+        "sasl",
+        "set-plain",
+        "-network",
+        "irc.now",
+        "carol",
+        "carol-kept-pw-1",
+      ],
     ]) {
       expect((await soju.runSojuctl(["-config", soju.configPath, ...words])).exitCode).toBe(0);
     }
@@ -90,12 +135,22 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     expect(await h.ergo.checkPassword("carol", "carol-kept-pw-1")).toBe(true);
     expect((await storedSasl("carol"))?.password).toBe("carol-kept-pw-1");
     // createOrUpdateNetwork took the update path: still one irc.now network.
-    const out = await soju.runSojuctl(["-config", soju.configPath, "user", "run", "carol", "network", "status"]);
+    const out = await soju.runSojuctl([
+      "-config",
+      soju.configPath,
+      "user",
+      "run",
+      "carol",
+      "network",
+      "status",
+    ]);
     expect(out.stdout.split("\n").filter((l) => l.startsWith("irc.now "))).toHaveLength(1);
   });
 
   it("removing the annotation (admin retry) makes the next reconcile run setup again", async () => {
-    h.kube.objects.patch(CR, NS, "alice", { metadata: { annotations: { [ANNOTATION_UPSTREAM_CONFIGURED]: null } } });
+    h.kube.objects.patch(CR, NS, "alice", {
+      metadata: { annotations: { [ANNOTATION_UPSTREAM_CONFIGURED]: null } },
+    });
     const { decision, result } = await reconcileBouncer(h.w.deps, "alice");
     expect(decision).toBe("setup");
     expect(result).toMatchObject({ outcome: "succeeded", attemptNo: 2, passwordSource: "reused" });
@@ -103,7 +158,9 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
   });
 
   it("waits for a soju user that appears late", async () => {
-    const late = await startHarness(inject("postgresUrl"), { operator: { userDelayMs: 1_500, readyDelayMs: 50 } });
+    const late = await startHarness(inject("postgresUrl"), {
+      operator: { userDelayMs: 1_500, readyDelayMs: 50 },
+    });
     try {
       late.createBouncer("dave");
       await until(() => late.readyOf("dave") === "True", "dave Ready");
@@ -117,7 +174,12 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
 
   it("without its tenant DB secret: fails at read_secret, no annotation, retry requested", async () => {
     // A Ready bouncer whose `{name}-db` secret is gone.
-    h.kube.objects.create(CR, { apiVersion: "irc.now/v1alpha1", kind: "SojuBouncer", metadata: { name: "ghost2", namespace: NS }, spec: { username: "ghost2", plan: "free" } });
+    h.kube.objects.create(CR, {
+      apiVersion: "irc.now/v1alpha1",
+      kind: "SojuBouncer",
+      metadata: { name: "ghost2", namespace: NS },
+      spec: { username: "ghost2", plan: "free" },
+    });
     await h.operator.provisioned("ghost2");
     h.kube.objects.delete("secrets", NS, "ghost2-db");
     await until(() => h.readyOf("ghost2") === "True", "ghost2 Ready");
@@ -129,7 +191,10 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
 
   it("verifier: authenticated, then unauthenticated after ergo's password changes (read-only)", async () => {
     const bouncer = (await h.w.bouncers.get("bob"))!;
-    expect(await verifyBouncer({ ...h.w.deps, network: "irc.now" }, bouncer)).toMatchObject({ state: "authenticated", account: "bob" });
+    expect(await verifyBouncer({ ...h.w.deps, network: "irc.now" }, bouncer)).toMatchObject({
+      state: "authenticated",
+      account: "bob",
+    });
     // Someone changes bob's ergo password; soju reconnects with the old one and fails SASL.
     const res = await fetch(`${h.ergo.apiUrl}/v1/ns/passwd`, {
       method: "POST",

@@ -8,8 +8,19 @@ export type UpstreamState = (typeof accounts.upstreamAuthState.enumValues)[numbe
 export interface SetupRecorder {
   start(bouncer: string): Promise<{ id: number; attemptNo: number }>;
   step(id: number, step: SetupStep): Promise<void>;
-  finish(id: number, outcome: "succeeded" | "failed", step: SetupStep, error: string | null, durationMs: number): Promise<void>;
-  upstreamState(bouncer: string, state: UpstreamState, account: string | null, detail: string | null): Promise<void>;
+  finish(
+    id: number,
+    outcome: "succeeded" | "failed",
+    step: SetupStep,
+    error: string | null,
+    durationMs: number,
+  ): Promise<void>;
+  upstreamState(
+    bouncer: string,
+    state: UpstreamState,
+    account: string | null,
+    detail: string | null,
+  ): Promise<void>;
 }
 
 export function dbRecorder(db: AccountsDb, namespace: string): SetupRecorder {
@@ -32,14 +43,20 @@ export function dbRecorder(db: AccountsDb, namespace: string): SetupRecorder {
       await db.update(a).set({ stepReached: step }).where(eq(a.id, id));
     },
     async finish(id, outcome, step, error, durationMs) {
-      await db.update(a).set({ outcome, stepReached: step, error, finishedAt: sql`now()`, durationMs }).where(and(eq(a.id, id)));
+      await db
+        .update(a)
+        .set({ outcome, stepReached: step, error, finishedAt: sql`now()`, durationMs })
+        .where(and(eq(a.id, id)));
     },
     async upstreamState(bouncer, state, account, detail) {
       const s = accounts.bouncerUpstreamStates;
       await db
         .insert(s)
         .values({ namespace, bouncer, state, account, detail, checkedAt: sql`now()` })
-        .onConflictDoUpdate({ target: [s.namespace, s.bouncer], set: { state, account, detail, checkedAt: sql`now()` } });
+        .onConflictDoUpdate({
+          target: [s.namespace, s.bouncer],
+          set: { state, account, detail, checkedAt: sql`now()` },
+        });
     },
   };
 }

@@ -49,8 +49,13 @@ export class Controller {
         }
         return next;
       },
-      { concurrency: o.concurrency ?? 4, baseDelayMs: o.retryBaseMs ?? 2_000, maxDelayMs: o.retryMaxMs ?? 5 * 60_000 },
-      (name, error) => deps.log.warn({ bouncer: name, error: errorText(error) }, "reconcile failed; will retry"),
+      {
+        concurrency: o.concurrency ?? 4,
+        baseDelayMs: o.retryBaseMs ?? 2_000,
+        maxDelayMs: o.retryMaxMs ?? 5 * 60_000,
+      },
+      (name, error) =>
+        deps.log.warn({ bouncer: name, error: errorText(error) }, "reconcile failed; will retry"),
     );
     this.watcher = new BouncerWatcher({
       kubeConfig: o.kubeConfig,
@@ -73,13 +78,22 @@ export class Controller {
     const { deps, metrics } = this.o;
     const log = deps.log;
     this.watcher.start();
-    const warn = (what: string) => (error: unknown) => log.warn({ error: errorText(error) }, `${what} failed`);
+    const warn = (what: string) => (error: unknown) =>
+      log.warn({ error: errorText(error) }, `${what} failed`);
     this.loops = [
       every(
         this.o.verifyIntervalMs,
         async () => {
-          const counts = await verifyAll({ bouncers: deps.bouncers, ergo: deps.ergo, soju: deps.soju, recorder: deps.recorder, network: deps.settings.upstreamNetwork, log });
-          for (const [state, n] of Object.entries(counts)) metrics.bouncersByUpstreamAuth.set({ state }, n);
+          const counts = await verifyAll({
+            bouncers: deps.bouncers,
+            ergo: deps.ergo,
+            soju: deps.soju,
+            recorder: deps.recorder,
+            network: deps.settings.upstreamNetwork,
+            log,
+          });
+          for (const [state, n] of Object.entries(counts))
+            metrics.bouncersByUpstreamAuth.set({ state }, n);
         },
         warn("verifier"),
       ),
@@ -89,12 +103,26 @@ export class Controller {
           await sweepUsers(this.o.accountsDb, metrics);
           const { items } = await deps.bouncers.list();
           const states = { provisioning: 0, ready: 0, configured: 0, deleting: 0 };
-          for (const b of items) states[isDeleting(b) ? "deleting" : !isReady(b) ? "provisioning" : isConfigured(b) ? "configured" : "ready"] += 1;
-          for (const [state, n] of Object.entries(states)) metrics.bouncersBySetupState.set({ state }, n);
+          for (const b of items)
+            states[
+              isDeleting(b)
+                ? "deleting"
+                : !isReady(b)
+                  ? "provisioning"
+                  : isConfigured(b)
+                    ? "configured"
+                    : "ready"
+            ] += 1;
+          for (const [state, n] of Object.entries(states))
+            metrics.bouncersBySetupState.set({ state }, n);
         },
         warn("users metrics"),
       ),
-      every(this.o.tenantsIntervalMs ?? 300_000, () => sweepTenants(this.o.tenantUrls, metrics), warn("soju metrics")),
+      every(
+        this.o.tenantsIntervalMs ?? 300_000,
+        () => sweepTenants(this.o.tenantUrls, metrics),
+        warn("soju metrics"),
+      ),
     ];
   }
 

@@ -63,7 +63,11 @@ export class KeyedQueue {
   }
 
   get size(): { pending: number; inFlight: number; scheduled: number } {
-    return { pending: this.pending.size, inFlight: this.inFlight.size, scheduled: this.timers.size };
+    return {
+      pending: this.pending.size,
+      inFlight: this.inFlight.size,
+      scheduled: this.timers.size,
+    };
   }
 
   /** Resolves when nothing is pending or in flight (scheduled retries do not count). */
@@ -83,7 +87,11 @@ export class KeyedQueue {
   }
 
   private pump(): void {
-    while (!this.stopped && this.inFlight.size < this.options.concurrency && this.order.length > 0) {
+    while (
+      !this.stopped &&
+      this.inFlight.size < this.options.concurrency &&
+      this.order.length > 0
+    ) {
       const key = this.order.shift()!;
       this.pending.delete(key);
       this.inFlight.add(key);

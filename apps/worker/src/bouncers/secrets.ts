@@ -8,6 +8,9 @@ export function scrub(text: string, secrets: readonly (string | undefined)[]): s
 }
 
 export function errorText(error: unknown, secrets: readonly (string | undefined)[] = []): string {
-  const message = error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error);
+  const message =
+    error instanceof Error
+      ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`
+      : String(error);
   return scrub(message, secrets).slice(0, 2_000);
 }

@@ -31,25 +31,60 @@ export async function verifyBouncer(deps: VerifyDeps, bouncer: SojuBouncer): Pro
     if (account && account.toLowerCase() === username.toLowerCase()) {
       verdict = { state: "authenticated", account, detail: null };
     } else {
-      const status = await deps.soju.saslStatus(bouncer.metadata.name, username, deps.network).catch((e: unknown) => e as Error);
-      if (status instanceof Error) verdict = { state: "unknown", account, detail: `soju did not answer: ${errorText(status)}` };
-      else if (status.state.kind === "unauthenticated") verdict = { state: "unauthenticated", account, detail: "soju is connected to irc.now but SASL login failed" };
-      else if (status.state.kind === "disconnected") verdict = { state: "disconnected", account, detail: "soju is not connected to irc.now" };
-      else if (status.state.kind === "authenticated") verdict = { state: "unknown", account, detail: `soju reports a login as ${status.state.account}, but ergo does not show ${username} logged in` };
+      const status = await deps.soju
+        .saslStatus(bouncer.metadata.name, username, deps.network)
+        .catch((e: unknown) => e as Error);
+      if (status instanceof Error)
+        verdict = {
+          state: "unknown",
+          account,
+          detail: `soju did not answer: ${errorText(status)}`,
+        };
+      else if (status.state.kind === "unauthenticated")
+        verdict = {
+          state: "unauthenticated",
+          account,
+          detail: "soju is connected to irc.now but SASL login failed",
+        };
+      else if (status.state.kind === "disconnected")
+        verdict = { state: "disconnected", account, detail: "soju is not connected to irc.now" };
+      else if (status.state.kind === "authenticated")
+        verdict = {
+          state: "unknown",
+          account,
+          detail: `soju reports a login as ${status.state.account}, but ergo does not show ${username} logged in`,
+        };
       else verdict = { state: "unknown", account, detail: "soju gave no SASL state" };
     }
   } catch (error) {
-    verdict = { state: "unknown", account: null, detail: `ergo did not answer: ${errorText(error)}` };
+    verdict = {
+      state: "unknown",
+      account: null,
+      detail: `ergo did not answer: ${errorText(error)}`,
+    };
   }
-  await deps.recorder.upstreamState(bouncer.metadata.name, verdict.state, verdict.account, verdict.detail);
+  await deps.recorder.upstreamState(
+    bouncer.metadata.name,
+    verdict.state,
+    verdict.account,
+    verdict.detail,
+  );
   return verdict;
 }
 
 /** Verifies every configured bouncer, a few at a time; returns the count per state. */
-export async function verifyAll(deps: VerifyDeps, concurrency = 4): Promise<Record<UpstreamState, number>> {
+export async function verifyAll(
+  deps: VerifyDeps,
+  concurrency = 4,
+): Promise<Record<UpstreamState, number>> {
   const { items } = await deps.bouncers.list();
   const todo = items.filter((b) => isConfigured(b) && !isDeleting(b));
-  const counts: Record<UpstreamState, number> = { authenticated: 0, unauthenticated: 0, disconnected: 0, unknown: 0 };
+  const counts: Record<UpstreamState, number> = {
+    authenticated: 0,
+    unauthenticated: 0,
+    disconnected: 0,
+    unknown: 0,
+  };
   const workers = Array.from({ length: concurrency }, async () => {
     for (let b = todo.shift(); b; b = todo.shift()) {
       const v = await verifyBouncer(deps, b).catch((e: unknown) => {

@@ -1,6 +1,11 @@
 import { Watch, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { SOJU_BOUNCER_GROUP, SOJU_BOUNCER_PLURAL, SOJU_BOUNCER_VERSION, type SojuBouncer } from "@irc-now/k8s";
+import {
+  SOJU_BOUNCER_GROUP,
+  SOJU_BOUNCER_PLURAL,
+  SOJU_BOUNCER_VERSION,
+  type SojuBouncer,
+} from "@irc-now/k8s";
 
 export interface WatcherOptions {
   kubeConfig: KubeConfig;
@@ -22,7 +27,11 @@ export interface WatcherOptions {
 
 interface WatchEvent {
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
-  object: { metadata?: { name?: string; resourceVersion?: string }; code?: number; reason?: string };
+  object: {
+    metadata?: { name?: string; resourceVersion?: string };
+    code?: number;
+    reason?: string;
+  };
 }
 
 /**
@@ -73,22 +82,36 @@ export class BouncerWatcher {
         }
         const outcome = await this.watchOnce(resourceVersion, nextResync - Date.now());
         resourceVersion = outcome.resourceVersion;
-        if (outcome.reason === "expired" || outcome.reason === "resync") resourceVersion = undefined;
-        if (outcome.reason !== "closed") log.info({ reason: outcome.reason }, "bouncer watch restarting");
+        if (outcome.reason === "expired" || outcome.reason === "resync")
+          resourceVersion = undefined;
+        if (outcome.reason !== "closed")
+          log.info({ reason: outcome.reason }, "bouncer watch restarting");
         this.options.onRestart?.(outcome.reason);
       } catch (error) {
         if (!this.running) break; // stop() aborted the watch: not a failure
         this.failures += 1;
         resourceVersion = undefined;
-        const delay = Math.min(this.options.maxBackoffMs ?? 30_000, 500 * 2 ** Math.min(this.failures, 10));
-        log.warn({ error: error instanceof Error ? error.message : String(error), retryInMs: delay }, "bouncer watch failed");
+        const delay = Math.min(
+          this.options.maxBackoffMs ?? 30_000,
+          500 * 2 ** Math.min(this.failures, 10),
+        );
+        log.warn(
+          { error: error instanceof Error ? error.message : String(error), retryInMs: delay },
+          "bouncer watch failed",
+        );
         this.options.onRestart?.("error");
         await this.sleep(jittered(delay));
       }
     }
   }
 
-  private watchOnce(resourceVersion: string | undefined, resyncInMs: number): Promise<{ reason: "expired" | "closed" | "stalled" | "resync"; resourceVersion: string | undefined }> {
+  private watchOnce(
+    resourceVersion: string | undefined,
+    resyncInMs: number,
+  ): Promise<{
+    reason: "expired" | "closed" | "stalled" | "resync";
+    resourceVersion: string | undefined;
+  }> {
     const { namespace, enqueue } = this.options;
     const stallMs = this.options.stallMs ?? 5 * 60_000;
     const path = `/apis/${SOJU_BOUNCER_GROUP}/${SOJU_BOUNCER_VERSION}/namespaces/${namespace}/${SOJU_BOUNCER_PLURAL}`;
@@ -102,27 +125,38 @@ export class BouncerWatcher {
         clearInterval(stallTimer);
         clearTimeout(resyncTimer);
         this.wake = undefined;
-        if (error && reason === "closed") reject(error instanceof Error ? error : new Error(String(error)));
+        if (error && reason === "closed")
+          reject(error instanceof Error ? error : new Error(String(error)));
         else resolve({ reason, resourceVersion: rv });
       };
       this.lastEventAt = Date.now();
-      const stallTimer = setInterval(() => {
-        if (Date.now() - this.lastEventAt > stallMs) {
-          reason = "stalled";
+      const stallTimer = setInterval(
+        () => {
+          if (Date.now() - this.lastEventAt > stallMs) {
+            reason = "stalled";
+            this.controller?.abort();
+            finish();
+          }
+        },
+        Math.min(stallMs, 5_000),
+      );
+      const resyncTimer = setTimeout(
+        () => {
+          reason = "resync";
           this.controller?.abort();
           finish();
-        }
-      }, Math.min(stallMs, 5_000));
-      const resyncTimer = setTimeout(() => {
-        reason = "resync";
-        this.controller?.abort();
-        finish();
-      }, Math.max(0, resyncInMs));
+        },
+        Math.max(0, resyncInMs),
+      );
       this.wake = () => finish();
       new Watch(this.options.kubeConfig)
         .watch(
           path,
-          { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: this.options.watchTimeoutSeconds ?? 300 },
+          {
+            resourceVersion: rv,
+            allowWatchBookmarks: true,
+            timeoutSeconds: this.options.watchTimeoutSeconds ?? 300,
+          },
           (type: string, object: WatchEvent["object"]) => {
             this.lastEventAt = Date.now();
             if (type === "ERROR") {

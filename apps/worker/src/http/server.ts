@@ -13,21 +13,35 @@ export interface HealthServerOptions {
   readiness: () => Promise<Readiness>;
 }
 
-function send(res: ServerResponse, status: number, body: string, contentType = "application/json"): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType = "application/json",
+): void {
   res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });
   res.end(body);
 }
 
-async function handle(options: HealthServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  options: HealthServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const path = new URL(req.url ?? "/", "http://worker").pathname;
-  if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, JSON.stringify({ error: "method not allowed" }));
+  if (req.method !== "GET" && req.method !== "HEAD")
+    return send(res, 405, JSON.stringify({ error: "method not allowed" }));
   switch (path) {
     case "/healthz":
       // Liveness: the event loop answers. Dependencies belong to /readyz.
       return send(res, 200, JSON.stringify({ status: "ok" }));
     case "/readyz": {
       const readiness = await options.readiness();
-      return send(res, readiness.ready ? 200 : 503, JSON.stringify({ status: readiness.ready ? "ready" : "not ready", ...readiness.checks }));
+      return send(
+        res,
+        readiness.ready ? 200 : 503,
+        JSON.stringify({ status: readiness.ready ? "ready" : "not ready", ...readiness.checks }),
+      );
     }
     case "/metrics":
       return send(res, 200, await options.registry.metrics(), options.registry.contentType);
@@ -39,7 +53,9 @@ async function handle(options: HealthServerOptions, req: IncomingMessage, res: S
 /** Serves /healthz, /readyz and /metrics (not exposed publicly; Prometheus scrapes it). */
 export async function startHealthServer(options: HealthServerOptions): Promise<Server> {
   const server = createServer((req, res) => {
-    handle(options, req, res).catch(() => send(res, 500, JSON.stringify({ error: "internal error" })));
+    handle(options, req, res).catch(() =>
+      send(res, 500, JSON.stringify({ error: "internal error" })),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -76,7 +76,16 @@ export class LeaderElector {
         const now = this.now();
         await coordination.createNamespacedLease({
           namespace,
-          body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: this.durationS, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+          body: {
+            metadata: { name, namespace },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds: this.durationS,
+              acquireTime: now,
+              renewTime: now,
+              leaseTransitions: 0,
+            },
+          },
         });
         this.holder = identity;
         this.lastRenew = Date.now();
@@ -86,7 +95,8 @@ export class LeaderElector {
       const spec = lease.spec ?? {};
       this.holder = spec.holderIdentity || null;
       const renewedAt = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-      const expired = renewedAt + (spec.leaseDurationSeconds ?? this.durationS) * 1000 < this.now().getTime();
+      const expired =
+        renewedAt + (spec.leaseDurationSeconds ?? this.durationS) * 1000 < this.now().getTime();
       if (spec.holderIdentity === identity || !spec.holderIdentity || expired) {
         const now = this.now();
         const takingOver = spec.holderIdentity !== identity;
@@ -105,7 +115,8 @@ export class LeaderElector {
             },
           },
         });
-        if (takingOver) log.info({ previous: spec.holderIdentity || null }, "acquired leadership lease");
+        if (takingOver)
+          log.info({ previous: spec.holderIdentity || null }, "acquired leadership lease");
         this.holder = identity;
         this.lastRenew = Date.now();
         await this.setLeading(true);
@@ -119,9 +130,13 @@ export class LeaderElector {
         await this.setLeading(false);
         return;
       }
-      log.warn({ error: error instanceof Error ? error.message : String(error) }, "leader election: API call failed");
+      log.warn(
+        { error: error instanceof Error ? error.message : String(error) },
+        "leader election: API call failed",
+      );
       // Without a renewal for a lease duration another replica may lead: step down first.
-      if (this.leading && Date.now() - this.lastRenew > this.durationS * 1000) await this.setLeading(false);
+      if (this.leading && Date.now() - this.lastRenew > this.durationS * 1000)
+        await this.setLeading(false);
     }
   }
 
@@ -129,13 +144,20 @@ export class LeaderElector {
     const { coordination, namespace, name, identity } = this.options;
     const lease = await coordination.readNamespacedLease({ name, namespace });
     if (lease.spec?.holderIdentity !== identity) return;
-    await coordination.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, renewTime: undefined } } });
+    await coordination.replaceNamespacedLease({
+      name,
+      namespace,
+      body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, renewTime: undefined } },
+    });
   }
 
   private async setLeading(leading: boolean): Promise<void> {
     if (leading === this.leading) return;
     this.leading = leading;
-    this.options.log.info({ identity: this.options.identity }, leading ? "started leading" : "stopped leading");
+    this.options.log.info(
+      { identity: this.options.identity },
+      leading ? "started leading" : "stopped leading",
+    );
     await (leading ? this.options.onStartedLeading() : this.options.onStoppedLeading());
   }
 }

@@ -8,12 +8,16 @@ export async function sweepUsers(db: AccountsDb, m: WorkerMetrics): Promise<void
   const [[totals], byPlan, [active]] = await Promise.all([
     db.select({ users: count(), logins: sum(u.loginCount) }).from(u),
     db.select({ plan: u.plan, n: count() }).from(u).groupBy(u.plan),
-    db.select({ n: count() }).from(u).where(gte(u.lastLoginAt, sql`now() - interval '24 hours'`)),
+    db
+      .select({ n: count() })
+      .from(u)
+      .where(gte(u.lastLoginAt, sql`now() - interval '24 hours'`)),
   ]);
   m.usersTotal.set(totals?.users ?? 0);
   m.loginsTotal.set(Number(totals?.logins ?? 0));
   m.usersByPlan.reset();
-  for (const plan of accounts.plan.enumValues) m.usersByPlan.set({ plan }, byPlan.find((p) => p.plan === plan)?.n ?? 0);
+  for (const plan of accounts.plan.enumValues)
+    m.usersByPlan.set({ plan }, byPlan.find((p) => p.plan === plan)?.n ?? 0);
   m.activeUsers24h.set(active?.n ?? 0);
 }
 
@@ -32,9 +36,17 @@ export async function tenantCounts(databaseUrl: string): Promise<TenantCounts> {
       db.select({ n: count() }).from(soju.sojuNetwork),
       db.select({ n: count() }).from(soju.sojuChannel),
       db.select({ n: count() }).from(soju.sojuMessage),
-      db.select({ n: count() }).from(soju.sojuUser).where(gte(soju.sojuUser.downstreamInteractedAt, sql`now() - interval '24 hours'`)),
+      db
+        .select({ n: count() })
+        .from(soju.sojuUser)
+        .where(gte(soju.sojuUser.downstreamInteractedAt, sql`now() - interval '24 hours'`)),
     ]);
-    return { networks: n?.n ?? 0, channels: c?.n ?? 0, messages: msg?.n ?? 0, activeUsers: a?.n ?? 0 };
+    return {
+      networks: n?.n ?? 0,
+      channels: c?.n ?? 0,
+      messages: msg?.n ?? 0,
+      activeUsers: a?.n ?? 0,
+    };
   } finally {
     await closeSojuDb(db);
   }
@@ -44,7 +56,11 @@ export async function tenantCounts(databaseUrl: string): Promise<TenantCounts> {
  * soju metrics over every tenant DB (every 300 s), `concurrency` DBs at a time. A DB that cannot
  * be read is counted as an error and skipped; totals cover the rest.
  */
-export async function sweepTenants(tenantUrls: () => Promise<Map<string, string | Error>>, m: WorkerMetrics, concurrency = 4): Promise<TenantCounts & { failed: number }> {
+export async function sweepTenants(
+  tenantUrls: () => Promise<Map<string, string | Error>>,
+  m: WorkerMetrics,
+  concurrency = 4,
+): Promise<TenantCounts & { failed: number }> {
   const urls = await tenantUrls();
   const totals = { networks: 0, channels: 0, messages: 0, activeUsers: 0, failed: 0 };
   const queue = [...urls.values()];

@@ -4,7 +4,12 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 export function createWorkerMetrics(registry: Registry) {
   const registers = [registry];
   return {
-    setupAttempts: new Counter({ name: "irc_now_setup_attempts_total", help: "Upstream setup attempts by outcome.", labelNames: ["outcome"] as const, registers }),
+    setupAttempts: new Counter({
+      name: "irc_now_setup_attempts_total",
+      help: "Upstream setup attempts by outcome.",
+      labelNames: ["outcome"] as const,
+      registers,
+    }),
     setupDuration: new Histogram({
       name: "irc_now_setup_duration_seconds",
       help: "Duration of upstream setup attempts.",
@@ -12,20 +17,76 @@ export function createWorkerMetrics(registry: Registry) {
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
       registers,
     }),
-    bouncersBySetupState: new Gauge({ name: "irc_now_bouncers_by_setup_state", help: "SojuBouncers by setup state (provisioning, ready, configured, deleting).", labelNames: ["state"] as const, registers }),
-    bouncersByUpstreamAuth: new Gauge({ name: "irc_now_bouncers_by_upstream_auth", help: "Configured bouncers by verified upstream-authentication state.", labelNames: ["state"] as const, registers }),
-    watchRestarts: new Counter({ name: "irc_now_watch_restarts_total", help: "Restarts of the SojuBouncer watch by reason.", labelNames: ["reason"] as const, registers }),
-    leader: new Gauge({ name: "irc_now_worker_leader", help: "1 when this replica holds the leader lease.", registers }),
+    bouncersBySetupState: new Gauge({
+      name: "irc_now_bouncers_by_setup_state",
+      help: "SojuBouncers by setup state (provisioning, ready, configured, deleting).",
+      labelNames: ["state"] as const,
+      registers,
+    }),
+    bouncersByUpstreamAuth: new Gauge({
+      name: "irc_now_bouncers_by_upstream_auth",
+      help: "Configured bouncers by verified upstream-authentication state.",
+      labelNames: ["state"] as const,
+      registers,
+    }),
+    watchRestarts: new Counter({
+      name: "irc_now_watch_restarts_total",
+      help: "Restarts of the SojuBouncer watch by reason.",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    leader: new Gauge({
+      name: "irc_now_worker_leader",
+      help: "1 when this replica holds the leader lease.",
+      registers,
+    }),
     // Business metrics (DESIGN.md §2 "Metrics").
-    usersTotal: new Gauge({ name: "irc_now_users_total", help: "Users in the accounts DB.", registers }),
-    usersByPlan: new Gauge({ name: "irc_now_users_by_plan", help: "Users by plan.", labelNames: ["plan"] as const, registers }),
-    activeUsers24h: new Gauge({ name: "irc_now_active_users_24h", help: "Users who signed in during the last 24 hours.", registers }),
-    loginsTotal: new Gauge({ name: "irc_now_logins_total", help: "Sign-ins recorded since the accounts DB began.", registers }),
-    networksTotal: new Gauge({ name: "irc_now_bouncer_networks_total", help: "Networks over all soju tenant DBs.", registers }),
-    channelsTotal: new Gauge({ name: "irc_now_bouncer_channels_total", help: "Channels over all soju tenant DBs.", registers }),
-    messagesTotal: new Gauge({ name: "irc_now_bouncer_messages_total", help: "Stored messages over all soju tenant DBs.", registers }),
-    activeBouncerUsers: new Gauge({ name: "irc_now_bouncer_active_users", help: "soju users with a downstream client in the last 24 hours.", registers }),
-    tenantSweepErrors: new Counter({ name: "irc_now_tenant_sweep_errors_total", help: "Tenant DBs that could not be read during a metrics sweep.", registers }),
+    usersTotal: new Gauge({
+      name: "irc_now_users_total",
+      help: "Users in the accounts DB.",
+      registers,
+    }),
+    usersByPlan: new Gauge({
+      name: "irc_now_users_by_plan",
+      help: "Users by plan.",
+      labelNames: ["plan"] as const,
+      registers,
+    }),
+    activeUsers24h: new Gauge({
+      name: "irc_now_active_users_24h",
+      help: "Users who signed in during the last 24 hours.",
+      registers,
+    }),
+    loginsTotal: new Gauge({
+      name: "irc_now_logins_total",
+      help: "Sign-ins recorded since the accounts DB began.",
+      registers,
+    }),
+    networksTotal: new Gauge({
+      name: "irc_now_bouncer_networks_total",
+      help: "Networks over all soju tenant DBs.",
+      registers,
+    }),
+    channelsTotal: new Gauge({
+      name: "irc_now_bouncer_channels_total",
+      help: "Channels over all soju tenant DBs.",
+      registers,
+    }),
+    messagesTotal: new Gauge({
+      name: "irc_now_bouncer_messages_total",
+      help: "Stored messages over all soju tenant DBs.",
+      registers,
+    }),
+    activeBouncerUsers: new Gauge({
+      name: "irc_now_bouncer_active_users",
+      help: "soju users with a downstream client in the last 24 hours.",
+      registers,
+    }),
+    tenantSweepErrors: new Counter({
+      name: "irc_now_tenant_sweep_errors_total",
+      help: "Tenant DBs that could not be read during a metrics sweep.",
+      registers,
+    }),
   };
 }
 

@@ -26,7 +26,10 @@ export interface ErgoPort {
 export interface TenantDb {
   hasUser(username: string): Promise<boolean>;
   /** SASL PLAIN credentials soju stores for `username`'s network `network`, if any. */
-  saslPlainCredentials(username: string, network: string): Promise<{ username: string; password: string } | null>;
+  saslPlainCredentials(
+    username: string,
+    network: string,
+  ): Promise<{ username: string; password: string } | null>;
   close(): Promise<void>;
 }
 

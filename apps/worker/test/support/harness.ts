@@ -32,7 +32,10 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(postgresUrl: string, opts: { operator?: Partial<OperatorOptions>; env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(
+  postgresUrl: string,
+  opts: { operator?: Partial<OperatorOptions>; env?: Record<string, string> } = {},
+): Promise<Harness> {
   const databaseUrl = await createTestDatabase(postgresUrl, "worker");
   await migrateAccounts(databaseUrl);
   const kube = await startKubeStandin({ namespaces: [NS] });
@@ -40,7 +43,14 @@ export async function startHarness(postgresUrl: string, opts: { operator?: Parti
   const kubeconfig = join(dir, "kubeconfig");
   await kube.writeKubeConfig(kubeconfig);
   const ergo = await startErgoStandin();
-  const operator = startOperator({ kube, postgresUrl, namespace: NS, adminSocketPath: join(dir, "soju", "{name}", "admin.sock"), readyDelayMs: 50, ...opts.operator });
+  const operator = startOperator({
+    kube,
+    postgresUrl,
+    namespace: NS,
+    adminSocketPath: join(dir, "soju", "{name}", "admin.sock"),
+    readyDelayMs: 50,
+    ...opts.operator,
+  });
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     KUBECONFIG: kubeconfig,
@@ -78,10 +88,16 @@ export async function startHarness(postgresUrl: string, opts: { operator?: Parti
     kubeConfig,
     logs,
     createBouncer(name, username = name) {
-      kube.objects.create(CR, { apiVersion: "irc.now/v1alpha1", kind: "SojuBouncer", metadata: { name, namespace: NS, labels: { "irc.now/owner": "u-" + name } }, spec: { username, plan: "free" } });
+      kube.objects.create(CR, {
+        apiVersion: "irc.now/v1alpha1",
+        kind: "SojuBouncer",
+        metadata: { name, namespace: NS, labels: { "irc.now/owner": "u-" + name } },
+        spec: { username, plan: "free" },
+      });
     },
     readyOf(name) {
-      const cr = kube.objects.find(CR, NS, name) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+      const cr = kube.objects.find(CR, NS, name) as
+        { status?: { conditions?: { type: string; status: string }[] } } | undefined;
       return cr?.status?.conditions?.find((c) => c.type === "Ready")?.status;
     },
     annotations(name) {
@@ -96,7 +112,11 @@ export async function startHarness(postgresUrl: string, opts: { operator?: Parti
   };
 }
 
-export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 30_000): Promise<T> {
+export async function until<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  ms = 30_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await probe();

@@ -1,0 +1,362 @@
+/**
+ * `npm run bench:web`: throughput and latency of `bouncer.mine` (a signed-in user with 20
+ * bouncers in the cluster) beside a bare route handler returning static JSON, both served by
+ * one production build (`next build && next start`) in the same run. Writes
+ * bench/results/web.json. Speed is measured and reported, never asserted.
+ *
+ * Stand-ins: embedded PostgreSQL (migrated) and the Kubernetes API stand-in, seeded directly
+ * (no operator, no worker, no Keycloak: an existing JWT session never contacts the issuer).
+ *
+ * Settings (env): BENCH_CONNECTIONS (10), BENCH_DURATION_S (15), BENCH_WARMUP_S (5),
+ * BENCH_REBUILD=1 to force `next build`. For profiling: BENCH_NODE_ARGS for the `next start`
+ * process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/web-prof") and BENCH_ONLY=bouncer.mine.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAccountsDb } from "@irc-now/db";
+import { migrateAccounts } from "@irc-now/db/migrate";
+import { freePort, startEmbeddedPostgres } from "@irc-now/db/testing";
+import {
+  ANNOTATION_UPSTREAM_CONFIGURED,
+  LABEL_MANAGED_BY,
+  LABEL_OWNER,
+  MANAGED_BY_PORTAL,
+  SOJU_BOUNCER_API_VERSION,
+  SOJU_BOUNCER_KIND,
+} from "@irc-now/k8s";
+import { startKubeStandin, type KubeStandin } from "@irc-now/standins/kube";
+import { Cleanup } from "./lib/cleanup";
+import { findPid, mainThreadCpu, processTreeCpu, type CpuProbe } from "./lib/cpu";
+import {
+  intFromEnv,
+  measure,
+  round,
+  type LoadSettings,
+  type LoadTarget,
+  type TargetFigures,
+} from "./lib/load";
+import { buildWeb, requireFromWeb, startNext } from "./lib/next-app";
+import { machine, printTable, writeResults } from "./lib/results";
+
+const NAMESPACE = "irc-now";
+const BOUNCERS = 20;
+const TARGET_RATIO = 0.5;
+const SESSION_MAX_AGE_S = 8 * 60 * 60; // as apps/web's authOptions
+const USER = {
+  subject: "kc-bench-user",
+  username: "benchuser",
+  email: "benchuser@example.test",
+  name: "Bench User",
+};
+
+const STATIC_PATH = "/api/bench/static";
+// What the browser's httpBatchLink sends for `bouncer.mine` (void input, superjson-encoded).
+const MINE_PATH = `/api/trpc/bouncer.mine?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { json: null, meta: { values: ["undefined"], v: 1 } } }))}`;
+
+type EncodeJwt = (params: {
+  token: Record<string, unknown>;
+  secret: string;
+  maxAge?: number;
+}) => Promise<string>;
+
+/** The user row as `recordLogin` leaves it after a first sign-in; returns its id. */
+async function createUser(databaseUrl: string): Promise<string> {
+  const db = createAccountsDb(databaseUrl, { max: 1 });
+  try {
+    const { rows } = await db.$client.query<{ id: string }>(
+      `INSERT INTO users (keycloak_subject, username, email, display_name, last_login_at, login_count)
+       VALUES ($1, $2, $3, $4, now(), 1)
+       ON CONFLICT (keycloak_subject) DO UPDATE SET last_login_at = now(), login_count = users.login_count + 1, updated_at = now()
+       RETURNING id`,
+      [USER.subject, USER.username, USER.email, USER.name],
+    );
+    const id = rows[0]?.id;
+    if (!id) throw new Error("creating the bench user returned no row");
+    return id;
+  } finally {
+    await db.$client.end();
+  }
+}
+
+const bouncerName = (i: number) => `bench-${String(i + 1).padStart(2, "0")}`;
+
+/**
+ * 20 SojuBouncers owned by the user, in a realistic mix: a quarter still provisioning, the rest
+ * Ready; two thirds of those configured by the worker (with an upstream state row: mostly
+ * authenticated), the others with a failed setup attempt. So `mine` reads both setup tables.
+ */
+async function seedBouncers(
+  kube: KubeStandin,
+  databaseUrl: string,
+  ownerId: string,
+): Promise<void> {
+  const attempts: unknown[][] = [];
+  const upstreams: unknown[][] = [];
+  for (let i = 0; i < BOUNCERS; i++) {
+    const name = bouncerName(i);
+    const ready = i % 4 !== 0;
+    const configured = ready && i % 3 !== 0;
+    kube.objects.create("sojubouncers.irc.now", {
+      apiVersion: SOJU_BOUNCER_API_VERSION,
+      kind: SOJU_BOUNCER_KIND,
+      metadata: {
+        name,
+        namespace: NAMESPACE,
+        labels: { [LABEL_OWNER]: ownerId, [LABEL_MANAGED_BY]: MANAGED_BY_PORTAL },
+        ...(configured ? { annotations: { [ANNOTATION_UPSTREAM_CONFIGURED]: "true" } } : {}),
+      },
+      spec: { username: USER.username, plan: "pro" },
+    });
+    if (!ready) continue;
+    kube.objects.patch(
+      "sojubouncers.irc.now",
+      NAMESPACE,
+      name,
+      {
+        status: {
+          conditions: [
+            {
+              type: "Ready",
+              status: "True",
+              reason: "Running",
+              message: "soju is running",
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+        },
+      },
+      { subresource: "status" },
+    );
+    if (configured) {
+      attempts.push([name, 1, "done", "succeeded", null]);
+      upstreams.push([
+        name,
+        i % 5 === 0 ? "unauthenticated" : "authenticated",
+        i % 5 === 0 ? null : USER.username,
+      ]);
+    } else {
+      attempts.push([name, 1, "ensure_ergo_account", "failed", "ergo did not answer"]);
+    }
+  }
+  const db = createAccountsDb(databaseUrl, { max: 1 });
+  try {
+    for (const [bouncer, attemptNo, step, outcome, error] of attempts) {
+      await db.$client.query(
+        `INSERT INTO bouncer_setup_attempts (namespace, bouncer, attempt_no, step_reached, outcome, error, finished_at, duration_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, now(), 1200)`,
+        [NAMESPACE, bouncer, attemptNo, step, outcome, error],
+      );
+    }
+    for (const [bouncer, state, account] of upstreams) {
+      await db.$client.query(
+        `INSERT INTO bouncer_upstream_states (namespace, bouncer, state, account) VALUES ($1, $2, $3, $4)`,
+        [NAMESPACE, bouncer, state, account],
+      );
+    }
+  } finally {
+    await db.$client.end();
+  }
+}
+
+/** A next-auth v4 session cookie, encoded by the web's own next-auth as its jwt callback would fill it. */
+async function sessionCookie(userId: string, secret: string): Promise<string> {
+  const { encode } = requireFromWeb("next-auth/jwt") as { encode: EncodeJwt };
+  const token = await encode({
+    token: {
+      sub: USER.subject,
+      name: USER.name,
+      email: USER.email,
+      userId,
+      username: USER.username,
+      isAdmin: false,
+    },
+    secret,
+    maxAge: SESSION_MAX_AGE_S,
+  });
+  // AUTH_URL is http://, so next-auth uses the cookie name without the __Secure- prefix.
+  return `next-auth.session-token=${token}`;
+}
+
+/** Both endpoints answer 200 with what they should before any load is applied. */
+async function verify(baseUrl: string, cookie: string): Promise<void> {
+  const s = await fetch(baseUrl + STATIC_PATH);
+  const staticBody = (await s.json()) as { ok?: boolean };
+  if (s.status !== 200 || staticBody.ok !== true)
+    throw new Error(`${STATIC_PATH} answered ${s.status} ${JSON.stringify(staticBody)}`);
+
+  const m = await fetch(baseUrl + MINE_PATH, { headers: { cookie } });
+  const text = await m.text();
+  if (m.status !== 200) throw new Error(`bouncer.mine answered ${m.status}: ${text.slice(0, 500)}`);
+  const body = JSON.parse(text) as [
+    { result?: { data?: { json?: { bouncers?: { name: string; phase: string }[] } } } },
+  ];
+  const bouncers = body[0]?.result?.data?.json?.bouncers;
+  if (bouncers?.length !== BOUNCERS)
+    throw new Error(
+      `bouncer.mine returned ${bouncers?.length ?? "no"} bouncers, expected ${BOUNCERS}: ${text.slice(0, 500)}`,
+    );
+  const phases = new Map<string, number>();
+  for (const b of bouncers) phases.set(b.phase, (phases.get(b.phase) ?? 0) + 1);
+  const summary = [...phases].map(([phase, n]) => `${n} ${phase}`).join(", ");
+  console.log(`bench: verified ${STATIC_PATH} and bouncer.mine (${BOUNCERS} bouncers: ${summary})`);
+
+  const anonymous = await fetch(baseUrl + MINE_PATH);
+  if (anonymous.status !== 401)
+    throw new Error(`bouncer.mine without a session answered ${anonymous.status}, expected 401`);
+}
+
+async function main(): Promise<number> {
+  const settings: LoadSettings = {
+    connections: intFromEnv("BENCH_CONNECTIONS", 10),
+    durationSeconds: intFromEnv("BENCH_DURATION_S", 15),
+    warmupSeconds: intFromEnv("BENCH_WARMUP_S", 5),
+  };
+  await buildWeb();
+
+  const cleanup = new Cleanup();
+  try {
+    const pg = await startEmbeddedPostgres({ handleSignals: false });
+    cleanup.add("postgres", () => pg.stop());
+    const postmaster = findPid(
+      (argv) =>
+        /(^|\/)postgres$/.test(argv[0] ?? "") &&
+        argv.includes("-p") &&
+        argv.includes(String(pg.port)),
+    );
+    const databaseUrl = await pg.createDatabase("accounts");
+    await migrateAccounts(databaseUrl);
+
+    const kube = await startKubeStandin({ namespaces: [NAMESPACE] });
+    cleanup.add("kube stand-in", () => kube.stop());
+    const dir = await mkdtemp(join(tmpdir(), "irc-now-bench-"));
+    cleanup.add("temp dir", () => rm(dir, { recursive: true, force: true }));
+    const kubeconfig = join(dir, "kubeconfig");
+    await kube.writeKubeConfig(kubeconfig);
+
+    const userId = await createUser(databaseUrl);
+    await seedBouncers(kube, databaseUrl, userId);
+
+    const authSecret = randomBytes(32).toString("base64url");
+    const port = await freePort();
+    const web = await startNext(
+      cleanup,
+      port,
+      {
+        DATABASE_URL: databaseUrl,
+        KUBECONFIG: kubeconfig,
+        K8S_NAMESPACE: NAMESPACE,
+        AUTH_URL: `http://127.0.0.1:${port}`,
+        AUTH_SECRET: authSecret,
+        // Never contacted: sessions are JWTs this bench mints, and nobody signs in.
+        KEYCLOAK_ISSUER: "http://127.0.0.1:9/realms/irc-now",
+        KEYCLOAK_CLIENT_ID: "account-portal",
+        KEYCLOAK_CLIENT_SECRET: "bench-not-a-secret",
+        LOG_LEVEL: "warn",
+        BENCH_ROUTES: "1",
+      },
+      STATIC_PATH,
+    );
+    const cookie = await sessionCookie(userId, authSecret);
+    await verify(web.url, cookie);
+
+    const allTargets: LoadTarget[] = [
+      { name: "static", baseUrl: web.url, path: STATIC_PATH },
+      { name: "bouncer.mine", baseUrl: web.url, path: MINE_PATH, headers: { cookie } },
+    ];
+    // BENCH_ONLY=bouncer.mine loads one target (e.g. while profiling); no result file then.
+    const only = process.env.BENCH_ONLY;
+    const targets = only ? allTargets.filter((t) => t.name === only) : allTargets;
+    if (targets.length === 0)
+      throw new Error(
+        `BENCH_ONLY=${only} names no target (${allTargets.map((t) => t.name).join(", ")})`,
+      );
+    const before = machine();
+    console.log(
+      `bench: ${settings.connections} connections × ${settings.durationSeconds} s per target (after ${settings.warmupSeconds} s warm-up), ` +
+        `${before.cpus} CPUs, load average ${before.loadavg1m}`,
+    );
+    // CPU per request of each process involved: the web server, PostgreSQL, and this process's
+    // main thread, which serves the Kubernetes API stand-in (autocannon runs on its own thread).
+    const probes: Record<string, CpuProbe> = { web: processTreeCpu(web.pid), kube: mainThreadCpu };
+    if (postmaster !== null) probes.postgres = processTreeCpu(postmaster);
+    const figures: Record<string, TargetFigures> = {};
+    for (const target of targets) {
+      console.log(`bench: ${target.name}…`);
+      figures[target.name] = await measure(target, settings, probes);
+    }
+    const after = machine();
+    if (only) {
+      printTable(figures);
+      return 0;
+    }
+
+    const mine = figures["bouncer.mine"]!;
+    const bare = figures["static"]!;
+    const ratio = round(mine.requestsPerSecond / bare.requestsPerSecond, 3);
+    const webCpuMine = mine.cpuMsPerRequest.web;
+    const webCpuStatic = bare.cpuMsPerRequest.web;
+    const clean = Object.values(figures).every(
+      (f) => f.errors === 0 && f.timeouts === 0 && f.non2xx === 0,
+    );
+    const results = {
+      bench: "web",
+      date: new Date().toISOString(),
+      node: before.node,
+      cpus: before.cpus,
+      cpuModel: before.cpuModel,
+      loadavg1m: { before: before.loadavg1m, after: after.loadavg1m },
+      build: "next build && next start (production)",
+      settings: { ...settings, pipelining: 1, bouncers: BOUNCERS },
+      targets: figures,
+      ratio,
+      target: TARGET_RATIO,
+      met: ratio >= TARGET_RATIO,
+      /**
+       * Web-process CPU per static request ÷ per bouncer.mine request: the ratio to expect when the
+       * web server has a core to itself (PostgreSQL and the Kubernetes API elsewhere). Steadier than
+       * `ratio` on a shared machine.
+       */
+      webCpuRatio: webCpuMine && webCpuStatic ? round(webCpuStatic / webCpuMine, 3) : null,
+      /** false when any request failed: the figures then do not describe the normal path. */
+      valid: clean,
+      notes: {
+        ratio:
+          "bouncer.mine requests/s ÷ static requests/s, measured one after the other with the same settings",
+        cpuMsPerRequest:
+          "CPU ms per completed request during the measured run: web = the next start process tree, postgres = the embedded server, kube = the bench's main thread serving the Kubernetes API stand-in",
+        webCpuRatio:
+          "static web CPU per request ÷ bouncer.mine web CPU per request: the throughput ratio when the web server has a core to itself; steadier than ratio on a busy machine",
+      },
+    };
+    const path = await writeResults("web", results);
+
+    console.log("");
+    printTable(figures);
+    console.log(
+      `\nbouncer.mine / static = ${ratio} (target ≥ ${TARGET_RATIO}: ${results.met ? "met" : "NOT met"})`,
+    );
+    if (results.webCpuRatio !== null)
+      console.log(`web-process CPU per request, static / bouncer.mine = ${results.webCpuRatio}`);
+    console.log(`wrote ${path}`);
+    if (!clean) {
+      console.error(
+        "bench: some requests failed (see errors/non2xx); next start said:\n" +
+          web.output().slice(-2_000),
+      );
+      return 1;
+    }
+    return 0;
+  } finally {
+    await cleanup.run();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error("bench failed:", error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,713 @@
+/**
+ * Worker benchmark (issue 6, `npm run bench:worker`; not a test). On the stand-ins, in one run:
+ *  (a) setup latency Ready → annotated, p50/p99, beside the wire floor (./worker/floor.ts);
+ *  (b) start-up migration of Ready, unannotated bouncers: bouncers/s beside the floor at the
+ *      same concurrency;
+ *  (c) RSS of the worker process with 10,000 SojuBouncers in the namespace it watches.
+ * Writes bench/results/worker.json at the repo root and prints a short table.
+ *
+ * Knobs (environment): BENCH_LATENCY_COUNT (200), BENCH_MIGRATION_COUNT (1000),
+ * BENCH_RSS_CRS (10000), BENCH_CONCURRENCY (4, the Controller's default),
+ * BENCH_PHASES (latency,migration,rss), BENCH_RSS_NODE_ARGS ("--import tsx apps/worker/src/main.ts").
+ */
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { count, eq } from "drizzle-orm";
+import { accounts } from "@irc-now/db";
+import { Controller } from "../../../apps/worker/src/bouncers/controller";
+import { defaultSetupSettings } from "../../../apps/worker/src/bouncers/setup";
+import { loadWorkerConfig } from "../../../apps/worker/src/env";
+import { createLogger } from "../../../apps/worker/src/logger";
+import { createMetricsRegistry } from "../../../apps/worker/src/metrics/registry";
+import { createWorkerMetrics } from "../../../apps/worker/src/metrics/worker-metrics";
+import { wire, type Wiring } from "../../../apps/worker/src/wiring";
+import { floorSetup, type FloorClients } from "./worker/floor";
+import {
+  procMemory,
+  startWorkerProcess,
+  waitSynced,
+  workerNodeArgs,
+  type ProcMemory,
+} from "./worker/rss";
+import {
+  closeNamespace,
+  createBouncerCr,
+  openNamespace,
+  pgPeak,
+  provision,
+  startStack,
+  type Namespace,
+  type Stack,
+} from "./worker/stack";
+import {
+  chunks,
+  createLimiter,
+  ratio,
+  sleep,
+  summarize,
+  until,
+  type Summary,
+} from "./worker/stats";
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const resultsFile = join(repoRoot, "bench", "results", "worker.json");
+
+const int = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === "" ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+};
+const opts = {
+  latencyCount: int("BENCH_LATENCY_COUNT", 200),
+  migrationCount: int("BENCH_MIGRATION_COUNT", 1000),
+  rssCrs: int("BENCH_RSS_CRS", 10_000),
+  concurrency: int("BENCH_CONCURRENCY", 4),
+  warmup: 8,
+  phases: new Set(
+    (process.env.BENCH_PHASES ?? "latency,migration,rss").split(",").map((s) => s.trim()),
+  ),
+};
+/** Bouncers provisioned at once (and PostgreSQL connections allowed meanwhile; the embedded server allows 200). */
+const PROVISION = { parallel: 10, maxPgConnections: 120 };
+/**
+ * (a): the operator holds Ready this long after the soju pod runs, so a group's provisioning
+ * (CREATE DATABASE, soju start — same process, same PostgreSQL) is over before its setups run and
+ * does not land in the measured latency. (b): bouncers are Ready before the worker starts anyway.
+ */
+const READY_DELAY = { latency: 1_500, migration: 50 };
+
+const say = (line: string) =>
+  console.log(`[bench:worker ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const pad = (n: number) => String(n).padStart(4, "0");
+const names = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `${prefix}${pad(i + 1)}`);
+
+// ---------------------------------------------------------------------------------------------
+// Teardown: everything started is registered here and undone in reverse, also on failure/signal.
+const undo: { what: string; fn: () => Promise<unknown> }[] = [];
+const onTeardown = (what: string, fn: () => Promise<unknown>) => {
+  const entry = { what, fn };
+  undo.push(entry);
+  return async () => {
+    const i = undo.indexOf(entry);
+    if (i >= 0) undo.splice(i, 1);
+    await fn();
+  };
+};
+let tearingDown: Promise<void> | undefined;
+const teardown = () =>
+  (tearingDown ??= (async () => {
+    for (const { what, fn } of undo.splice(0).reverse()) {
+      await fn().catch((e: unknown) =>
+        console.error(`teardown of ${what} failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }
+  })());
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: tearing down…`);
+    void teardown().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker in this process, wired exactly as main.ts does (wire() + Controller, production
+// settings: SOJU_ADMIN=exec, ergo over the IRC oper session, LOG_LEVEL=info to a file).
+
+interface InProcessWorker {
+  w: Wiring;
+  controller: Controller;
+  stop(): Promise<void>;
+}
+
+function startInProcessWorker(
+  stack: Stack,
+  namespace: string,
+  logFile: WriteStream,
+): InProcessWorker {
+  const config = loadWorkerConfig(
+    stack.workerEnv(namespace, { ERGO_ADMIN_NICK: `bench-${namespace}`.slice(0, 30) }),
+  );
+  const log = createLogger(config.LOG_LEVEL, "worker", logFile);
+  const w = wire(config, log);
+  const metrics = createWorkerMetrics(createMetricsRegistry());
+  const controller = new Controller({
+    deps: w.deps,
+    kubeConfig: w.kube.kubeConfig,
+    namespace,
+    accountsDb: w.db,
+    metrics,
+    tenantUrls: w.tenantUrls,
+    verifyIntervalMs: config.VERIFY_INTERVAL_S * 1000,
+    concurrency: opts.concurrency,
+  });
+  const stop = onTeardown(`worker in ${namespace}`, async () => {
+    await controller.stop();
+    await w.close();
+  });
+  return { w, controller, stop };
+}
+
+/** Step durations of setups: all samples per step, and per bouncer (to explain the slowest). */
+class StepTimes {
+  readonly byStep: Record<string, number[]> = {};
+  readonly byBouncer = new Map<string, Record<string, number>>();
+
+  add(bouncer: string, step: string, ms: number): void {
+    (this.byStep[step] ??= []).push(ms);
+    const b = this.byBouncer.get(bouncer) ?? {};
+    b[step] = Math.round(((b[step] ?? 0) + ms) * 10) / 10;
+    this.byBouncer.set(bouncer, b);
+  }
+
+  summary() {
+    return Object.fromEntries(
+      Object.entries(this.byStep).map(([k, v]) => [
+        k,
+        { p50Ms: summarize(v).p50Ms, meanMs: summarize(v).meanMs },
+      ]),
+    );
+  }
+
+  /** The `n` slowest of `latencies` (bouncer → ms) with their steps. */
+  slowest(latencies: Map<string, number>, n = 3) {
+    return [...latencies]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([bouncer, ms]) => ({
+        bouncer,
+        ms: Math.round(ms * 10) / 10,
+        steps: this.byBouncer.get(bouncer) ?? {},
+      }));
+  }
+}
+
+/**
+ * Observes the worker's own step transitions (its SetupRecorder calls) to time each step; the
+ * wrapper only reads the clock. `detect` = Ready committed → the attempt starts (watch, queue, GET).
+ */
+function traceSteps(
+  w: Wiring,
+  times: StepTimes,
+  readyAt: (bouncer: string) => number | undefined,
+  include: (bouncer: string) => boolean,
+): void {
+  const rec = w.deps.recorder;
+  const open = new Map<number, { bouncer: string; step: string; at: number }>();
+  w.deps.recorder = {
+    ...rec,
+    async start(bouncer) {
+      const t = performance.now();
+      const ready = readyAt(bouncer);
+      if (ready !== undefined && include(bouncer)) times.add(bouncer, "detect", t - ready);
+      const attempt = await rec.start(bouncer);
+      if (include(bouncer)) {
+        times.add(bouncer, "record_attempt", performance.now() - t);
+        open.set(attempt.id, { bouncer, step: "read_secret", at: performance.now() });
+      }
+      return attempt;
+    },
+    step(id, step) {
+      const now = performance.now();
+      const prev = open.get(id);
+      if (prev) {
+        times.add(prev.bouncer, prev.step, now - prev.at);
+        open.set(id, { bouncer: prev.bouncer, step, at: now });
+      }
+      return rec.step(id, step);
+    },
+    finish(id, outcome, step, error, durationMs) {
+      const prev = open.get(id);
+      if (prev) times.add(prev.bouncer, prev.step, performance.now() - prev.at);
+      open.delete(id);
+      return rec.finish(id, outcome, step, error, durationMs);
+    },
+  };
+}
+
+const latencyMap = (tracker: Namespace["tracker"], list: readonly string[]) =>
+  new Map(
+    list.flatMap((n) => {
+      const r = tracker.ready.get(n);
+      const a = tracker.annotated.get(n);
+      return r !== undefined && a !== undefined ? [[n, a - r] as [string, number]] : [];
+    }),
+  );
+
+function floorClients(
+  stack: Stack,
+  namespace: string,
+): { c: FloorClients; close: () => Promise<void> } {
+  const config = loadWorkerConfig(
+    stack.workerEnv(namespace, {
+      ERGO_ADMIN_NICK: `bench-${namespace}`.slice(0, 30),
+      LOG_LEVEL: "silent",
+    }),
+  );
+  const w = wire(config, createLogger("silent"));
+  const close = onTeardown(`floor clients in ${namespace}`, () => w.close());
+  return {
+    c: {
+      w,
+      namespace,
+      upstreamAddr: config.SOJU_UPSTREAM_ADDR,
+      network: config.SOJU_UPSTREAM_NETWORK,
+    },
+    close,
+  };
+}
+
+async function attemptsByOutcome(w: Wiring, namespace: string): Promise<Record<string, number>> {
+  const a = accounts.bouncerSetupAttempts;
+  const rows = await w.db
+    .select({ outcome: a.outcome, n: count() })
+    .from(a)
+    .where(eq(a.namespace, namespace))
+    .groupBy(a.outcome);
+  return Object.fromEntries(rows.map((r) => [r.outcome ?? "unfinished", r.n]));
+}
+
+async function openNs(
+  stack: Stack,
+  name: string,
+  readyDelayMs: number,
+  onReady?: (bouncer: string, username: string) => void,
+): Promise<Namespace> {
+  const ns = openNamespace(stack, name, readyDelayMs, onReady);
+  onTeardown(`namespace ${name}`, () => closeNamespace(stack, ns));
+  return ns;
+}
+async function closeNs(stack: Stack, ns: Namespace): Promise<void> {
+  const i = undo.findIndex((u) => u.what === `namespace ${ns.name}`);
+  if (i >= 0) undo.splice(i, 1);
+  await closeNamespace(stack, ns);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (a) Ready → annotated. Bouncers are created `concurrency` at a time; the next group starts when
+// the previous one is annotated and its setup has fully ended (worker: queue idle, i.e. after
+// step 6 too). So this is latency without queueing; (b) measures throughput.
+
+async function latencyPhase(stack: Stack, logFile: WriteStream) {
+  const batch = opts.concurrency;
+  const measure = async (ns: Namespace, list: string[], quiet: () => Promise<void>) => {
+    for (const group of chunks(list, batch)) {
+      for (const name of group) {
+        createBouncerCr(stack.kube, ns.name, name);
+        ns.created.push(name);
+      }
+      await until(
+        () => group.every((n) => ns.tracker.annotated.has(n)),
+        `annotation of ${group.join(", ")}`,
+        180_000,
+      );
+      await sleep(50);
+      await quiet();
+    }
+  };
+
+  say(`(a) floor: ${opts.warmup} warm-up + ${opts.latencyCount} bouncers, groups of ${batch}`);
+  const floor = floorClients(stack, "bench-lat-floor");
+  const limiter = createLimiter(opts.concurrency);
+  const floorErrors: string[] = [];
+  const floorSteps = new StepTimes();
+  const floorNs = await openNs(stack, "bench-lat-floor", READY_DELAY.latency, (name, username) => {
+    void limiter
+      .run(() =>
+        floorSetup(
+          floor.c,
+          name,
+          username,
+          name.startsWith("lfw") ? undefined : (step, ms) => floorSteps.add(name, step, ms),
+        ),
+      )
+      .catch((e: unknown) =>
+        floorErrors.push(`${name}: ${e instanceof Error ? e.message : String(e)}`),
+      );
+  });
+  const floorPeak = pgPeak(stack);
+  await measure(floorNs, names("lfw", opts.warmup), () => limiter.idle());
+  const floorNames = names("lf", opts.latencyCount);
+  await measure(floorNs, floorNames, () => limiter.idle());
+  const floorLat = summarize(floorNs.tracker.latencies(floorNames));
+  if (process.env.BENCH_DIAG) say(`DIAG f1 ${process.hrtime.bigint() / 1000n}`);
+  const floorPg = await floorPeak.stop();
+  if (floorErrors.length)
+    throw new Error(`floor setups failed: ${floorErrors.slice(0, 5).join("; ")}`);
+  await floor.close();
+  await closeNs(stack, floorNs);
+  say(`(a) floor: p50 ${floorLat.p50Ms} ms, p99 ${floorLat.p99Ms} ms`);
+
+  say(`(a) worker: ${opts.warmup} warm-up + ${opts.latencyCount} bouncers, groups of ${batch}`);
+  const ns = await openNs(stack, "bench-lat-worker", READY_DELAY.latency);
+  const worker = startInProcessWorker(stack, ns.name, logFile);
+  const workerSteps = new StepTimes();
+  traceSteps(
+    worker.w,
+    workerSteps,
+    (b) => ns.tracker.ready.get(b),
+    (b) => !b.startsWith("lww"),
+  );
+  worker.controller.start();
+  await until(() => worker.controller.watcher.synced, "the worker's first list", 30_000);
+  const workerPeak = pgPeak(stack);
+  await measure(ns, names("lww", opts.warmup), () => worker.controller.queue.idle());
+  const workerNames = names("lw", opts.latencyCount);
+  await measure(ns, workerNames, () => worker.controller.queue.idle());
+  const workerLat = summarize(ns.tracker.latencies(workerNames));
+  const workerPg = await workerPeak.stop();
+  const attempts = await attemptsByOutcome(worker.w, ns.name);
+  await worker.stop();
+  await closeNs(stack, ns);
+  say(`(a) worker: p50 ${workerLat.p50Ms} ms, p99 ${workerLat.p99Ms} ms`);
+
+  const r50 = ratio(workerLat.p50Ms, floorLat.p50Ms);
+  const r99 = ratio(workerLat.p99Ms, floorLat.p99Ms);
+  return {
+    bouncers: opts.latencyCount,
+    warmupDiscarded: opts.warmup,
+    groupSize: batch,
+    concurrency: opts.concurrency,
+    measured:
+      "Ready=True commit → irc.now/upstream-configured commit, both timestamped in the Kubernetes API stand-in",
+    worker: workerLat,
+    floor: floorLat,
+    ratioP50: r50,
+    ratioP99: r99,
+    target: "≤ 1.3× floor (p50 and p99)",
+    met: r50 <= 1.3 && r99 <= 1.3,
+    workerAttempts: attempts,
+    stepsMs: { worker: workerSteps.summary(), floor: floorSteps.summary() },
+    slowest: {
+      worker: workerSteps.slowest(latencyMap(ns.tracker, workerNames)),
+      floor: floorSteps.slowest(latencyMap(floorNs.tracker, floorNames)),
+    },
+    peakPgConnections: { floor: floorPg, worker: workerPg },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) Start-up migration: N Ready, unannotated bouncers exist, then the worker starts.
+
+async function migrationPhase(stack: Stack, logFile: WriteStream) {
+  const n = opts.migrationCount;
+  const progress = (what: string) => (done: number) => {
+    if (done % 100 === 0 || done === n) say(`(b) ${what}: ${done}/${n} Ready`);
+  };
+
+  // Floor first, then the worker: each on its own N bouncers, provisioned (all Ready) before the clock starts.
+  say(`(b) floor: provisioning ${n} Ready bouncers`);
+  const floorNs = await openNs(stack, "bench-mig-floor", READY_DELAY.migration);
+  const floorNames = names("mf", n);
+  await provision(stack, floorNs, floorNames, { ...PROVISION, onProgress: progress("floor") });
+  await until(
+    async () => (await stack.pgConnections()) < 40,
+    "idle soju pool connections to close",
+    30_000,
+    250,
+  );
+  const floor = floorClients(stack, floorNs.name);
+  const limiter = createLimiter(opts.concurrency);
+  const floorPeak = pgPeak(stack);
+  const serviceMs: number[] = [];
+  const floorSteps = new StepTimes();
+  const f0 = performance.now();
+  if (process.env.BENCH_DIAG) say(`DIAG f0 ${process.hrtime.bigint() / 1000n}`);
+  await Promise.all(
+    floorNames.map((name) =>
+      limiter.run(async () => {
+        const s = performance.now();
+        await floorSetup(floor.c, name, name, (step, ms) => floorSteps.add(name, step, ms));
+        serviceMs.push(performance.now() - s);
+      }),
+    ),
+  );
+  const f1 = Math.max(...floorNames.map((x) => floorNs.tracker.annotated.get(x) ?? Number.NaN));
+  if (process.env.BENCH_DIAG) say(`DIAG f1 ${process.hrtime.bigint() / 1000n}`);
+  const floorPg = await floorPeak.stop();
+  const floorSeconds = (f1 - f0) / 1000;
+  await floor.close();
+  await closeNs(stack, floorNs);
+  say(
+    `(b) floor: ${n} in ${floorSeconds.toFixed(1)} s = ${(n / floorSeconds).toFixed(2)} bouncers/s`,
+  );
+
+  say(`(b) worker: provisioning ${n} Ready bouncers (no worker running)`);
+  const ns = await openNs(stack, "bench-mig-worker", READY_DELAY.migration);
+  const workerNames = names("mw", n);
+  await provision(stack, ns, workerNames, { ...PROVISION, onProgress: progress("worker") });
+  await until(
+    async () => (await stack.pgConnections()) < 40,
+    "idle soju pool connections to close",
+    30_000,
+    250,
+  );
+  const worker = startInProcessWorker(stack, ns.name, logFile);
+  const workerSteps = new StepTimes();
+  traceSteps(
+    worker.w,
+    workerSteps,
+    () => undefined,
+    () => true,
+  );
+  const workerPeak = pgPeak(stack);
+  const w0 = performance.now();
+  if (process.env.BENCH_DIAG) say(`DIAG w0 ${process.hrtime.bigint() / 1000n}`);
+  worker.controller.start();
+  let last = 0;
+  await until(
+    () => {
+      const done = ns.tracker.annotated.size;
+      if (done - last >= 100) say(`(b) worker: ${(last = done - (done % 100))}/${n} annotated`);
+      return done >= n;
+    },
+    `${n} annotations`,
+    60 * 60_000,
+    50,
+  );
+  const w1 = Math.max(...workerNames.map((x) => ns.tracker.annotated.get(x) ?? Number.NaN));
+  if (process.env.BENCH_DIAG) say(`DIAG w1 ${process.hrtime.bigint() / 1000n}`);
+  await sleep(100);
+  await worker.controller.queue.idle();
+  const wIdle = performance.now();
+  const workerPg = await workerPeak.stop();
+  const attempts = await attemptsByOutcome(worker.w, ns.name);
+  await worker.stop();
+  await closeNs(stack, ns);
+  const workerSeconds = (w1 - w0) / 1000;
+  say(
+    `(b) worker: ${n} in ${workerSeconds.toFixed(1)} s = ${(n / workerSeconds).toFixed(2)} bouncers/s`,
+  );
+
+  const floorRate = n / floorSeconds;
+  const workerRate = n / workerSeconds;
+  const r = ratio(workerRate, floorRate);
+  return {
+    bouncers: n,
+    concurrency: opts.concurrency,
+    measured:
+      "worker: Controller.start() → last annotation committed; floor: first call → last annotation committed",
+    worker: {
+      seconds: Math.round(workerSeconds * 100) / 100,
+      bouncersPerSecond: Math.round(workerRate * 100) / 100,
+      secondsUntilQueueIdle: Math.round(((wIdle - w0) / 1000) * 100) / 100,
+      attempts,
+    },
+    floor: {
+      seconds: Math.round(floorSeconds * 100) / 100,
+      bouncersPerSecond: Math.round(floorRate * 100) / 100,
+      perBouncer: summarize(serviceMs),
+    },
+    ratio: r,
+    target: "≥ 0.8× floor",
+    met: r >= 0.8,
+    stepsMs: { worker: workerSteps.summary(), floor: floorSteps.summary() },
+    peakPgConnections: { floor: floorPg, worker: workerPg },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) RSS of the worker process with 10,000 SojuBouncers (not Ready: no setup runs, but every
+// one goes through list → queue → reconcile's GET).
+
+async function rssPhase(stack: Stack) {
+  const measure = async (namespace: string, sampleForMs: number) => {
+    const proc = await startWorkerProcess(
+      repoRoot,
+      stack.workerEnv(namespace, {
+        ERGO_ADMIN_NICK: `bench-${namespace}`.slice(0, 30),
+        LEASE_NAME: "bench-worker",
+      }),
+    );
+    const stop = onTeardown(`worker process (${namespace})`, () => proc.stop());
+    const t0 = performance.now();
+    await waitSynced(proc, 120_000);
+    const syncedAfterMs = Math.round(performance.now() - t0);
+    await sleep(5_000);
+    const afterList = await procMemory(proc.child.pid!);
+    let maxRss = afterList.rssMB;
+    let last: ProcMemory = afterList;
+    const end = Date.now() + sampleForMs;
+    while (Date.now() < end) {
+      await sleep(500);
+      last = await procMemory(proc.child.pid!);
+      maxRss = Math.max(maxRss, last.rssMB);
+    }
+    await stop();
+    return {
+      syncedAfterMs,
+      afterListPlus5sMB: afterList.rssMB,
+      maxSampledMB: maxRss,
+      endMB: last.rssMB,
+      peakHwmMB: last.hwmMB,
+    };
+  };
+
+  say("(c) baseline: worker process, empty namespace");
+  const baseline = await measure("bench-rss-empty", 10_000);
+  say(`(c) creating ${opts.rssCrs} SojuBouncers (not Ready)`);
+  for (let i = 1; i <= opts.rssCrs; i++)
+    createBouncerCr(stack.kube, "bench-rss", `r${String(i).padStart(5, "0")}`);
+  say(`(c) worker process with ${opts.rssCrs} SojuBouncers`);
+  const loaded = await measure("bench-rss", 25_000);
+  return {
+    crs: opts.rssCrs,
+    command: `node ${workerNodeArgs.join(" ")}`,
+    baseline,
+    loaded,
+    target: "≤ 200 MB",
+    figureMB: loaded.peakHwmMB,
+    figureIs: "VmHWM (peak RSS since process start) after list + 30 s",
+    met: loaded.peakHwmMB <= 200,
+    note: "The worker keeps no informer cache of objects: its watcher lists, enqueues each name and drops the list; reconcile GETs each object again. What it holds is the list while it is processed, the keyed queue of names, and the transient per-object GETs (10,000 not-Ready bouncers = 10,000 GETs at the queue's concurrency).",
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = new Date();
+  say(`node ${process.version}, ${cpus().length} CPUs, phases: ${[...opts.phases].join(", ")}`);
+  const stack = await startStack(
+    [
+      "bench-lat-floor",
+      "bench-lat-worker",
+      "bench-mig-floor",
+      "bench-mig-worker",
+      "bench-rss-empty",
+      "bench-rss",
+    ],
+    (l) => console.error(l),
+  );
+  onTeardown("stand-ins and PostgreSQL", () => stack.stop());
+  const logPath = join(stack.dir, "worker.log");
+  const logFile = createWriteStream(logPath);
+  onTeardown("worker log", () => new Promise((r) => logFile.end(r)));
+
+  let latency: Awaited<ReturnType<typeof latencyPhase>> | undefined;
+  let migration: Awaited<ReturnType<typeof migrationPhase>> | undefined;
+  let rss: Awaited<ReturnType<typeof rssPhase>> | undefined;
+  try {
+    if (opts.phases.has("latency")) latency = await latencyPhase(stack, logFile);
+    if (opts.phases.has("migration")) migration = await migrationPhase(stack, logFile);
+    if (opts.phases.has("rss")) rss = await rssPhase(stack);
+  } catch (error) {
+    const tail = (await readFile(logPath, "utf8").catch(() => ""))
+      .split("\n")
+      .slice(-30)
+      .join("\n");
+    console.error(`worker log (last lines):\n${tail}`);
+    throw error;
+  }
+
+  const result = {
+    benchmark: "worker",
+    date: started.toISOString(),
+    durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    memoryMB: Math.round(totalmem() / 2 ** 20),
+    settings: {
+      concurrency: opts.concurrency,
+      setup: { ...defaultSetupSettings },
+      retryBaseMs: 2_000,
+      sojuAdmin: "exec (sojuctl via client-node Exec)",
+      ergoAdmin: "IRC oper session (irc-framework) + SASL probe",
+      logLevel: "info (to a file)",
+      operatorReadyDelayMs: READY_DELAY,
+      provisioning: PROVISION,
+    },
+    latency: latency ?? null,
+    migration: migration ?? null,
+    rss: rss ?? null,
+    note: [
+      "Everything (worker, stand-ins, floor script) runs in one Node process on the same machine as PostgreSQL, except the RSS worker, which is its own process.",
+      "Numbers are noisy on a shared 2-core machine: run twice and compare.",
+      "The floor is issued with the worker's own clients (wire()) so ratios show the worker's overhead, not a client's; it does no attempt recording, no step-6 WHOIS verification and no retries.",
+      ...(process.env.BENCH_NOTE ? [process.env.BENCH_NOTE] : []),
+    ],
+  };
+  await mkdir(join(repoRoot, "bench", "results"), { recursive: true });
+  await writeFile(resultsFile, JSON.stringify(result, null, 2) + "\n");
+  printTable(result.latency, result.migration, result.rss);
+  say(`wrote ${resultsFile}`);
+}
+
+function printTable(
+  latency: {
+    worker: Summary;
+    floor: Summary;
+    ratioP50: number;
+    ratioP99: number;
+    met: boolean;
+    bouncers: number;
+  } | null,
+  migration: {
+    worker: { bouncersPerSecond: number };
+    floor: { bouncersPerSecond: number };
+    ratio: number;
+    met: boolean;
+    bouncers: number;
+  } | null,
+  rss: { figureMB: number; baseline: { peakHwmMB: number }; met: boolean; crs: number } | null,
+): void {
+  const rows: string[][] = [["figure", "worker", "floor", "ratio", "target", "met"]];
+  if (latency) {
+    rows.push([
+      `(a) Ready→annotated p50, n=${latency.bouncers}`,
+      `${latency.worker.p50Ms} ms`,
+      `${latency.floor.p50Ms} ms`,
+      `${latency.ratioP50}×`,
+      "≤ 1.3×",
+      String(latency.ratioP50 <= 1.3),
+    ]);
+    rows.push([
+      `(a) Ready→annotated p99, n=${latency.bouncers}`,
+      `${latency.worker.p99Ms} ms`,
+      `${latency.floor.p99Ms} ms`,
+      `${latency.ratioP99}×`,
+      "≤ 1.3×",
+      String(latency.ratioP99 <= 1.3),
+    ]);
+  }
+  if (migration)
+    rows.push([
+      `(b) start-up migration, n=${migration.bouncers}`,
+      `${migration.worker.bouncersPerSecond}/s`,
+      `${migration.floor.bouncersPerSecond}/s`,
+      `${migration.ratio}×`,
+      "≥ 0.8×",
+      String(migration.met),
+    ]);
+  if (rss)
+    rows.push([
+      `(c) worker RSS peak, ${rss.crs} CRs`,
+      `${rss.figureMB} MB`,
+      `(0 CRs: ${rss.baseline.peakHwmMB} MB)`,
+      "",
+      "≤ 200 MB",
+      String(rss.met),
+    ]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  "));
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(
+      "bench:worker failed:",
+      error instanceof Error ? (error.stack ?? error.message) : error,
+    );
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await teardown();
+    // Stand-in sockets or timers must not keep a finished bench alive.
+    setTimeout(() => process.exit(), 500).unref();
+  });
