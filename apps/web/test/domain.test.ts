@@ -230,16 +230,14 @@ describe("users' bouncers", () => {
     });
 
     setReady("alice", "True");
-    await world.db
-      .insert(accounts.bouncerSetupAttempts)
-      .values({
-        namespace: ns,
-        bouncer: "alice",
-        attemptNo: 1,
-        stepReached: "ensure_ergo_account",
-        outcome: "failed",
-        error: "ergo unavailable",
-      });
+    await world.db.insert(accounts.bouncerSetupAttempts).values({
+      namespace: ns,
+      bouncer: "alice",
+      attemptNo: 1,
+      stepReached: "ensure_ergo_account",
+      outcome: "failed",
+      error: "ergo unavailable",
+    });
     [view] = await listMyBouncers(world.ctx, alice);
     expect(view).toMatchObject({
       phase: "ready",
@@ -314,14 +312,12 @@ describe("setup records", () => {
         outcome: "succeeded",
       },
     ]);
-    await world.db
-      .insert(accounts.bouncerUpstreamStates)
-      .values({
-        namespace: "elsewhere",
-        bouncer: "alice",
-        state: "authenticated",
-        account: "alice",
-      });
+    await world.db.insert(accounts.bouncerUpstreamStates).values({
+      namespace: "elsewhere",
+      bouncer: "alice",
+      state: "authenticated",
+      account: "alice",
+    });
     const [view] = await listMyBouncers(world.ctx, alice);
     expect(view!.lastAttempt).toEqual({
       attemptNo: 3,
@@ -338,16 +334,14 @@ describe("setup records", () => {
   it("reads records for many bouncers at once, and none for a bouncer without any", async () => {
     await createBouncer(world.ctx, bob, "bob");
     const names = Array.from({ length: 300 }, (_, i) => `b${i}`);
-    await world.db
-      .insert(accounts.bouncerUpstreamStates)
-      .values(
-        names.map((bouncer) => ({
-          namespace: ns,
-          bouncer,
-          state: "authenticated" as const,
-          account: bouncer,
-        })),
-      );
+    await world.db.insert(accounts.bouncerUpstreamStates).values(
+      names.map((bouncer) => ({
+        namespace: ns,
+        bouncer,
+        state: "authenticated" as const,
+        account: bouncer,
+      })),
+    );
     const { attempts, upstreams } = await loadSetupRecords(world.db, ns, [...names, "bob"]);
     expect(upstreams.size).toBe(300);
     expect(upstreams.get("b299")).toMatchObject({

@@ -73,14 +73,12 @@ describe("accounts DB migrations", () => {
         cause: expect.objectContaining({ constraint: "users_username_key" }),
       });
 
-      await db
-        .insert(accounts.bouncerSetupAttempts)
-        .values({
-          namespace: "irc-now",
-          bouncer: "alice",
-          attemptNo: 1,
-          stepReached: "read_secret",
-        });
+      await db.insert(accounts.bouncerSetupAttempts).values({
+        namespace: "irc-now",
+        bouncer: "alice",
+        attemptNo: 1,
+        stepReached: "read_secret",
+      });
       await expect(
         db
           .insert(accounts.bouncerSetupAttempts)
@@ -101,15 +99,13 @@ describe("accounts DB migrations", () => {
         .returning();
       expect([inserted.length, again.length]).toEqual([1, 0]);
 
-      await db
-        .insert(accounts.adminAuditLog)
-        .values({
-          actorUserId: alice!.id,
-          actorUsername: "alice",
-          action: "bouncer.retry",
-          target: "sojubouncer/irc-now/bob",
-          reason: "stuck",
-        });
+      await db.insert(accounts.adminAuditLog).values({
+        actorUserId: alice!.id,
+        actorUsername: "alice",
+        action: "bouncer.retry",
+        target: "sojubouncer/irc-now/bob",
+        reason: "stuck",
+      });
       await db.delete(accounts.users).where(eq(accounts.users.id, alice!.id));
       const [entry] = await db.select().from(accounts.adminAuditLog);
       expect(entry).toMatchObject({ actorUserId: null, actorUsername: "alice", details: {} });

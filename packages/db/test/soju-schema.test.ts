@@ -123,28 +123,24 @@ describe("soju tenant schema (v18) in Drizzle", () => {
     await db
       .insert(soju.sojuWebPushConfig)
       .values({ createdAt: new Date(), vapidKeyPublic: "pub", vapidKeyPrivate: "priv" });
-    await db
-      .insert(soju.sojuWebPushSubscription)
-      .values({
-        createdAt: new Date(),
-        updatedAt: new Date(),
-        user: user!.id,
-        network: network!.id,
-        endpoint: "https://push.example/1",
-      });
+    await db.insert(soju.sojuWebPushSubscription).values({
+      createdAt: new Date(),
+      updatedAt: new Date(),
+      user: user!.id,
+      network: network!.id,
+      endpoint: "https://push.example/1",
+    });
     const [target] = await db
       .insert(soju.sojuMessageTarget)
       .values({ network: network!.id, target: "#irc-now" })
       .returning();
-    await db
-      .insert(soju.sojuMessage)
-      .values({
-        target: target!.id,
-        raw: ":a PRIVMSG #irc-now :hello world",
-        time: new Date(),
-        sender: "a",
-        text: "hello world",
-      });
+    await db.insert(soju.sojuMessage).values({
+      target: target!.id,
+      raw: ":a PRIVMSG #irc-now :hello world",
+      time: new Date(),
+      sender: "a",
+      text: "hello world",
+    });
 
     const counts = await Promise.all(tables.map(async (t) => (await db.select().from(t)).length));
     expect(counts).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
