@@ -85,7 +85,12 @@ describe("controller: watch → queue → reconcile", () => {
       "tenant sweep",
       30_000,
     );
-    expect(await metric("irc_now_bouncers_by_setup_state")).toContain('state="configured"} 5');
+    await until(
+      async () =>
+        (await metric("irc_now_bouncers_by_setup_state")).includes('state="configured"} 5'),
+      "setup-state metrics",
+      30_000,
+    );
   });
 });
 
