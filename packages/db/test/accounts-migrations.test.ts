@@ -76,16 +76,48 @@ describe("accounts DB migrations", () => {
       await db.insert(accounts.bouncerSetupAttempts).values({
         namespace: "irc-now",
         bouncer: "alice",
+        bouncerUid: "uid-1",
         attemptNo: 1,
         stepReached: "read_secret",
       });
       await expect(
-        db
-          .insert(accounts.bouncerSetupAttempts)
-          .values({ namespace: "irc-now", bouncer: "alice", attemptNo: 1, stepReached: "done" }),
+        db.insert(accounts.bouncerSetupAttempts).values({
+          namespace: "irc-now",
+          bouncer: "alice",
+          bouncerUid: "uid-1",
+          attemptNo: 1,
+          stepReached: "done",
+        }),
       ).rejects.toMatchObject({
-        cause: expect.objectContaining({ constraint: "bouncer_setup_attempts_bouncer_attempt_uq" }),
+        cause: expect.objectContaining({ constraint: "bouncer_setup_attempts_uid_attempt_uq" }),
       });
+      // A later bouncer of the same name (another uid) starts its own history at attempt 1.
+      await db.insert(accounts.bouncerSetupAttempts).values({
+        namespace: "irc-now",
+        bouncer: "alice",
+        bouncerUid: "uid-2",
+        attemptNo: 1,
+        stepReached: "read_secret",
+        outcome: "needs_admin",
+      });
+
+      // ergo accounts: one owner each, gone with the owner's user row.
+      const [owner] = await db
+        .insert(accounts.users)
+        .values({ keycloakSubject: "kc-sub-owner", username: "owner" })
+        .returning();
+      await db
+        .insert(accounts.ergoAccounts)
+        .values({ account: "owner", ownerUserId: owner!.id, origin: "registered" });
+      await expect(
+        db
+          .insert(accounts.ergoAccounts)
+          .values({ account: "owner", ownerUserId: owner!.id, origin: "adopted" }),
+      ).rejects.toMatchObject({
+        cause: expect.objectContaining({ constraint: "ergo_accounts_pkey" }),
+      });
+      await db.delete(accounts.users).where(eq(accounts.users.id, owner!.id));
+      expect(await db.select().from(accounts.ergoAccounts)).toEqual([]);
 
       const inserted = await db
         .insert(accounts.processedStripeEvents)

@@ -8,6 +8,21 @@ export interface AccountsDbOptions {
   max?: number;
   /** Fail fast when the DB is down so health checks answer quickly. */
   connectionTimeoutMillis?: number;
+  /** Server-side cap on one statement (10 000 ms); the client gives up 2 s later. */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * Deadlines every pool of ours sets: the server cancels a statement after `statementTimeoutMs`
+ * and ends a session idling in a transaction; the client stops waiting 2 s after that, which
+ * also covers a server (or proxy) that stalls without answering at all.
+ */
+export function poolTimeouts(statementTimeoutMs = 10_000) {
+  return {
+    statement_timeout: statementTimeoutMs,
+    idle_in_transaction_session_timeout: statementTimeoutMs * 3,
+    query_timeout: statementTimeoutMs + 2_000,
+  } satisfies pg.PoolConfig;
 }
 
 export function createAccountsDb(databaseUrl: string, options: AccountsDbOptions = {}): AccountsDb {
@@ -16,6 +31,7 @@ export function createAccountsDb(databaseUrl: string, options: AccountsDbOptions
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
     idleTimeoutMillis: 30_000,
+    ...poolTimeouts(options.statementTimeoutMs),
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);

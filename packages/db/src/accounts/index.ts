@@ -1,2 +1,8 @@
 export * from "./schema";
-export { createAccountsDb, pingDb, type AccountsDb, type AccountsDbOptions } from "./client";
+export {
+  createAccountsDb,
+  pingDb,
+  poolTimeouts,
+  type AccountsDb,
+  type AccountsDbOptions,
+} from "./client";

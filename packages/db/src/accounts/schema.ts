@@ -45,15 +45,28 @@ export const setupStep = pgEnum("setup_step", [
   "done",
 ]);
 
-export const setupOutcome = pgEnum("setup_outcome", ["running", "succeeded", "failed"]);
+/**
+ * `needs_admin`: a permanent failure (an ergo account the portal does not own, a username ergo
+ * reserves, a configuration error): the worker parks the bouncer instead of retrying until an
+ * admin acts (adopt the account, fix the configuration, retry).
+ */
+export const setupOutcome = pgEnum("setup_outcome", [
+  "running",
+  "succeeded",
+  "failed",
+  "needs_admin",
+]);
 
 export const bouncerSetupAttempts = pgTable(
   "bouncer_setup_attempts",
   (t) => ({
     id: t.bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
     namespace: t.text().notNull(),
+    /** The CR's name, for display; a later bouncer of the same name has another uid. */
     bouncer: t.text().notNull(),
-    /** 1, 2, 3… per bouncer. */
+    /** The CR's `metadata.uid`: the key of a bouncer's history (null only on rows before 0002). */
+    bouncerUid: t.text(),
+    /** 1, 2, 3… per bouncer (uid). */
     attemptNo: t.integer().notNull(),
     stepReached: setupStep().notNull(),
     outcome: setupOutcome().notNull().default("running"),
@@ -64,11 +77,8 @@ export const bouncerSetupAttempts = pgTable(
     durationMs: t.integer(),
   }),
   (table) => [
-    uniqueIndex("bouncer_setup_attempts_bouncer_attempt_uq").on(
-      table.namespace,
-      table.bouncer,
-      table.attemptNo,
-    ),
+    uniqueIndex("bouncer_setup_attempts_uid_attempt_uq").on(table.bouncerUid, table.attemptNo),
+    index("bouncer_setup_attempts_bouncer_idx").on(table.namespace, table.bouncer),
     index("bouncer_setup_attempts_started_at_idx").on(table.startedAt),
     index("bouncer_setup_attempts_outcome_idx").on(table.outcome),
   ],
@@ -91,6 +101,8 @@ export const bouncerUpstreamStates = pgTable(
   (t) => ({
     namespace: t.text().notNull(),
     bouncer: t.text().notNull(),
+    /** uid of the CR this state was observed on: readers ignore a row of an earlier namesake. */
+    bouncerUid: t.text(),
     state: upstreamAuthState().notNull(),
     /** The ergo account the bouncer's nick is logged in as, when authenticated. */
     account: t.text(),
@@ -101,6 +113,31 @@ export const bouncerUpstreamStates = pgTable(
   (table) => [
     primaryKey({ name: "bouncer_upstream_states_pk", columns: [table.namespace, table.bouncer] }),
   ],
+);
+
+export const ergoAccountOrigin = pgEnum("ergo_account_origin", ["registered", "adopted"]);
+
+/**
+ * ergo accounts the portal owns (DESIGN.md §2 step 3). The worker resets the password of an
+ * existing ergo account only when it is listed here for the same user; any other existing
+ * account (staff, bots, earlier registrations) is left alone and the setup waits for an admin.
+ */
+export const ergoAccounts = pgTable(
+  "ergo_accounts",
+  (t) => ({
+    /** The account name as ergo compares it (lowercase: usernames are lowercase ASCII). */
+    account: t.text().primaryKey(),
+    ownerUserId: t
+      .uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** `registered`: the portal's SAREGISTER created it; `adopted`: it existed and was claimed. */
+    origin: ergoAccountOrigin().notNull(),
+    /** Who adopted it (admin username, or `adopt-existing` for the migration command). */
+    adoptedBy: t.text(),
+    createdAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+  }),
+  (table) => [index("ergo_accounts_owner_idx").on(table.ownerUserId)],
 );
 
 /** Stripe delivers events at least once: an event id lands here exactly once. */
@@ -134,4 +171,5 @@ export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type BouncerSetupAttempt = typeof bouncerSetupAttempts.$inferSelect;
 export type BouncerUpstreamState = typeof bouncerUpstreamStates.$inferSelect;
+export type ErgoAccount = typeof ergoAccounts.$inferSelect;
 export type AdminAuditEntry = typeof adminAuditLog.$inferSelect;

@@ -1,5 +1,6 @@
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import pg from "pg";
+import { poolTimeouts } from "../accounts/client";
 import * as schema from "./schema";
 
 export type SojuDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
@@ -8,11 +9,15 @@ export type SojuDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
  * A small pool on one bouncer's tenant DB. Callers own it and must `close` it: the worker's
  * metric sweeps open one per tenant and close it right after.
  */
-export function createSojuDb(databaseUrl: string, options: { max?: number } = {}): SojuDb {
+export function createSojuDb(
+  databaseUrl: string,
+  options: { max?: number; statementTimeoutMs?: number } = {},
+): SojuDb {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 2,
     connectionTimeoutMillis: 5_000,
+    ...poolTimeouts(options.statementTimeoutMs),
   });
   pool.on("error", () => undefined);
   return drizzle({ client: pool, schema });
