@@ -10,6 +10,14 @@ export interface ErgoAdmin {
    * `/v1/ns/passwd`). ergo has no SAPASSWD.
    */
   ensureAccount(account: string, password: string): Promise<"created" | "reset">;
+  /**
+   * `NS SAREGISTER` (or `/v1/ns/saregister`) only: "exists" when ergo already has the account.
+   * A name ergo reserves (service names, the guest pattern) is an ErgoRejected, not "exists",
+   * where ergo's reply tells them apart.
+   */
+  register(account: string, password: string): Promise<"created" | "exists">;
+  /** Oper `NS PASSWD <account> <password>` (or `/v1/ns/passwd`): the account must exist. */
+  resetPassword(account: string, password: string): Promise<void>;
   /** True when ergo accepts `password` for `account` (SASL PLAIN 903, or `/v1/check_auth`). */
   checkCredentials(account: string, password: string): Promise<boolean>;
   /** The account `nick` is logged in as; null when the nick is not online or not logged in. */

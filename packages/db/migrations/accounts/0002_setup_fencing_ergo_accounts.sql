@@ -10,6 +10,7 @@ CREATE TABLE "ergo_accounts" (
 --> statement-breakpoint
 DROP INDEX "bouncer_setup_attempts_bouncer_attempt_uq";--> statement-breakpoint
 ALTER TABLE "bouncer_setup_attempts" ADD COLUMN "bouncer_uid" text;--> statement-breakpoint
+ALTER TABLE "bouncer_setup_attempts" ADD COLUMN "runner" text;--> statement-breakpoint
 ALTER TABLE "bouncer_upstream_states" ADD COLUMN "bouncer_uid" text;--> statement-breakpoint
 ALTER TABLE "ergo_accounts" ADD CONSTRAINT "ergo_accounts_owner_user_id_users_id_fk" FOREIGN KEY ("owner_user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "ergo_accounts_owner_idx" ON "ergo_accounts" USING btree ("owner_user_id");--> statement-breakpoint

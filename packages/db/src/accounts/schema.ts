@@ -75,6 +75,8 @@ export const bouncerSetupAttempts = pgTable(
     startedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
     finishedAt: t.timestamp({ withTimezone: true }),
     durationMs: t.integer(),
+    /** The worker replica that ran it (its lease identity). */
+    runner: t.text(),
   }),
   (table) => [
     uniqueIndex("bouncer_setup_attempts_uid_attempt_uq").on(table.bouncerUid, table.attemptNo),

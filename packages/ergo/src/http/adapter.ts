@@ -55,8 +55,14 @@ export class HttpErgoAdmin implements ErgoAdmin {
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  ensureAccount(account: string, password: string): Promise<"created" | "reset"> {
-    return this.guard("ensureAccount", [password], async () => {
+  async ensureAccount(account: string, password: string): Promise<"created" | "reset"> {
+    if ((await this.register(account, password)) === "created") return "created";
+    await this.resetPassword(account, password);
+    return "reset";
+  }
+
+  register(account: string, password: string): Promise<"created" | "exists"> {
+    return this.guard("register", [password], async () => {
       checkName("account", account);
       checkPassword(password);
       const registered = await this.post("v1/ns/saregister", {
@@ -76,6 +82,14 @@ export class HttpErgoAdmin implements ErgoAdmin {
           "ergo reserves this name (a service name or the guest nick pattern): Account already exists",
         );
       }
+      return "exists";
+    });
+  }
+
+  resetPassword(account: string, password: string): Promise<void> {
+    return this.guard("resetPassword", [password], async () => {
+      checkName("account", account);
+      checkPassword(password);
       const changed = await this.post("v1/ns/passwd", {
         accountName: account,
         passphrase: password,
@@ -89,8 +103,7 @@ export class HttpErgoAdmin implements ErgoAdmin {
         }
         throw new ErgoRejected(apiFailure("passwd", passwdCode, stringField(changed, "error")));
       }
-      this.log.info({ account }, "ergo account existed; password reset");
-      return "reset";
+      this.log.info({ account }, "ergo account password reset");
     });
   }
 

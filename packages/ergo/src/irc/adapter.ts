@@ -96,18 +96,15 @@ export class IrcErgoAdmin implements ErgoAdmin {
     });
   }
 
-  ensureAccount(account: string, password: string): Promise<"created" | "reset"> {
-    return this.guard("ensureAccount", [password], async () => {
-      checkName("account", account);
-      checkPassword(password);
-      // ergo renames whoever holds a nick that becomes an account: never register our own nick
-      for (const nick of new Set([this.adminNick, this.session.currentNick])) {
-        if (foldName(account) === foldName(nick)) {
-          throw new ErgoRejected(
-            `account ${account} equals the oper session's nick (ERGO_ADMIN_NICK); ergo would rename the session`,
-          );
-        }
-      }
+  async ensureAccount(account: string, password: string): Promise<"created" | "reset"> {
+    if ((await this.register(account, password)) === "created") return "created";
+    await this.resetPassword(account, password);
+    return "reset";
+  }
+
+  register(account: string, password: string): Promise<"created" | "exists"> {
+    return this.guard("register", [password], async () => {
+      this.checkAccountInput(account, password);
       const registered = await this.nickServ(
         `NS SAREGISTER ${account} :${password}`,
         "NickServ saregister",
@@ -117,15 +114,34 @@ export class IrcErgoAdmin implements ErgoAdmin {
         this.log.info({ account }, "ergo account created");
         return "created";
       }
+      return "exists";
+    });
+  }
+
+  resetPassword(account: string, password: string): Promise<void> {
+    return this.guard("resetPassword", [password], async () => {
+      this.checkAccountInput(account, password);
       const changed = await this.nickServ(
         `NS PASSWD ${account} :${password}`,
         "NickServ passwd",
         classifyPasswd,
       );
       if (changed !== "changed") throw new ErgoRejected(`unexpected PASSWD outcome for ${account}`);
-      this.log.info({ account }, "ergo account existed; password reset");
-      return "reset";
+      this.log.info({ account }, "ergo account password reset");
     });
+  }
+
+  private checkAccountInput(account: string, password: string): void {
+    checkName("account", account);
+    checkPassword(password);
+    // ergo renames whoever holds a nick that becomes an account: never register our own nick
+    for (const nick of new Set([this.adminNick, this.session.currentNick])) {
+      if (foldName(account) === foldName(nick)) {
+        throw new ErgoRejected(
+          `account ${account} equals the oper session's nick (ERGO_ADMIN_NICK); ergo would rename the session`,
+        );
+      }
+    }
   }
 
   checkCredentials(account: string, password: string): Promise<boolean> {
