@@ -20,3 +20,13 @@ export {
   type IrcLine,
   type NickServOutcome,
 } from "./irc/replies";
+export {
+  ERGO_DEFAULT_ADMIN_NICK,
+  ERGO_DEFAULT_GUEST_FORMAT,
+  ERGO_RESERVED_NAMES,
+  casefoldAscii,
+  unusableAccountName,
+  type AccountNameRules,
+  type UnusableAccountName,
+  type UnusableAccountNameCode,
+} from "./account-names";
