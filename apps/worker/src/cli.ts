@@ -1,7 +1,8 @@
 import { ConfigError } from "@irc-now/config";
 import { isConfigured, isDeleting, isReady } from "@irc-now/k8s";
-import { inArray } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import { accounts } from "@irc-now/db";
+import { applyAdoptions, planAdoptions } from "./bouncers/adopt-existing";
 import { runSetup } from "./bouncers/setup";
 import { verifyBouncer } from "./bouncers/verifier";
 import { loadWorkerConfig } from "./env";
@@ -14,6 +15,11 @@ const usage = `usage: npm run worker -- <command>
                   (ignores the annotation: use it to repair a bouncer by hand)
   verify <name>   check, read-only, whether the bouncer is logged in to irc.now
   status          table of all bouncers: ready, configured, upstream state, last attempt
+  adopt-existing [--apply]
+                  migration to owned ergo accounts: lists the ergo accounts of existing
+                  bouncers that the portal can prove it set up (ergo accepts a credential
+                  the portal holds) and, with --apply, records them as owned (audited).
+                  Without --apply nothing is written.
 
 Uses the same environment as the worker (DATABASE_URL, KUBECONFIG, ERGO_*, SOJU_*, …).`;
 
@@ -23,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     !command ||
     command === "-h" ||
     command === "--help" ||
-    !["setup", "verify", "status"].includes(command)
+    !["setup", "verify", "status", "adopt-existing"].includes(command)
   ) {
     console.error(usage);
     return command === "-h" || command === "--help" ? 0 : 2;
@@ -53,14 +59,46 @@ async function main(argv: string[]): Promise<number> {
         { ...w.deps, onStep: (step) => console.log(`→ ${step}`) },
         bouncer,
       );
+      if (result.outcome === "busy") {
+        console.error(`✗ ${name}: another setup of this bouncer is running (try again shortly)`);
+        return 1;
+      }
       if (result.outcome === "succeeded") {
         console.log(
           `✓ ${name}: authenticated on irc.now (attempt ${result.attemptNo}, password ${result.passwordSource}, ergo account ${result.ergo})`,
         );
         return 0;
       }
-      console.error(`✗ ${name}: failed at ${result.step}: ${result.error}`);
+      console.error(
+        `✗ ${name}: ${result.outcome === "needs_admin" ? "needs an admin" : "failed"} at ${result.step}: ${result.error}`,
+      );
       return 1;
+    }
+    if (command === "adopt-existing") {
+      const apply = argv.includes("--apply");
+      const plan = await planAdoptions(w.deps);
+      printTable(
+        ["ACCOUNT", "OWNER", "BOUNCERS", "ACTION", "WHY"],
+        plan.map((r) => [
+          r.account,
+          r.ownerUserId ?? "-",
+          r.bouncers.join(","),
+          r.action,
+          r.reason,
+        ]),
+      );
+      const toAdopt = plan.filter((r) => r.action === "adopt").length;
+      if (!apply) {
+        console.log(
+          `\ndry run: ${toAdopt} account(s) would be adopted. Run again with --apply to record them.`,
+        );
+        return 0;
+      }
+      const adopted = await applyAdoptions(w.db, config.K8S_NAMESPACE, plan);
+      console.log(
+        `\nadopted ${adopted.length} account(s)${adopted.length ? `: ${adopted.join(", ")}` : ""}`,
+      );
+      return 0;
     }
     if (command === "verify") {
       const bouncer = await w.bouncers.get(name!);
@@ -77,34 +115,36 @@ async function main(argv: string[]): Promise<number> {
       );
       return verdict.state === "authenticated" ? 0 : 1;
     }
-    // status
+    // status: this namespace only; each bouncer's own history (its CR uid), newest attempt
     const { items } = await w.bouncers.list();
-    const names = items.map((b) => b.metadata.name);
-    const states = names.length
+    const uids = items.map((b) => b.metadata.uid ?? "");
+    const s = accounts.bouncerUpstreamStates;
+    const a = accounts.bouncerSetupAttempts;
+    const states = uids.length
       ? await w.db
           .select()
-          .from(accounts.bouncerUpstreamStates)
-          .where(inArray(accounts.bouncerUpstreamStates.bouncer, names))
+          .from(s)
+          .where(and(eq(s.namespace, config.K8S_NAMESPACE), inArray(s.bouncerUid, uids)))
       : [];
-    const attempts = names.length
+    const attempts = uids.length
       ? await w.db
-          .selectDistinctOn([accounts.bouncerSetupAttempts.bouncer])
-          .from(accounts.bouncerSetupAttempts)
-          .where(inArray(accounts.bouncerSetupAttempts.bouncer, names))
-          .orderBy(accounts.bouncerSetupAttempts.bouncer, accounts.bouncerSetupAttempts.attemptNo)
+          .selectDistinctOn([a.bouncerUid])
+          .from(a)
+          .where(and(eq(a.namespace, config.K8S_NAMESPACE), inArray(a.bouncerUid, uids)))
+          .orderBy(a.bouncerUid, desc(a.attemptNo))
       : [];
     const rows = items
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
       .map((b) => {
-        const s = states.find((x) => x.bouncer === b.metadata.name);
-        const a = attempts.find((x) => x.bouncer === b.metadata.name);
+        const state = states.find((x) => x.bouncerUid === b.metadata.uid);
+        const last = attempts.find((x) => x.bouncerUid === b.metadata.uid);
         return {
           name: b.metadata.name,
           user: b.spec.username,
           ready: isDeleting(b) ? "deleting" : isReady(b) ? "yes" : "no",
           configured: isConfigured(b) ? "yes" : "no",
-          upstream: s ? `${s.state}${s.account ? ` (${s.account})` : ""}` : "-",
-          lastAttempt: a ? `#${a.attemptNo} ${a.outcome} at ${a.stepReached}` : "-",
+          upstream: state ? `${state.state}${state.account ? ` (${state.account})` : ""}` : "-",
+          lastAttempt: last ? `#${last.attemptNo} ${last.outcome} at ${last.stepReached}` : "-",
         };
       });
     printTable(

@@ -24,8 +24,8 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
   const registry = createMetricsRegistry();
   const metrics = createWorkerMetrics(registry);
-  const w = wire(config, log);
   const identity = replicaIdentity();
+  const w = wire(config, log, { identity });
 
   let controller: Controller | undefined;
   const startController = () => {
@@ -98,8 +98,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 15_000);
     force.unref();
-    if (elector) await elector.stop(); // releases the lease so a standby takes over at once
-    await stopController();
+    // Cancel and drain in-flight setups first (the elector runs onStoppedLeading and keeps the
+    // lease meanwhile), and only then release the lease, so a standby never starts a setup
+    // that this replica is still running.
+    if (elector) await elector.stop();
+    else await stopController();
     await closeServer(server);
     await w.close();
     log.info("stopped");

@@ -1,9 +1,18 @@
-import { BouncerApi, createKubeClients, readTenantDbUrl, type KubeClients } from "@irc-now/k8s";
+import {
+  BouncerApi,
+  createKubeClients,
+  ensureErgoCredential,
+  readErgoCredential,
+  readTenantDbUrl,
+  type KubeClients,
+} from "@irc-now/k8s";
 import { createAccountsDb, type AccountsDb } from "@irc-now/db";
 import { createErgoAdmin } from "@irc-now/ergo";
 import { createSojuAdmin } from "@irc-now/soju";
 import type { Logger } from "pino";
 import { dbRecorder } from "./bouncers/attempts";
+import { pgSetupLocks } from "./bouncers/locks";
+import { dbOwnership } from "./bouncers/ownership";
 import { defaultSetupSettings, type SetupDeps } from "./bouncers/setup";
 import type { WorkerConfig } from "./env";
 import { tenantDbOpener } from "./ports/tenant-db";
@@ -20,9 +29,21 @@ export interface Wiring {
 /** Concurrent `{name}-db` secret reads of the soju metrics sweep. */
 const TENANT_URL_READS = 8;
 
+export interface WireOptions {
+  /** This replica's identity (recorded on every attempt it runs). */
+  identity?: string;
+  /** Statement deadline on the accounts DB and the setup locks (10 000 ms). */
+  statementTimeoutMs?: number;
+}
+
 /** env → real clients → the ports the reconcile logic sees. Shared by the worker and its CLI. */
-export function wire(config: WorkerConfig, log: Logger): Wiring {
-  const db = createAccountsDb(config.DATABASE_URL, { max: 5, connectionTimeoutMillis: 2_000 });
+export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {}): Wiring {
+  const { statementTimeoutMs } = options;
+  const db = createAccountsDb(config.DATABASE_URL, {
+    max: 5,
+    connectionTimeoutMillis: 2_000,
+    statementTimeoutMs,
+  });
   const kube = createKubeClients({ kubeconfigPath: config.KUBECONFIG });
   const namespace = config.K8S_NAMESPACE;
   const bouncers = new BouncerApi(kube.objects, namespace);
@@ -41,11 +62,23 @@ export function wire(config: WorkerConfig, log: Logger): Wiring {
     openTenantDb: tenantDbOpener(kube.core, namespace),
     ergo,
     soju,
-    recorder: dbRecorder(db, namespace),
+    credentials: {
+      read: (username) => readErgoCredential(kube.core, namespace, username),
+      ensure: (username, candidate) =>
+        ensureErgoCredential(kube.core, namespace, username, candidate),
+    },
+    ownership: dbOwnership(db),
+    locks: pgSetupLocks({
+      databaseUrl: config.DATABASE_URL,
+      connectTimeoutMs: 2_000,
+      statementTimeoutMs,
+    }),
+    recorder: dbRecorder(db, namespace, options.identity ?? "worker-cli"),
     settings: {
       ...defaultSetupSettings,
       upstreamAddr: config.SOJU_UPSTREAM_ADDR,
       upstreamNetwork: config.SOJU_UPSTREAM_NETWORK,
+      adminNick: config.ERGO_ADMIN_NICK,
     },
     log,
   };

@@ -39,11 +39,11 @@ const metric = async (name: string) => (await registry.getSingleMetricAsString(n
 
 describe("controller: watch → queue → reconcile", () => {
   it("migrates existing Ready bouncers at start-up and sets up new ones", async () => {
-    h.createBouncer("early");
+    await h.createBouncer("early");
     await until(() => h.readyOf("early") === "True", "early Ready");
     controller.start();
     await until(() => configured("early"), "early configured", 60_000);
-    h.createBouncer("late");
+    await h.createBouncer("late");
     await until(() => configured("late"), "late configured", 60_000);
     expect(h.ergo.whoisAccount("late")).toBe("late");
   });
@@ -51,18 +51,18 @@ describe("controller: watch → queue → reconcile", () => {
   it("keeps working when the watch is dropped or expires (410)", async () => {
     await until(() => h.kube.activeWatches > 0, "the watch");
     expect(h.kube.faults.closeWatches()).toBeGreaterThan(0);
-    h.createBouncer("after-drop");
+    await h.createBouncer("after-drop");
     await until(() => configured("after-drop"), "after-drop configured", 60_000);
     h.kube.faults.expireNextWatches(1);
     h.kube.faults.closeWatches();
-    h.createBouncer("after-expiry");
+    await h.createBouncer("after-expiry");
     await until(() => configured("after-expiry"), "after-expiry configured", 60_000);
     expect(await metric("irc_now_watch_restarts_total")).toMatch(/reason="(closed|expired)"/);
   });
 
   it("survives an apiserver failing for a while", async () => {
     h.kube.faults.failNextRequests(15);
-    h.createBouncer("after-outage");
+    await h.createBouncer("after-outage");
     await until(() => configured("after-outage"), "after-outage configured", 90_000);
   });
 

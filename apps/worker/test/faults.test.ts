@@ -9,7 +9,7 @@ import { reconcileBouncer } from "../src/bouncers/reconcile";
 import { startHarness, until, type Harness } from "./support/harness";
 
 async function readyBouncer(h: Harness, name: string) {
-  h.createBouncer(name);
+  await h.createBouncer(name);
   await h.operator.provisioned(name);
   await until(() => h.readyOf(name) === "True", `${name} Ready`);
 }
@@ -101,18 +101,19 @@ describe("wrong oper password", () => {
     await h?.stop();
   });
 
-  it("fails with a clear error, never annotates, and never leaks the password", async () => {
+  it("needs an admin (parked, not retried), never annotates, and never leaks the password", async () => {
     await readyBouncer(h, "gina");
     const first = await reconcileBouncer(h.w.deps, "gina");
     expect(first.result).toMatchObject({
-      outcome: "failed",
+      outcome: "needs_admin",
       step: "ensure_ergo_account",
       configured: false,
     });
-    expect(first.result?.outcome === "failed" && first.result.error).toMatch(/oper/i);
-    // A second attempt fails fast the same way (no reconnect storm against ergo).
+    expect(first.next).toBe("done"); // a configuration error: no retry loop against ergo
+    expect(first.result?.outcome === "needs_admin" && first.result.error).toMatch(/oper/i);
+    // Run by hand again, it fails fast the same way (no reconnect storm against ergo).
     const second = await reconcileBouncer(h.w.deps, "gina");
-    expect(second.result).toMatchObject({ outcome: "failed", step: "ensure_ergo_account" });
+    expect(second.result).toMatchObject({ outcome: "needs_admin", step: "ensure_ergo_account" });
     expect(h.annotations("gina")[ANNOTATION_UPSTREAM_CONFIGURED]).toBeUndefined();
     const recorded = await h.w.db
       .select()

@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { accounts } from "@irc-now/db";
-import { ANNOTATION_UPSTREAM_CONFIGURED } from "@irc-now/k8s";
+import { ANNOTATION_UPSTREAM_CONFIGURED, ergoCredentialSecretName } from "@irc-now/k8s";
 import { reconcileBouncer } from "../src/bouncers/reconcile";
 import { verifyBouncer } from "../src/bouncers/verifier";
 import { CR, NS, startHarness, until, type Harness } from "./support/harness";
@@ -17,18 +17,45 @@ afterAll(async () => {
 });
 
 async function readyBouncer(name: string, username = name) {
-  h.createBouncer(name, username);
+  await h.createBouncer(name, username);
   await h.operator.provisioned(name);
   await until(() => h.readyOf(name) === "True", `${name} Ready`);
 }
 
 async function attemptsOf(name: string) {
+  const uid = (await h.w.bouncers.get(name))?.metadata.uid ?? "";
   return h.w.db
     .select()
     .from(accounts.bouncerSetupAttempts)
-    .where(eq(accounts.bouncerSetupAttempts.bouncer, name))
+    .where(eq(accounts.bouncerSetupAttempts.bouncerUid, uid))
     .orderBy(accounts.bouncerSetupAttempts.attemptNo);
 }
+
+/** The user's ergo credential as its Secret holds it. */
+function secretPassword(username: string): string | undefined {
+  const secret = h.kube.objects.find("secrets", NS, ergoCredentialSecretName(username)) as
+    { data?: Record<string, string> } | undefined;
+  const b64 = secret?.data?.["password"];
+  return b64 === undefined ? undefined : Buffer.from(b64, "base64").toString("utf8");
+}
+
+async function ownerOf(account: string) {
+  const [row] = await h.w.db
+    .select()
+    .from(accounts.ergoAccounts)
+    .where(eq(accounts.ergoAccounts.account, account));
+  return row;
+}
+
+/** What an IRC client of this bouncer's soju would see: its own SASL state. */
+async function sojuSasl(name: string, username = name) {
+  return (await h.w.deps.soju.saslStatus(name, username, "irc.now")).state;
+}
+
+const sojuctl = async (name: string, words: string[]) => {
+  const soju = h.operator.get(name)!.soju;
+  return soju.runSojuctl(["-config", soju.configPath, ...words]);
+};
 
 async function stateOf(name: string) {
   const [row] = await h.w.db
@@ -54,7 +81,7 @@ async function storedSasl(name: string): Promise<{ user: string; password: strin
 }
 
 describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
-  it("happy path: Ready bouncer → ergo account → soju network with SASL → annotated → logged in", async () => {
+  it("happy path: Ready bouncer → credential Secret → owned ergo account → soju SASL → annotated → logged in", async () => {
     await readyBouncer("alice");
     const { decision, result, next } = await reconcileBouncer(h.w.deps, "alice");
     expect(decision).toBe("setup");
@@ -66,16 +93,34 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     });
     expect(next).toBe("done");
     expect(h.annotations("alice")[ANNOTATION_UPSTREAM_CONFIGURED]).toBe("true");
-    expect(h.ergo.whoisAccount("alice")).toBe("alice");
+    const password = secretPassword("alice");
+    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const sasl = await storedSasl("alice");
-    expect(sasl?.user).toBe("alice");
-    expect(await h.ergo.checkPassword("alice", sasl!.password)).toBe(true);
+    expect(sasl).toEqual({ user: "alice", password });
+    expect(await h.ergo.checkPassword("alice", password!)).toBe(true);
+    expect(await sojuSasl("alice")).toEqual({ kind: "authenticated", account: "alice" });
+    expect(await ownerOf("alice")).toMatchObject({
+      ownerUserId: await h.userId("alice"),
+      origin: "registered",
+    });
+    const uid = (await h.w.bouncers.get("alice"))!.metadata.uid;
     expect(
-      (await attemptsOf("alice")).map((a) => [a.attemptNo, a.outcome, a.stepReached, a.error]),
-    ).toEqual([[1, "succeeded", "done", null]]);
-    expect(await stateOf("alice")).toMatchObject({ state: "authenticated", account: "alice" });
+      (await attemptsOf("alice")).map((a) => [
+        a.attemptNo,
+        a.outcome,
+        a.stepReached,
+        a.error,
+        a.bouncerUid,
+        a.runner,
+      ]),
+    ).toEqual([[1, "succeeded", "done", null, uid, "test-worker"]]);
+    expect(await stateOf("alice")).toMatchObject({
+      state: "authenticated",
+      account: "alice",
+      bouncerUid: uid,
+    });
     // The generated password never reaches a log line.
-    expect(h.logs.join("")).not.toContain(sasl!.password);
+    expect(h.logs.join("")).not.toContain(password);
   });
 
   it("an annotated bouncer is never touched again", async () => {
@@ -85,20 +130,75 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     expect((await attemptsOf("alice")).length).toBe(before);
   });
 
-  it("an existing ergo account gets re-passworded; only the new password works", async () => {
-    h.ergo.registerAccount("bob", "old-bob-password");
+  it("an ergo account the portal does not own is never reset: needs_admin, parked; after adoption it is reset", async () => {
+    await h.ergo.registerAccount("bob", "old-bob-password");
     await readyBouncer("bob");
-    const { result } = await reconcileBouncer(h.w.deps, "bob");
-    expect(result).toMatchObject({ outcome: "succeeded", ergo: "reset" });
-    const sasl = await storedSasl("bob");
+    const first = await reconcileBouncer(h.w.deps, "bob");
+    expect(first.result).toMatchObject({
+      outcome: "needs_admin",
+      step: "ensure_ergo_account",
+      configured: false,
+    });
+    expect(first.next).toBe("done"); // parked: no retry loop
+    expect(await h.ergo.checkPassword("bob", "old-bob-password")).toBe(true);
+    expect(h.annotations("bob")[ANNOTATION_UPSTREAM_CONFIGURED]).toBeUndefined();
+    expect((await attemptsOf("bob")).map((a) => a.outcome)).toEqual(["needs_admin"]);
+    expect((await attemptsOf("bob"))[0]!.error).toMatch(/exists and the portal does not own it/);
+    expect(await ownerOf("bob")).toBeUndefined();
+
+    // An admin adopts it (what the web's Adopt action records), then the retry resets it.
+    await h.w.db.insert(accounts.ergoAccounts).values({
+      account: "bob",
+      ownerUserId: await h.userId("bob"),
+      origin: "adopted",
+      adoptedBy: "admin",
+    });
+    const second = await reconcileBouncer(h.w.deps, "bob");
+    expect(second.result).toMatchObject({ outcome: "succeeded", ergo: "reset", attemptNo: 2 });
     expect(await h.ergo.checkPassword("bob", "old-bob-password")).toBe(false);
-    expect(await h.ergo.checkPassword("bob", sasl!.password)).toBe(true);
-    expect(h.ergo.whoisAccount("bob")).toBe("bob");
+    expect(await h.ergo.checkPassword("bob", secretPassword("bob")!)).toBe(true);
+    expect(await sojuSasl("bob")).toEqual({ kind: "authenticated", account: "bob" });
   });
 
-  it("reuses the SASL password soju already stores instead of rotating it", async () => {
+  it("an ergo account owned by another portal user is never reset", async () => {
+    await h.ergo.registerAccount("olga", "olga-own-password");
+    await h.w.db.insert(accounts.ergoAccounts).values({
+      account: "olga",
+      ownerUserId: await h.userId("someone-else"),
+      origin: "registered",
+    });
+    await readyBouncer("olga");
+    const { result } = await reconcileBouncer(h.w.deps, "olga");
+    expect(result).toMatchObject({ outcome: "needs_admin", step: "ensure_ergo_account" });
+    expect(result).toHaveProperty("error", expect.stringMatching(/owned by another portal user/));
+    expect(await h.ergo.checkPassword("olga", "olga-own-password")).toBe(true);
+  });
+
+  it.each([
+    ["svc", "nickserv"],
+    ["guest", "guest-pat"],
+    ["opnick", "irc-now-admin"],
+  ])(
+    "a name ergo can never have (%s: %s) ends needs_admin at once, touching nothing",
+    async (name, username) => {
+      await readyBouncer(name, username);
+      const { result, next } = await reconcileBouncer(h.w.deps, name);
+      expect(result).toMatchObject({ outcome: "needs_admin", step: "read_secret" });
+      expect(next).toBe("done"); // parked, not retried every few minutes
+      expect(secretPassword(username)).toBeUndefined();
+      expect(h.ergo.accountExists(username)).toBe(false);
+    },
+  );
+
+  it("migration: without a Secret, adopts the password soju already stores when ergo accepts it", async () => {
     await readyBouncer("carol");
-    const soju = h.operator.get("carol")!.soju;
+    // A bouncer set up by an earlier worker: ergo account + soju network with its password.
+    await h.ergo.registerAccount("carol", "carol-kept-pw-1");
+    await h.w.db.insert(accounts.ergoAccounts).values({
+      account: "carol",
+      ownerUserId: await h.userId("carol"),
+      origin: "adopted",
+    });
     const addr = h.config.SOJU_UPSTREAM_ADDR;
     for (const words of [
       [
@@ -128,33 +228,84 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
         "carol-kept-pw-1",
       ],
     ]) {
-      expect((await soju.runSojuctl(["-config", soju.configPath, ...words])).exitCode).toBe(0);
+      expect((await sojuctl("carol", words)).exitCode).toBe(0);
     }
     const { result } = await reconcileBouncer(h.w.deps, "carol");
-    expect(result).toMatchObject({ outcome: "succeeded", passwordSource: "reused" });
+    expect(result).toMatchObject({ outcome: "succeeded", passwordSource: "adopted" });
+    expect(secretPassword("carol")).toBe("carol-kept-pw-1");
     expect(await h.ergo.checkPassword("carol", "carol-kept-pw-1")).toBe(true);
     expect((await storedSasl("carol"))?.password).toBe("carol-kept-pw-1");
     // createOrUpdateNetwork took the update path: still one irc.now network.
-    const out = await soju.runSojuctl([
-      "-config",
-      soju.configPath,
-      "user",
-      "run",
-      "carol",
-      "network",
-      "status",
-    ]);
+    const out = await sojuctl("carol", ["user", "run", "carol", "network", "status"]);
     expect(out.stdout.split("\n").filter((l) => l.startsWith("irc.now "))).toHaveLength(1);
   });
 
-  it("removing the annotation (admin retry) makes the next reconcile run setup again", async () => {
+  it("a stored password ergo refuses is not adopted: a new one is generated", async () => {
+    await readyBouncer("cleo");
+    const addr = h.config.SOJU_UPSTREAM_ADDR;
+    for (const words of [
+      [
+        "user",
+        "run",
+        "cleo",
+        "network",
+        "create",
+        "-addr",
+        addr,
+        "-name",
+        "irc.now",
+        "-nick",
+        "cleo",
+        "-enabled",
+        "false",
+      ],
+      [
+        "user",
+        "run",
+        "cleo",
+        "sasl",
+        "set-plain",
+        "-network",
+        "irc.now",
+        "cleo",
+        "stale-pw-of-cleo",
+      ],
+    ]) {
+      expect((await sojuctl("cleo", words)).exitCode).toBe(0);
+    }
+    const { result } = await reconcileBouncer(h.w.deps, "cleo");
+    expect(result).toMatchObject({ outcome: "succeeded", passwordSource: "generated" });
+    expect(secretPassword("cleo")).not.toBe("stale-pw-of-cleo");
+    expect((await storedSasl("cleo"))?.password).toBe(secretPassword("cleo"));
+  });
+
+  it("removing the annotation (admin retry) runs setup again with the same credential", async () => {
+    const before = secretPassword("alice");
     h.kube.objects.patch(CR, NS, "alice", {
       metadata: { annotations: { [ANNOTATION_UPSTREAM_CONFIGURED]: null } },
     });
     const { decision, result } = await reconcileBouncer(h.w.deps, "alice");
     expect(decision).toBe("setup");
-    expect(result).toMatchObject({ outcome: "succeeded", attemptNo: 2, passwordSource: "reused" });
+    expect(result).toMatchObject({
+      outcome: "succeeded",
+      attemptNo: 2,
+      passwordSource: "secret",
+      ergo: "reset",
+    });
+    expect(secretPassword("alice")).toBe(before);
     expect(h.annotations("alice")[ANNOTATION_UPSTREAM_CONFIGURED]).toBe("true");
+  });
+
+  it("a later bouncer of the same name starts its own history (attempts keyed by uid)", async () => {
+    await readyBouncer("reuse", "ruth");
+    expect((await reconcileBouncer(h.w.deps, "reuse")).result).toMatchObject({ attemptNo: 1 });
+    h.kube.objects.delete(CR, NS, "reuse");
+    // the operator's teardown ends with the tenant secret (its DB and role are gone by then)
+    await until(() => !h.kube.objects.find("secrets", NS, "reuse-db"), "reuse torn down");
+    await readyBouncer("reuse", "ruth");
+    const { result } = await reconcileBouncer(h.w.deps, "reuse");
+    expect(result).toMatchObject({ outcome: "succeeded", attemptNo: 1, passwordSource: "secret" });
+    expect(await attemptsOf("reuse")).toHaveLength(1);
   });
 
   it("waits for a soju user that appears late", async () => {
@@ -162,7 +313,7 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
       operator: { userDelayMs: 1_500, readyDelayMs: 50 },
     });
     try {
-      late.createBouncer("dave");
+      await late.createBouncer("dave");
       await until(() => late.readyOf("dave") === "True", "dave Ready");
       const { result } = await reconcileBouncer(late.w.deps, "dave");
       expect(result).toMatchObject({ outcome: "succeeded" });
@@ -174,12 +325,7 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
 
   it("without its tenant DB secret: fails at read_secret, no annotation, retry requested", async () => {
     // A Ready bouncer whose `{name}-db` secret is gone.
-    h.kube.objects.create(CR, {
-      apiVersion: "irc.now/v1alpha1",
-      kind: "SojuBouncer",
-      metadata: { name: "ghost2", namespace: NS },
-      spec: { username: "ghost2", plan: "free" },
-    });
+    await h.createBouncer("ghost2");
     await h.operator.provisioned("ghost2");
     h.kube.objects.delete("secrets", NS, "ghost2-db");
     await until(() => h.readyOf("ghost2") === "True", "ghost2 Ready");
@@ -187,6 +333,21 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     expect(result).toMatchObject({ outcome: "failed", step: "read_secret", configured: false });
     expect(next).toBe("retry");
     expect(h.annotations("ghost2")[ANNOTATION_UPSTREAM_CONFIGURED]).toBeUndefined();
+  });
+
+  it("a bouncer without an owner label needs an admin (no one to own its ergo account)", async () => {
+    h.kube.objects.create(CR, {
+      apiVersion: "irc.now/v1alpha1",
+      kind: "SojuBouncer",
+      metadata: { name: "orphan", namespace: NS },
+      spec: { username: "orphan", plan: "free" },
+    });
+    await h.operator.provisioned("orphan");
+    await until(() => h.readyOf("orphan") === "True", "orphan Ready");
+    const { result, next } = await reconcileBouncer(h.w.deps, "orphan");
+    expect(result).toMatchObject({ outcome: "needs_admin", step: "read_secret" });
+    expect(next).toBe("done");
+    expect(h.ergo.accountExists("orphan")).toBe(false);
   });
 
   it("verifier: authenticated, then unauthenticated after ergo's password changes (read-only)", async () => {

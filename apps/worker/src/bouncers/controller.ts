@@ -4,6 +4,7 @@ import type { AccountsDb } from "@irc-now/db";
 import { every } from "../loops";
 import { sweepTenants, sweepUsers } from "../metrics/business";
 import type { WorkerMetrics } from "../metrics/worker-metrics";
+import { closeStaleAttempts } from "./attempts";
 import { KeyedQueue } from "./queue";
 import { reconcileBouncer } from "./reconcile";
 import { errorText } from "./secrets";
@@ -37,13 +38,19 @@ export class Controller {
   readonly watcher: BouncerWatcher;
   private loops: { stop: () => Promise<void> }[] = [];
   private running = false;
+  /** Cancels in-flight setups when this replica stops leading. */
+  private abort = new AbortController();
+  /** Bouncers whose setup ended `needs_admin`: not retried until their CR changes. */
+  readonly parked = new Set<string>();
 
   constructor(private readonly o: ControllerOptions) {
     const { deps, metrics } = o;
     this.queue = new KeyedQueue(
       async (name) => {
-        const { result, next } = await reconcileBouncer(deps, name);
-        if (result) {
+        const { result, next } = await reconcileBouncer(deps, name, this.abort.signal);
+        if (result?.outcome === "needs_admin") this.parked.add(name);
+        else this.parked.delete(name);
+        if (result && result.outcome !== "busy") {
           metrics.setupAttempts.inc({ outcome: result.outcome });
           metrics.setupDuration.observe({ outcome: result.outcome }, result.durationMs / 1000);
         }
@@ -75,6 +82,7 @@ export class Controller {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.abort = new AbortController();
     const { deps, metrics } = this.o;
     const log = deps.log;
     this.watcher.start();
@@ -100,9 +108,21 @@ export class Controller {
       every(
         this.o.usersIntervalMs ?? 60_000,
         async () => {
+          // Ends of attempts the DB missed are written now; attempts a dead worker left
+          // `running` (their setup lock is free) are closed.
+          await deps.recorder.flush();
+          const closed = await closeStaleAttempts(this.o.accountsDb, deps.locks);
+          if (closed > 0)
+            log.info({ closed }, "closed setup attempts left running by a stopped worker");
           await sweepUsers(this.o.accountsDb, metrics);
           const { items } = await deps.bouncers.list();
-          const states = { provisioning: 0, ready: 0, configured: 0, deleting: 0 };
+          const states = {
+            provisioning: 0,
+            ready: 0,
+            configured: 0,
+            needs_admin: 0,
+            deleting: 0,
+          };
           for (const b of items)
             states[
               isDeleting(b)
@@ -111,7 +131,9 @@ export class Controller {
                   ? "provisioning"
                   : isConfigured(b)
                     ? "configured"
-                    : "ready"
+                    : this.parked.has(b.metadata.name)
+                      ? "needs_admin"
+                      : "ready"
             ] += 1;
           for (const [state, n] of Object.entries(states))
             metrics.bouncersBySetupState.set({ state }, n);
@@ -126,9 +148,14 @@ export class Controller {
     ];
   }
 
+  /**
+   * Cancels in-flight setups (they stop at their next step, unannotated) and resolves once all
+   * of them have ended: only then may the caller release the lease to another replica.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.abort.abort(new Error("this worker stopped leading"));
     await this.watcher.stop();
     await Promise.all(this.loops.map((l) => l.stop()));
     this.loops = [];

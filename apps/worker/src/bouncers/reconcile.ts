@@ -12,15 +12,36 @@ export type ReconcileDecision = "gone" | "deleting" | "not-ready" | "configured"
 export async function reconcileBouncer(
   deps: SetupDeps,
   name: string,
+  signal?: AbortSignal,
 ): Promise<{ decision: ReconcileDecision; result?: SetupResult; next: HandlerResult }> {
   const bouncer = await deps.bouncers.get(name);
-  if (!bouncer) return { decision: "gone", next: "done" };
-  if (isDeleting(bouncer)) return { decision: "deleting", next: "done" };
+  if (!bouncer) {
+    await deps.soju.release(name); // no admin connection outlives its bouncer
+    return { decision: "gone", next: "done" };
+  }
+  if (isDeleting(bouncer)) {
+    await deps.soju.release(name);
+    return { decision: "deleting", next: "done" };
+  }
   if (!isReady(bouncer)) return { decision: "not-ready", next: "done" }; // the Ready transition re-enqueues it
   if (isConfigured(bouncer)) return { decision: "configured", next: "done" };
-  const result = await runSetup(deps, bouncer);
-  // Failed after annotating (step 6 verification): the verifier keeps watching; do not redo setup.
-  const next: HandlerResult =
-    result.outcome === "succeeded" || result.configured ? "done" : "retry";
-  return { decision: "setup", result, next };
+  const result = await runSetup(deps, bouncer, signal);
+  return { decision: "setup", result, next: nextAfter(result) };
+}
+
+/**
+ * What the queue does after a setup: a failure before the annotation is retried with backoff; a
+ * failure after it (step 6) is the verifier's to watch; a permanent failure is parked until an
+ * admin acts (the retry or adopt action changes the CR, and the watch brings it back).
+ */
+export function nextAfter(result: SetupResult): HandlerResult {
+  switch (result.outcome) {
+    case "succeeded":
+    case "needs_admin":
+      return "done";
+    case "busy":
+      return "retry";
+    case "failed":
+      return result.configured ? "done" : "retry";
+  }
 }

@@ -1,19 +1,43 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
-import type { SojuBouncer } from "@irc-now/k8s";
-import type { BouncerStore, ErgoPort, OpenTenantDb, SojuAdmin, TenantDb } from "../ports/index";
-import type { SetupRecorder, SetupStep } from "./attempts";
+import { unusableAccountName } from "@irc-now/ergo";
+import {
+  ANNOTATION_RETRY_REQUESTED_AT,
+  isConfigured,
+  isConflict,
+  isDeleting,
+  LABEL_OWNER,
+  type SojuBouncer,
+} from "@irc-now/k8s";
+import type {
+  BouncerStore,
+  CredentialStore,
+  ErgoPort,
+  OpenTenantDb,
+  OwnershipStore,
+  SetupLock,
+  SetupLocks,
+  SojuAdmin,
+  TenantDb,
+} from "../ports/index";
+import type { BouncerRef, SetupRecorder, SetupStep } from "./attempts";
+import { isPermanent, NeedsAdmin, SetupCancelled, SetupError } from "./errors";
 import { errorText, scrub } from "./secrets";
+import { checkUpstream, type Verdict } from "./verifier";
+
+export { SetupError, NeedsAdmin, SetupCancelled } from "./errors";
 
 export interface SetupSettings {
   upstreamAddr: string;
   upstreamNetwork: string;
+  /** `ERGO_ADMIN_NICK`: never a user's account (ergo would rename the oper session). */
+  adminNick?: string;
   /** Checks for soju's user row before giving up (soju may still be starting). */
   userWaitAttempts: number;
   userWaitBaseMs: number;
-  /** How long step 6 waits for ergo to show the nick logged in. */
+  /** How long step 6 waits for this bouncer's soju to report the irc.now login. */
   verifyTimeoutMs: number;
-  /** Step 6 looks again after verifyFirstPollMs, doubling up to verifyPollMs between WHOIS. */
+  /** Step 6 looks again after verifyFirstPollMs, doubling up to verifyPollMs between looks. */
   verifyFirstPollMs: number;
   verifyPollMs: number;
 }
@@ -31,14 +55,20 @@ export interface SetupDeps {
   openTenantDb: OpenTenantDb;
   ergo: ErgoPort;
   soju: SojuAdmin;
+  credentials: CredentialStore;
+  ownership: OwnershipStore;
+  locks: SetupLocks;
   recorder: SetupRecorder;
   settings: SetupSettings;
   log: Logger;
   /** Reports each step as it starts (the CLI prints them). */
   onStep?: (step: SetupStep) => void;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   generatePassword?: () => string;
 }
+
+/** Where the password of a setup came from (DESIGN.md §2 step 2). */
+export type PasswordSource = "secret" | "adopted" | "generated";
 
 export type SetupResult =
   | {
@@ -46,39 +76,50 @@ export type SetupResult =
       authenticated: true;
       attemptNo: number;
       durationMs: number;
-      passwordSource: "reused" | "generated";
-      ergo: "created" | "reset";
+      passwordSource: PasswordSource;
+      ergo: "created" | "reset" | "existing";
     }
   | {
-      outcome: "failed";
+      /** `failed` is retried with backoff; `needs_admin` is parked until an admin acts. */
+      outcome: "failed" | "needs_admin";
       step: SetupStep;
       error: string;
       attemptNo: number;
       durationMs: number;
       configured: boolean;
-    };
+    }
+  /** Another setup of this bouncer holds its lock (another replica, or one still draining). */
+  | { outcome: "busy" };
 
-/** A failure the caller should retry later (with backoff); the bouncer stays unannotated. */
-export class SetupError extends Error {
-  override readonly name = "SetupError";
-  constructor(
-    readonly step: SetupStep,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** 32 random bytes, URL-safe: no spaces or quotes, so no quoting surprises anywhere. */
 export const generatePassword = () => randomBytes(24).toString("base64url");
 
-async function waitForSojuUser(tenant: TenantDb, username: string, deps: SetupDeps): Promise<void> {
-  const sleep = deps.sleep ?? realSleep;
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+async function waitForSojuUser(
+  tenant: TenantDb,
+  username: string,
+  deps: SetupDeps,
+  signal: AbortSignal,
+): Promise<void> {
+  const sleep = deps.sleep ?? abortableSleep;
   for (let i = 0; i < deps.settings.userWaitAttempts; i++) {
     if (await tenant.hasUser(username)) return;
     if (i < deps.settings.userWaitAttempts - 1)
-      await sleep(Math.min(deps.settings.userWaitBaseMs * 2 ** i, 10_000));
+      await sleep(Math.min(deps.settings.userWaitBaseMs * 2 ** i, 10_000), signal);
   }
   throw new SetupError(
     "wait_for_soju_user",
@@ -87,45 +128,198 @@ async function waitForSojuUser(tenant: TenantDb, username: string, deps: SetupDe
 }
 
 /**
- * Step 6: ergo shows the nick logged in as the account, within a bounded time. soju usually logs
- * in within tens of ms of the network being enabled, so the first re-checks come soon and then
- * back off to verifyPollMs: a setup does not hold its queue slot for a whole poll interval.
+ * Step 6: this bouncer's soju reports the irc.now login (confirmed by ergo), within a bounded
+ * time. soju usually logs in within tens of ms of the network being enabled, so the first
+ * looks come soon and then back off to verifyPollMs: a setup does not hold its queue slot for
+ * a whole poll interval. Returns the last verdict seen.
  */
 export async function waitForUpstreamLogin(
-  deps: Pick<SetupDeps, "ergo" | "settings" | "sleep">,
-  username: string,
-): Promise<string | null> {
-  const sleep = deps.sleep ?? realSleep;
-  const { verifyTimeoutMs, verifyPollMs } = deps.settings;
+  deps: Pick<SetupDeps, "ergo" | "soju" | "settings" | "sleep">,
+  bouncer: SojuBouncer,
+  signal?: AbortSignal,
+): Promise<Verdict> {
+  const sleep = deps.sleep ?? abortableSleep;
+  const { verifyTimeoutMs, verifyPollMs, upstreamNetwork: network } = deps.settings;
   const deadline = Date.now() + verifyTimeoutMs;
   let delay = Math.min(deps.settings.verifyFirstPollMs, verifyPollMs);
-  let account: string | null = null;
   for (;;) {
-    account = await deps.ergo.whois(username).catch(() => null);
-    if (account && account.toLowerCase() === username.toLowerCase()) return account;
-    if (Date.now() >= deadline) return account;
-    await sleep(delay);
+    const verdict = await checkUpstream({ ...deps, network }, bouncer);
+    if (verdict.state === "authenticated" || Date.now() >= deadline) return verdict;
+    await sleep(delay, signal);
     delay = Math.min(delay * 2, verifyPollMs);
   }
 }
 
 /**
- * Upstream setup for one Ready, unannotated bouncer (DESIGN.md §2 steps 1–7). Throws SetupError
- * (or any error) for failures before the annotation, which the caller retries with backoff.
- * Every attempt is recorded; no secret reaches a log line or the attempt's error text.
+ * The password of a user whose credential Secret does not exist yet: one that a bouncer of
+ * theirs already stores for irc.now AND ergo accepts (bouncers set up before the Secret
+ * existed), else null. Only a password ergo accepts can be the live one, so when a user's
+ * bouncers disagree, the one ergo accepts wins; the others get it at their next setup.
  */
-export async function runSetup(deps: SetupDeps, bouncer: SojuBouncer): Promise<SetupResult> {
+async function adoptablePassword(
+  deps: SetupDeps,
+  bouncer: SojuBouncer,
+  signal: AbortSignal,
+): Promise<string | null> {
+  const username = bouncer.spec.username;
+  const { items } = await deps.bouncers.list();
+  const mine = items.filter(
+    (b) => b.spec.username === username && b.metadata.name !== bouncer.metadata.name,
+  );
+  for (const b of [bouncer, ...mine]) {
+    signal.throwIfAborted();
+    let tenant: TenantDb | undefined;
+    try {
+      tenant = await deps.openTenantDb(b.metadata.name);
+      const stored = await tenant.saslPlainCredentials(username, deps.settings.upstreamNetwork);
+      if (
+        stored?.password &&
+        stored.username.toLowerCase() === username.toLowerCase() &&
+        (await deps.ergo.checkCredentials(username, stored.password))
+      )
+        return stored.password;
+    } catch (error) {
+      // One unreadable bouncer must not block the others: it is only a migration candidate.
+      deps.log.debug(
+        { bouncer: b.metadata.name, error: errorText(error) },
+        "no adoptable credential",
+      );
+    } finally {
+      await tenant?.close().catch(() => undefined);
+    }
+  }
+  return null;
+}
+
+/**
+ * Step 3: make the ergo account accept `password`, resetting it only when the portal owns it for
+ * this same user. An existing account the portal does not own is never reset: unless ergo
+ * already accepts the user's credential (then the portal made it, e.g. a registration whose
+ * ownership row was lost), the setup stops for an admin.
+ */
+async function ensureErgoAccount(
+  deps: SetupDeps,
+  username: string,
+  ownerId: string,
+  password: string,
+): Promise<"created" | "reset" | "existing"> {
+  const step = "ensure_ergo_account";
+  const owner = await deps.ownership.ownerOf(username);
+  if (owner !== null && owner !== ownerId)
+    throw new NeedsAdmin(
+      step,
+      `ergo account "${username}" is owned by another portal user (${owner}); it is not reset`,
+    );
+  const claim = async () => {
+    const now = await deps.ownership.claim(username, ownerId, "registered");
+    if (now !== ownerId)
+      throw new NeedsAdmin(step, `ergo account "${username}" was claimed by another user (${now})`);
+  };
+  if ((await deps.ergo.register(username, password)) === "created") {
+    await claim();
+    return "created";
+  }
+  if (owner === ownerId) {
+    await deps.ergo.resetPassword(username, password);
+    return "reset";
+  }
+  if (await deps.ergo.checkCredentials(username, password)) {
+    await claim();
+    return "existing";
+  }
+  throw new NeedsAdmin(
+    step,
+    `ergo account "${username}" already exists and the portal does not own it; it was not reset. ` +
+      "An admin can adopt it (the account's password then becomes the user's irc.now credential).",
+  );
+}
+
+/**
+ * Step 5: the annotation, only while holding the lock and only on the object the setup read.
+ * A conflict caused by someone else's unrelated write (the operator's status) is retried on the
+ * fresh object; an admin retry, a deletion or a recreation in the meantime fails the attempt so
+ * that the setup runs again from the start.
+ */
+async function annotate(deps: SetupDeps, bouncer: SojuBouncer, lock: SetupLock): Promise<void> {
   const name = bouncer.metadata.name;
+  const retryMark = (b: SojuBouncer) => b.metadata.annotations?.[ANNOTATION_RETRY_REQUESTED_AT];
+  let current = bouncer;
+  for (let i = 0; i < 3; i++) {
+    await lock.assertHeld();
+    try {
+      await deps.bouncers.markConfigured(name, {
+        uid: current.metadata.uid!,
+        resourceVersion: current.metadata.resourceVersion!,
+      });
+      return;
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      const fresh = await deps.bouncers.get(name);
+      if (
+        !fresh ||
+        fresh.metadata.uid !== bouncer.metadata.uid ||
+        isDeleting(fresh) ||
+        isConfigured(fresh) ||
+        retryMark(fresh) !== retryMark(bouncer)
+      )
+        throw new SetupError(
+          "annotate",
+          "the bouncer changed during setup (a retry was requested, or it was deleted or recreated); setup runs again",
+        );
+      current = fresh;
+    }
+  }
+  throw new SetupError("annotate", "the bouncer kept changing during setup; setup runs again");
+}
+
+/**
+ * Upstream setup for one Ready, unannotated bouncer (DESIGN.md §2 steps 1–7), under the
+ * bouncer's setup lock. `signal` cancels it between steps (the worker is stopping); losing the
+ * lock cancels it too. Every attempt is recorded; no secret reaches a log line or an error text.
+ */
+export async function runSetup(
+  deps: SetupDeps,
+  bouncer: SojuBouncer,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<SetupResult> {
+  const name = bouncer.metadata.name;
+  const uid = bouncer.metadata.uid;
+  if (!uid || !bouncer.metadata.resourceVersion)
+    throw new Error(`SojuBouncer ${name} has no metadata.uid/resourceVersion`);
+  const lock = await deps.locks.tryAcquire(uid);
+  if (!lock) return { outcome: "busy" };
+  try {
+    return await setupLocked(
+      deps,
+      bouncer,
+      { uid, name },
+      lock,
+      AbortSignal.any([signal, lock.lost]),
+    );
+  } finally {
+    await lock.release();
+  }
+}
+
+async function setupLocked(
+  deps: SetupDeps,
+  bouncer: SojuBouncer,
+  ref: BouncerRef,
+  lock: SetupLock,
+  signal: AbortSignal,
+): Promise<SetupResult> {
+  const { name } = ref;
   const username = bouncer.spec.username;
   const network = deps.settings.upstreamNetwork;
   const log = deps.log.child({ bouncer: name });
   const started = Date.now();
-  const attempt = await deps.recorder.start(name);
+  const attempt = await deps.recorder.start(ref);
   let step: SetupStep = "read_secret";
   let password: string | undefined;
   let tenant: TenantDb | undefined;
   let configured = false;
   const enter = async (next: SetupStep) => {
+    if (signal.aborted) throw new SetupCancelled(step, `cancelled: ${errorText(signal.reason)}`);
     step = next;
     deps.onStep?.(next);
     await deps.recorder.step(attempt.id, next);
@@ -133,27 +327,35 @@ export async function runSetup(deps: SetupDeps, bouncer: SojuBouncer): Promise<S
 
   try {
     deps.onStep?.("read_secret");
+    const ownerId = bouncer.metadata.labels?.[LABEL_OWNER];
+    if (!ownerId)
+      throw new NeedsAdmin(step, `the bouncer has no ${LABEL_OWNER} label: no owner to set up for`);
+    // Refused at sign-in too; a CR made another way still must not loop on it.
+    const unusable = unusableAccountName(username, { adminNick: deps.settings.adminNick });
+    if (unusable) throw new NeedsAdmin(step, `${unusable.message}: ergo cannot have this account`);
     tenant = await deps.openTenantDb(name);
 
     await enter("wait_for_soju_user");
-    await waitForSojuUser(tenant, username, deps);
-
-    await enter("choose_password");
-    const stored = await tenant.saslPlainCredentials(username, network);
-    // soju's stored credential is the source of truth: ergo is made to match it.
-    const passwordSource =
-      stored && stored.username.toLowerCase() === username.toLowerCase() && stored.password
-        ? "reused"
-        : "generated";
-    password =
-      passwordSource === "reused"
-        ? stored!.password
-        : (deps.generatePassword ?? generatePassword)();
+    await waitForSojuUser(tenant, username, deps, signal);
     await tenant.close();
     tenant = undefined;
 
+    await enter("choose_password");
+    let passwordSource: PasswordSource = "secret";
+    const existing = await deps.credentials.read(username);
+    if (existing) password = existing;
+    else {
+      const ensured = await deps.credentials.ensure(username, async () => {
+        const adopted = await adoptablePassword(deps, bouncer, signal);
+        passwordSource = adopted ? "adopted" : "generated";
+        return adopted ?? (deps.generatePassword ?? generatePassword)();
+      });
+      password = ensured.password;
+      if (!ensured.created) passwordSource = "secret"; // another setup created it first
+    }
+
     await enter("ensure_ergo_account");
-    const ergoResult = await deps.ergo.ensureAccount(username, password);
+    const ergoResult = await ensureErgoAccount(deps, username, ownerId, password);
 
     await enter("verify_ergo_credentials");
     if (!(await deps.ergo.checkCredentials(username, password))) {
@@ -175,25 +377,29 @@ export async function runSetup(deps: SetupDeps, bouncer: SojuBouncer): Promise<S
     await deps.soju.enableNetwork(name, username, network);
 
     await enter("annotate");
-    await deps.bouncers.markConfigured(name);
+    await annotate(deps, bouncer, lock);
     configured = true;
 
     await enter("verify_upstream_login");
-    const account = await waitForUpstreamLogin(deps, username);
-    if (account?.toLowerCase() !== username.toLowerCase()) {
-      const status = await deps.soju.saslStatus(name, username, network).catch(() => null);
-      const state =
-        status?.state.kind === "unauthenticated"
-          ? "unauthenticated"
-          : status?.state.kind === "disconnected"
-            ? "disconnected"
-            : "unknown";
-      const detail = `ergo does not show ${username} logged in after ${Math.round(deps.settings.verifyTimeoutMs / 1000)} s (soju: ${state})`;
-      await deps.recorder.upstreamState(name, state, null, detail);
-      throw new SetupError("verify_upstream_login", detail);
+    const verdict = await waitForUpstreamLogin(deps, bouncer, signal);
+    // The verdict stands even if the DB cannot take it now: the verifier records it again.
+    await deps.recorder
+      .upstreamState(ref, verdict.state, verdict.account, verdict.detail)
+      .catch((e: unknown) =>
+        log.warn({ error: errorText(e, [password]) }, "could not record the upstream state"),
+      );
+    if (verdict.state !== "authenticated") {
+      throw new SetupError(
+        "verify_upstream_login",
+        `not logged in to irc.now after ${Math.round(deps.settings.verifyTimeoutMs / 1000)} s: ${verdict.detail ?? verdict.state}`,
+      );
     }
-    await deps.recorder.upstreamState(name, "authenticated", account, null);
-    await deps.recorder.finish(attempt.id, "succeeded", "done", null, Date.now() - started);
+    // A DB that fails now does not undo a finished setup: the recorder writes the end later.
+    await deps.recorder
+      .finish(attempt.id, "succeeded", "done", null, Date.now() - started)
+      .catch((e: unknown) =>
+        log.warn({ error: errorText(e, [password]) }, "could not record the attempt's end yet"),
+      );
     log.info(
       {
         attempt: attempt.attemptNo,
@@ -212,19 +418,26 @@ export async function runSetup(deps: SetupDeps, bouncer: SojuBouncer): Promise<S
       passwordSource,
       ergo: ergoResult,
     };
-  } catch (error) {
+  } catch (caught) {
+    const error =
+      signal.aborted && !(caught instanceof SetupError)
+        ? new SetupCancelled(step, `cancelled: ${errorText(signal.reason)}`)
+        : caught;
+    const outcome = isPermanent(error) ? "needs_admin" : "failed";
     const text = errorText(error, [password]);
     await deps.recorder
-      .finish(attempt.id, "failed", step, text, Date.now() - started)
+      .finish(attempt.id, outcome, step, text, Date.now() - started)
       .catch((e: unknown) =>
         log.error({ err: scrub(String(e), [password]) }, "could not record the failed attempt"),
       );
     log.warn(
-      { attempt: attempt.attemptNo, step, error: text, configured },
-      "upstream setup failed",
+      { attempt: attempt.attemptNo, step, error: text, configured, outcome },
+      outcome === "needs_admin"
+        ? "upstream setup needs an admin; not retrying"
+        : "upstream setup failed",
     );
     return {
-      outcome: "failed",
+      outcome,
       step,
       error: text,
       attemptNo: attempt.attemptNo,

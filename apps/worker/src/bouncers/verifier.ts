@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { SojuUnsupported } from "@irc-now/soju";
 import { isConfigured, isDeleting, type SojuBouncer } from "@irc-now/k8s";
 import type { BouncerStore, ErgoPort, SojuAdmin } from "../ports/index";
 import type { SetupRecorder, UpstreamState } from "./attempts";
@@ -19,52 +20,93 @@ export interface Verdict {
   detail: string | null;
 }
 
+const same = (a: string | null | undefined, b: string) =>
+  typeof a === "string" && a.toLowerCase() === b.toLowerCase();
+
 /**
- * Read-only check of one configured bouncer: ergo's WHOIS is the proof of login; soju's
- * `sasl status` only explains a failure. Nothing is changed on soju or ergo.
+ * One read-only look at one bouncer's upstream login (DESIGN.md §2 step 6). This bouncer's own
+ * soju `sasl status` is the primary fact: all of a user's bouncers share one nick and account,
+ * so ergo's WHOIS of that nick cannot tell them apart. WHOIS then confirms that ergo knows the
+ * account logged in. With `SOJU_ADMIN=sql-restart` soju's live state cannot be read: WHOIS is
+ * all there is, and the verdict says so.
  */
-export async function verifyBouncer(deps: VerifyDeps, bouncer: SojuBouncer): Promise<Verdict> {
+export async function checkUpstream(
+  deps: Pick<VerifyDeps, "ergo" | "soju" | "network">,
+  bouncer: SojuBouncer,
+): Promise<Verdict> {
+  const name = bouncer.metadata.name;
   const username = bouncer.spec.username;
-  let verdict: Verdict;
-  try {
-    const account = await deps.ergo.whois(username);
-    if (account && account.toLowerCase() === username.toLowerCase()) {
-      verdict = { state: "authenticated", account, detail: null };
-    } else {
-      const status = await deps.soju
-        .saslStatus(bouncer.metadata.name, username, deps.network)
-        .catch((e: unknown) => e as Error);
-      if (status instanceof Error)
-        verdict = {
+  const status = await deps.soju
+    .saslStatus(name, username, deps.network)
+    .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const whois = () =>
+    deps.ergo.whois(username).then(
+      (account) => ({ account }),
+      (e: unknown) => ({ error: errorText(e) }),
+    );
+
+  if (status instanceof SojuUnsupported) {
+    const seen = await whois();
+    if ("error" in seen)
+      return { state: "unknown", account: null, detail: `ergo did not answer: ${seen.error}` };
+    return same(seen.account, username)
+      ? {
+          state: "authenticated",
+          account: seen.account,
+          detail: "per ergo's WHOIS only: soju's own SASL state cannot be read with this adapter",
+        }
+      : {
           state: "unknown",
-          account,
-          detail: `soju did not answer: ${errorText(status)}`,
+          account: seen.account,
+          detail: "ergo does not show the nick logged in; soju's own SASL state cannot be read",
         };
-      else if (status.state.kind === "unauthenticated")
-        verdict = {
+  }
+  if (status instanceof Error)
+    return { state: "unknown", account: null, detail: `soju did not answer: ${errorText(status)}` };
+
+  switch (status.state.kind) {
+    case "authenticated": {
+      const account = status.state.account;
+      if (!same(account, username))
+        return {
           state: "unauthenticated",
           account,
-          detail: "soju is connected to irc.now but SASL login failed",
+          detail: `soju is logged in to irc.now as "${account}", not as "${username}"`,
         };
-      else if (status.state.kind === "disconnected")
-        verdict = { state: "disconnected", account, detail: "soju is not connected to irc.now" };
-      else if (status.state.kind === "authenticated")
-        verdict = {
-          state: "unknown",
-          account,
-          detail: `soju reports a login as ${status.state.account}, but ergo does not show ${username} logged in`,
-        };
-      else verdict = { state: "unknown", account, detail: "soju gave no SASL state" };
+      const seen = await whois();
+      if ("error" in seen)
+        return { state: "authenticated", account, detail: `not confirmed by ergo: ${seen.error}` };
+      if (same(seen.account, username)) return { state: "authenticated", account, detail: null };
+      return {
+        state: "unknown",
+        account,
+        detail: `soju reports a login as ${account}, but ergo shows no one logged in as ${username}`,
+      };
     }
-  } catch (error) {
-    verdict = {
-      state: "unknown",
-      account: null,
-      detail: `ergo did not answer: ${errorText(error)}`,
-    };
+    case "unauthenticated":
+      return {
+        state: "unauthenticated",
+        account: null,
+        detail: "soju is connected to irc.now but its SASL login failed",
+      };
+    case "disconnected":
+      return { state: "disconnected", account: null, detail: "soju is not connected to irc.now" };
+    default:
+      return {
+        state: "unknown",
+        account: null,
+        detail: status.state.detail
+          ? `soju gave an SASL state we do not know: ${status.state.detail}`
+          : "soju gave no SASL state",
+      };
   }
+}
+
+/** Checks one configured bouncer, read-only, and records its state. */
+export async function verifyBouncer(deps: VerifyDeps, bouncer: SojuBouncer): Promise<Verdict> {
+  const verdict = await checkUpstream(deps, bouncer);
   await deps.recorder.upstreamState(
-    bouncer.metadata.name,
+    { uid: bouncer.metadata.uid ?? "", name: bouncer.metadata.name },
     verdict.state,
     verdict.account,
     verdict.detail,

@@ -1,6 +1,6 @@
 /**
  * What the worker needs from the outside world, as small interfaces. Production wires the real
- * clients (packages/k8s, packages/ergo, packages/soju, Drizzle); tests wire the same clients
+ * clients (packages/k8s, packages/ergo, packages/soju, Drizzle, pg); tests wire the same clients
  * against the stand-ins. Reconcile logic only ever sees these.
  */
 import type { SojuAdmin } from "@irc-now/soju";
@@ -8,15 +8,25 @@ import type { SojuBouncer } from "@irc-now/k8s";
 
 export type { SojuAdmin };
 
+/** The CR as the setup read it: the annotation patch is refused if the object changed since. */
+export interface Precondition {
+  uid: string;
+  resourceVersion: string;
+}
+
 export interface BouncerStore {
   get(name: string): Promise<SojuBouncer | null>;
   list(): Promise<{ items: SojuBouncer[] }>;
-  markConfigured(name: string): Promise<SojuBouncer>;
+  /** Annotates `irc.now/upstream-configured`; 409 Conflict when the precondition fails. */
+  markConfigured(name: string, precondition: Precondition): Promise<SojuBouncer>;
 }
 
 /** The ErgoAdmin port (packages/ergo). */
 export interface ErgoPort {
-  ensureAccount(account: string, password: string): Promise<"created" | "reset">;
+  /** SAREGISTER: "exists" when ergo already has the account (a reserved name is an error). */
+  register(account: string, password: string): Promise<"created" | "exists">;
+  /** Oper PASSWD of an existing account. */
+  resetPassword(account: string, password: string): Promise<void>;
   checkCredentials(account: string, password: string): Promise<boolean>;
   /** The account `nick` is logged in as, or null. */
   whois(nick: string): Promise<string | null>;
@@ -34,3 +44,45 @@ export interface TenantDb {
 }
 
 export type OpenTenantDb = (bouncer: string) => Promise<TenantDb>;
+
+/**
+ * The per-user ergo credential (DESIGN.md §2 step 2): one Secret `irc-now-ergo-{username}` is
+ * the only source of truth besides soju's DB and ergo itself.
+ */
+export interface CredentialStore {
+  read(username: string): Promise<string | null>;
+  /** Lookup-or-create; `candidate` runs only when no Secret exists. A lost create race reads the winner. */
+  ensure(
+    username: string,
+    candidate: () => Promise<string>,
+  ): Promise<{ password: string; created: boolean }>;
+}
+
+/** ergo accounts the portal owns (accounts DB `ergo_accounts`). */
+export interface OwnershipStore {
+  /** The owning user id, or null when the portal does not own the account. */
+  ownerOf(account: string): Promise<string | null>;
+  /** Records ownership unless the account is owned already; returns the owner after the call. */
+  claim(
+    account: string,
+    ownerUserId: string,
+    origin: "registered" | "adopted",
+    adoptedBy?: string,
+  ): Promise<string>;
+}
+
+/** A per-bouncer lock held for a whole setup (fencing: one setup per bouncer at a time). */
+export interface SetupLock {
+  /** Aborted when the lock is lost (its DB session ended): stop before touching anything else. */
+  readonly lost: AbortSignal;
+  /** Throws unless the lock is still held (checked right before the annotation). */
+  assertHeld(): Promise<void>;
+  release(): Promise<void>;
+}
+
+export interface SetupLocks {
+  /** The lock, or null when another setup of this bouncer holds it. */
+  tryAcquire(bouncerUid: string): Promise<SetupLock | null>;
+  /** Lock ids currently held by this process (bookkeeping for status and tests). */
+  readonly held: ReadonlySet<string>;
+}

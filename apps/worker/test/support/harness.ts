@@ -1,11 +1,13 @@
 import { Writable } from "node:stream";
 import { KubeConfig } from "@kubernetes/client-node";
+import { sql } from "drizzle-orm";
+import { accounts } from "@irc-now/db";
 import { migrateAccounts } from "@irc-now/db/migrate";
 import { createTestDatabase } from "@irc-now/db/testing";
 import { startErgoStandin, type ErgoStandin } from "@irc-now/standins/ergo";
 import { startKubeStandin, type KubeStandin } from "@irc-now/standins/kube";
 import { startOperator, type Operator, type OperatorOptions } from "@irc-now/standins/operator";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadWorkerConfig, type WorkerConfig } from "../../src/env";
@@ -26,7 +28,10 @@ export interface Harness {
   w: Wiring;
   kubeConfig: KubeConfig;
   logs: string[];
-  createBouncer(name: string, username?: string): void;
+  /** The accounts-DB user id of `username` (created on first use), as the portal would. */
+  userId(username: string): Promise<string>;
+  /** A SojuBouncer CR owned by `username`'s portal user, as the web app creates it. */
+  createBouncer(name: string, username?: string): Promise<void>;
   readyOf(name: string): string | undefined;
   annotations(name: string): Record<string, string>;
   stop(): Promise<void>;
@@ -34,7 +39,12 @@ export interface Harness {
 
 export async function startHarness(
   postgresUrl: string,
-  opts: { operator?: Partial<OperatorOptions>; env?: Record<string, string> } = {},
+  opts: {
+    operator?: Partial<OperatorOptions>;
+    env?: Record<string, string>;
+    identity?: string;
+    statementTimeoutMs?: number;
+  } = {},
 ): Promise<Harness> {
   const databaseUrl = await createTestDatabase(postgresUrl, "worker");
   await migrateAccounts(databaseUrl);
@@ -72,12 +82,23 @@ export async function startHarness(
       cb();
     },
   });
-  const w = wire(config, createLogger("debug", "worker-test", sink));
+  const w = wire(config, createLogger("debug", "worker-test", sink), {
+    identity: opts.identity ?? "test-worker",
+    statementTimeoutMs: opts.statementTimeoutMs,
+  });
   w.deps.settings.userWaitBaseMs = 100;
   w.deps.settings.verifyTimeoutMs = 15_000;
   w.deps.settings.verifyPollMs = 100;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfig);
+  async function userId(username: string): Promise<string> {
+    const [row] = await w.db
+      .insert(accounts.users)
+      .values({ keycloakSubject: `kc-${username}`, username })
+      .onConflictDoUpdate({ target: accounts.users.username, set: { updatedAt: sql`now()` } })
+      .returning({ id: accounts.users.id });
+    return row!.id;
+  }
   return {
     kube,
     ergo,
@@ -87,11 +108,13 @@ export async function startHarness(
     w,
     kubeConfig,
     logs,
-    createBouncer(name, username = name) {
+    userId,
+    async createBouncer(name, username = name) {
+      const owner = await userId(username);
       kube.objects.create(CR, {
         apiVersion: "irc.now/v1alpha1",
         kind: "SojuBouncer",
-        metadata: { name, namespace: NS, labels: { "irc.now/owner": "u-" + name } },
+        metadata: { name, namespace: NS, labels: { "irc.now/owner": owner } },
         spec: { username, plan: "free" },
       });
     },
@@ -108,6 +131,7 @@ export async function startHarness(
       await operator.stop();
       await this.ergo.stop();
       await kube.stop();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
