@@ -2,6 +2,7 @@ import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { accounts } from "@irc-now/db";
 import { ANNOTATION_UPSTREAM_CONFIGURED } from "@irc-now/k8s";
 import { Controller } from "../src/bouncers/controller";
 import { LeaderElector } from "../src/leader/lease";
@@ -72,7 +73,9 @@ describe("controller: watch → queue → reconcile", () => {
         (await metric("irc_now_bouncers_by_upstream_auth")).includes('state="authenticated"} 5'),
       "verifier metrics",
       30_000,
-    );
+    ).catch(async (e: unknown) => {
+      throw new Error(`${String(e)}\n${await metric("irc_now_bouncers_by_upstream_auth")}`);
+    });
     expect(await metric("irc_now_setup_attempts_total")).toContain('outcome="succeeded"');
     expect(await metric("irc_now_setup_duration_seconds")).toMatch(
       /irc_now_setup_duration_seconds_count\{outcome="succeeded"\} [1-9]/,
@@ -91,6 +94,53 @@ describe("controller: watch → queue → reconcile", () => {
       "setup-state metrics",
       30_000,
     );
+    // No credential reaches a metric (label or value) or a log line.
+    const secrets = h.kube.objects
+      .list("secrets", NS)
+      .items.filter((s) => s.metadata.labels?.["irc.now/ergo-account"])
+      .map((s) =>
+        Buffer.from((s as { data: Record<string, string> }).data["password"]!, "base64").toString(),
+      );
+    expect(secrets.length).toBeGreaterThanOrEqual(5);
+    const exported = await registry.metrics();
+    for (const secret of secrets) {
+      expect(exported).not.toContain(secret);
+      expect(h.logs.join("")).not.toContain(secret);
+    }
+  });
+
+  it("a bouncer needing an admin is parked: counted, not retried until its CR changes", async () => {
+    await h.ergo.registerAccount("parked", "not-the-portals-password");
+    await h.createBouncer("parked");
+    await until(
+      async () =>
+        (await metric("irc_now_bouncers_by_setup_state")).includes('state="needs_admin"} 1'),
+      "the needs_admin count",
+      30_000,
+    );
+    const attempts = async () =>
+      (await h.w.db.select().from(accounts.bouncerSetupAttempts)).filter(
+        (a) => a.bouncer === "parked",
+      );
+    expect((await attempts()).map((a) => a.outcome)).toEqual(["needs_admin"]);
+    // Well past the retry backoff (200 ms … 2 s): still one attempt.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await attempts()).toHaveLength(1);
+    // An admin adopts the account and asks for a retry: the watch brings it back at once.
+    await h.w.db.insert(accounts.ergoAccounts).values({
+      account: "parked",
+      ownerUserId: await h.userId("parked"),
+      origin: "adopted",
+      adoptedBy: "admin",
+    });
+    await h.w.bouncers.clearConfigured("parked");
+    await until(
+      async () => (await attempts()).some((a) => a.outcome === "succeeded"),
+      "parked to be set up after the adoption",
+      30_000,
+    );
+    expect(configured("parked")).toBe(true);
+    expect((await attempts()).map((a) => a.outcome).sort()).toEqual(["needs_admin", "succeeded"]);
   });
 });
 
