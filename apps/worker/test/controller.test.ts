@@ -99,7 +99,10 @@ describe("controller: watch → queue → reconcile", () => {
       .list("secrets", NS)
       .items.filter((s) => s.metadata.labels?.["irc.now/ergo-account"])
       .map((s) =>
-        Buffer.from((s as { data: Record<string, string> }).data["password"]!, "base64").toString(),
+        Buffer.from(
+          (s as unknown as { data: Record<string, string> }).data["password"]!,
+          "base64",
+        ).toString(),
       );
     expect(secrets.length).toBeGreaterThanOrEqual(5);
     const exported = await registry.metrics();

@@ -159,10 +159,11 @@ export async function waitForUpstreamLogin(
 async function adoptablePassword(
   deps: SetupDeps,
   bouncer: SojuBouncer,
+  ownerId: string,
   signal: AbortSignal,
 ): Promise<string | null> {
   const username = bouncer.spec.username;
-  const { items } = await deps.bouncers.list();
+  const { items } = await deps.bouncers.listByOwner(ownerId);
   const mine = items.filter(
     (b) => b.spec.username === username && b.metadata.name !== bouncer.metadata.name,
   );
@@ -346,7 +347,7 @@ async function setupLocked(
     if (existing) password = existing;
     else {
       const ensured = await deps.credentials.ensure(username, async () => {
-        const adopted = await adoptablePassword(deps, bouncer, signal);
+        const adopted = await adoptablePassword(deps, bouncer, ownerId, signal);
         passwordSource = adopted ? "adopted" : "generated";
         return adopted ?? (deps.generatePassword ?? generatePassword)();
       });

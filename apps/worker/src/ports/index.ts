@@ -17,6 +17,8 @@ export interface Precondition {
 export interface BouncerStore {
   get(name: string): Promise<SojuBouncer | null>;
   list(): Promise<{ items: SojuBouncer[] }>;
+  /** The bouncers labelled `irc.now/owner: <ownerId>` (a label-selected list, not all of them). */
+  listByOwner(ownerId: string): Promise<{ items: SojuBouncer[] }>;
   /** Annotates `irc.now/upstream-configured`; 409 Conflict when the precondition fails. */
   markConfigured(name: string, precondition: Precondition): Promise<SojuBouncer>;
 }
