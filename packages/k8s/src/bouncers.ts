@@ -23,6 +23,20 @@ const ref = (namespace: string, name: string) => ({
 });
 const asBouncer = (o: KubernetesObject) => o as unknown as SojuBouncer;
 
+/** The identity and version of a SojuBouncer as read: a write is refused if it changed since. */
+export interface BouncerPrecondition {
+  uid: string;
+  resourceVersion: string;
+}
+
+/** The precondition of a SojuBouncer as read (throws when it has no uid or resourceVersion). */
+export function preconditionOf(bouncer: SojuBouncer): BouncerPrecondition {
+  const { uid, resourceVersion, name } = bouncer.metadata;
+  if (!uid || !resourceVersion)
+    throw new Error(`SojuBouncer ${name} has no uid or resourceVersion (not read from the API)`);
+  return { uid, resourceVersion };
+}
+
 export interface NewBouncer {
   name: string;
   username: string;
@@ -94,13 +108,22 @@ export class BouncerApi {
   }
 
   /** Merge-patches annotations; a null value removes the key (RFC 7386). */
-  async patchAnnotations(
+  patchAnnotations(name: string, annotations: Record<string, string | null>): Promise<SojuBouncer> {
+    return this.patch(name, { annotations });
+  }
+
+  /** One JSON merge patch of the object's metadata. */
+  private async patch(
     name: string,
-    annotations: Record<string, string | null>,
+    metadata: {
+      uid?: string;
+      resourceVersion?: string;
+      annotations: Record<string, string | null>;
+    },
   ): Promise<SojuBouncer> {
     const patch = {
       ...ref(this.namespace, name),
-      metadata: { namespace: this.namespace, name, annotations },
+      metadata: { namespace: this.namespace, name, ...metadata },
     };
     return asBouncer(
       await this.objects.patch(
@@ -114,8 +137,28 @@ export class BouncerApi {
     );
   }
 
-  markConfigured(name: string): Promise<SojuBouncer> {
-    return this.patchAnnotations(name, { [ANNOTATION_UPSTREAM_CONFIGURED]: "true" });
+  /**
+   * Sets `irc.now/upstream-configured: "true"` only on the object the caller read: the merge
+   * patch carries `metadata.uid` and `metadata.resourceVersion`, which the apiserver checks
+   * against the stored object. Any change since (another writer, the operator's status, a
+   * delete + re-create under the same name) fails the patch and nothing is written:
+   * - resourceVersion differs → 409 Conflict, `Operation cannot be fulfilled on
+   *   sojubouncers.irc.now "<name>": the object has been modified; …` (`isConflict`);
+   * - resourceVersion equal but uid differs (cannot happen for a real object, resourceVersions
+   *   are unique) → 422 Invalid, `metadata.uid: … field is immutable`;
+   * - the object is gone → 404 NotFound.
+   * (Replies of a real kube-apiserver 1.24, recorded in packages/k8s/test/helpers.test.ts.)
+   */
+  async markConfigured(name: string, precondition: BouncerPrecondition): Promise<SojuBouncer> {
+    if (precondition.uid === "" || precondition.resourceVersion === "")
+      throw new Error(
+        "markConfigured needs the uid and resourceVersion of the SojuBouncer the setup read",
+      );
+    return this.patch(name, {
+      uid: precondition.uid,
+      resourceVersion: precondition.resourceVersion,
+      annotations: { [ANNOTATION_UPSTREAM_CONFIGURED]: "true" },
+    });
   }
 
   /**

@@ -51,3 +51,24 @@ function safeJson(text: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * A Kubernetes API call got no complete answer within its deadline (`requestTimeoutMs`): the
+ * apiserver, or something in front of it, hung. Retryable; the call may or may not have taken
+ * effect (a write that timed out must be checked, not assumed).
+ */
+export class KubeRequestTimeout extends Error {
+  override readonly name = "KubeRequestTimeout";
+  readonly retryable = true;
+  constructor(
+    readonly method: string,
+    /** The URL path, never the query. */
+    readonly path: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`Kubernetes API ${method} ${path} timed out: no complete answer within ${timeoutMs} ms`);
+  }
+}
+
+export const isKubeTimeout = (error: unknown): error is KubeRequestTimeout =>
+  error instanceof KubeRequestTimeout;

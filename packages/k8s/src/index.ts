@@ -4,10 +4,23 @@ export * from "./conditions";
 export * from "./errors";
 export {
   createKubeClients,
+  deadlineHttpLibrary,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   loadKubeConfig,
   type KubeClients,
   type KubeClientOptions,
 } from "./client";
-export { BouncerApi, type NewBouncer } from "./bouncers";
+export { BouncerApi, preconditionOf, type BouncerPrecondition, type NewBouncer } from "./bouncers";
 export { readTenantDbUrl, tenantDbUrlFromSecret, TenantSecretError } from "./secrets";
 export { findBouncerPods, podSelectorFor } from "./pods";
+export {
+  ensureErgoCredential,
+  ERGO_CREDENTIAL_KEY,
+  ERGO_CREDENTIAL_SECRET_PREFIX,
+  ergoAccountLabelValue,
+  ErgoCredentialError,
+  ergoCredentialKey,
+  ergoCredentialSecretName,
+  LABEL_ERGO_ACCOUNT,
+  readErgoCredential,
+} from "./credentials";

@@ -8,8 +8,11 @@ import {
   findBouncerPods,
   isConfigured,
   isReady,
+  isConflict,
   LABEL_OWNER,
   loadSojuBouncerCrd,
+  preconditionOf,
+  statusCodeOf,
   podSelectorFor,
   readTenantDbUrl,
   tenantDbUrlFromSecret,
@@ -95,7 +98,10 @@ describe("BouncerApi", () => {
       },
       { subresource: "status" },
     );
-    const marked = await bouncers.markConfigured("alice");
+    const marked = await bouncers.markConfigured(
+      "alice",
+      preconditionOf((await bouncers.get("alice"))!),
+    );
     expect(isConfigured(marked)).toBe(true);
     expect(isReady(marked)).toBe(true);
     // Merge patch keeps other annotations and labels.
@@ -107,6 +113,63 @@ describe("BouncerApi", () => {
 
     expect(await bouncers.delete("alice")).toBe(true);
     expect(await bouncers.delete("alice")).toBe(false);
+  });
+
+  it("markConfigured patches only the object the caller read (uid + resourceVersion preconditions)", async () => {
+    // Replies of the real kube-apiserver 1.24 (../shared/peers, 2026-11-30) to these merge patches,
+    // which the stand-in reproduces (tooling/standins/test/kube/preconditions.test.ts):
+    //   stale resourceVersion → 409 Conflict "Operation cannot be fulfilled on sojubouncers.irc.now
+    //     \"carol\": the object has been modified; please apply your changes to the latest version
+    //     and try again" (also after a delete + re-create under the same name);
+    //   right resourceVersion, wrong uid → 422 Invalid "… metadata.uid: Invalid value: …: field
+    //     is immutable";
+    //   both right → 200; the object gone → 404.
+    await bouncers.create({ name: "carol", username: "carol", plan: "free", ownerId: "u-3" });
+    const read = (await bouncers.get("carol"))!;
+    const pre = preconditionOf(read);
+    // The operator writes status after the worker read the object: the read is stale now.
+    kube.objects.patch(
+      "sojubouncers.irc.now",
+      "irc-now",
+      "carol",
+      {
+        status: { conditions: [{ type: "Ready", status: "True", reason: "Running", message: "" }] },
+      },
+      { subresource: "status" },
+    );
+    const stale = await bouncers.markConfigured("carol", pre).catch((e: unknown) => e);
+    expect(isConflict(stale)).toBe(true);
+    expect(isConfigured((await bouncers.get("carol"))!)).toBe(false);
+
+    const fresh = (await bouncers.get("carol"))!;
+    const wrongUid = await bouncers
+      .markConfigured("carol", {
+        ...preconditionOf(fresh),
+        uid: "00000000-0000-0000-0000-000000000000",
+      })
+      .catch((e: unknown) => e);
+    expect(statusCodeOf(wrongUid)).toBe(422);
+    expect(isConfigured((await bouncers.get("carol"))!)).toBe(false);
+
+    const marked = await bouncers.markConfigured("carol", preconditionOf(fresh));
+    expect(isConfigured(marked)).toBe(true);
+    expect(marked.metadata.resourceVersion).not.toBe(fresh.metadata.resourceVersion);
+
+    // Deleted and re-created under the same name: the old read does not annotate the new one.
+    const old = preconditionOf(marked);
+    await bouncers.delete("carol");
+    await bouncers.create({ name: "carol", username: "carol", plan: "free", ownerId: "u-4" });
+    expect(isConflict(await bouncers.markConfigured("carol", old).catch((e: unknown) => e))).toBe(
+      true,
+    );
+    expect(isConfigured((await bouncers.get("carol"))!)).toBe(false);
+    await bouncers.delete("carol");
+    expect(statusCodeOf(await bouncers.markConfigured("carol", old).catch((e: unknown) => e))).toBe(
+      404,
+    );
+    await expect(
+      bouncers.markConfigured("carol", { uid: "", resourceVersion: "" }),
+    ).rejects.toThrow(/uid and resourceVersion/);
   });
 
   it("surfaces the apiserver's validation of a bad spec", async () => {

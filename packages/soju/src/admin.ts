@@ -31,6 +31,8 @@ import { assertSendable } from "./words";
  */
 export interface SojuTransport {
   run(bouncer: string, words: readonly string[]): Promise<string[]>;
+  /** Drops what the transport keeps for the bouncer (e.g. its admin-socket connection). */
+  release(bouncer: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -180,6 +182,10 @@ export class BouncerServAdmin implements SojuAdmin {
 
   async networkStatus(bouncer: string, user: string): Promise<NetworkStatus[]> {
     return parseNetworkStatus(await this.userRun(bouncer, user, ["network", "status"]));
+  }
+
+  release(bouncer: string): Promise<void> {
+    return this.transport.release(bouncer);
   }
 
   close(): Promise<void> {

@@ -3,15 +3,34 @@
  * Kubernetes exec API (facts/soju.md §7.7): stdout lines are soju's output, exit 0 is OK, exit 1
  * with a stderr line is a FAIL (or, for a few texts, sojuctl failing to reach soju).
  *
- * The words go to sojuctl as argv, unquoted: sojuctl quotes every word itself with Go's
- * strconv.Quote, which mangles tabs and other non-printable characters, so those are refused.
+ * The words never go into the exec request: its argv travels as `command=` query parameters of
+ * the pods/exec URL, which the apiserver's audit log, proxies and the kubelet's logs record, and
+ * a word may be a password. The request runs a fixed POSIX shell script instead
+ * (`sh -c <SOJUCTL_STDIN_SCRIPT> sojuctl <config path> <word count>`) and the words go over the
+ * exec session's stdin, one per line (words.ts refuses CR, LF and NUL, so a line is a word).
+ * The script reads exactly <word count> lines into "$@" and `exec`s sojuctl with them as argv —
+ * the same argv as before, never through a shell's word splitting or globbing. It needs no EOF
+ * on stdin (client-node's v4 protocol cannot send one without closing the session), and a stdin
+ * cut short ends with exit 125 instead of running a truncated command.
+ * **Requirement on the soju image: a POSIX `sh` on the PATH** besides `sojuctl` (busybox `sh` on
+ * Alpine, dash on Debian… — not verified here for any particular soju image; a scratch or
+ * distroless image has no shell and cannot use this adapter: use `socket` or `sql-restart`).
+ *
+ * sojuctl quotes every word itself with Go's strconv.Quote, which mangles tabs and other
+ * non-printable characters, so those are refused.
+ *
+ * Deadlines: opening the exec WebSocket is bounded by `openTimeoutMs` (default 15 s) and the
+ * whole command, from the request to the exit status, by `commandTimeoutMs` (default 60 s). On
+ * either, the pending connection or the open socket is torn down (never left to hang).
  */
-import { Writable } from "node:stream";
+import type { Agent } from "node:http";
+import { PassThrough, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import {
   Exec,
+  KubeConfig,
+  type Cluster,
   type CoreV1Api,
-  type KubeConfig,
   type V1Pod,
   type V1Status,
 } from "@kubernetes/client-node";
@@ -34,7 +53,37 @@ export interface ExecTransportOptions {
   configPath: string;
   /** Per command, from the exec request to the exit status (default 60 s). */
   commandTimeoutMs?: number;
+  /** From the exec request to the open WebSocket (default 15 s; never longer than the command's). */
+  openTimeoutMs?: number;
   logger?: SojuLogger;
+}
+
+/**
+ * Runs in the pod's `sh` as `sh -c <this> sojuctl <config path> <word count>`: reads exactly
+ * <word count> lines from stdin into "$@" (each line one word, kept byte for byte: `IFS=` and
+ * `read -r`), then replaces itself with `sojuctl -config <config path> <words…>`. Exit 125 when
+ * stdin ends early or the count is not a number, so a cut-off stdin never runs a shorter command.
+ * POSIX sh only (no `local`, no arrays, no `read -d`).
+ */
+export const SOJUCTL_STDIN_SCRIPT = [
+  "c=$1 n=$2",
+  'case $n in ""|*[!0-9]*) echo "irc-now exec: bad word count" >&2; exit 125;; esac',
+  "set --",
+  "i=0",
+  'while [ "$i" -lt "$n" ]; do IFS= read -r w || { echo "irc-now exec: stdin ended after $i of $n words" >&2; exit 125; }; set -- "$@" "$w"; i=$((i + 1)); done',
+  'exec sojuctl -config "$c" "$@"',
+].join("; ");
+
+/** The exec request's argv (no secrets in it) and stdin (the words) for one sojuctl command. */
+export function sojuctlExec(
+  configPath: string,
+  words: readonly string[],
+): { command: string[]; stdin: string } {
+  assertSojuctlSafe(words);
+  return {
+    command: ["sh", "-c", SOJUCTL_STDIN_SCRIPT, "sojuctl", configPath, String(words.length)],
+    stdin: words.map((word) => `${word}\n`).join(""),
+  };
 }
 
 export interface ExecResult {
@@ -108,22 +157,56 @@ class Collector extends Writable {
 
 const isLive = (pod: V1Pod) => pod.status?.phase === "Running" && !pod.metadata?.deletionTimestamp;
 
+type CreateAgent = (cluster: Cluster | null, agentOptions: Record<string, unknown>) => Agent;
+
+/**
+ * The KubeConfig as one exec session sees it: the same cluster, user and TLS material, but the
+ * HTTP agent for its WebSocket upgrade is a fresh one of its own (client-node's unpatched
+ * `createAgent`, so proxies keep working), so a pending upgrade can be torn down by destroying
+ * that agent — the WebSocket object only exists once the upgrade answered.
+ */
+class SessionConfig {
+  readonly kubeConfig: KubeConfig;
+  private readonly agents: Agent[] = [];
+  private aborted = false;
+
+  constructor(base: KubeConfig) {
+    const original = (KubeConfig.prototype as unknown as { createAgent?: CreateAgent }).createAgent;
+    const createAgent: CreateAgent = (cluster, agentOptions) => {
+      if (this.aborted) throw new Error("the exec request was abandoned");
+      if (typeof original !== "function")
+        throw new Error("@kubernetes/client-node has no KubeConfig.createAgent any more");
+      const agent = original.call(base, cluster, { ...agentOptions, keepAlive: false });
+      this.agents.push(agent);
+      return agent;
+    };
+    this.kubeConfig = Object.create(base, {
+      createAgent: { value: createAgent },
+    }) as KubeConfig;
+  }
+
+  /** Destroys every connection the session's agents hold (a pending upgrade among them). */
+  abort(): void {
+    this.aborted = true;
+    for (const agent of this.agents) agent.destroy();
+  }
+}
+
 export class ExecTransport implements SojuTransport {
-  private readonly exec: Exec;
   private readonly timeoutMs: number;
+  private readonly openTimeoutMs: number;
   private readonly log: SojuLogger;
 
   constructor(private readonly options: ExecTransportOptions) {
-    this.exec = new Exec(options.kubeConfig);
     this.timeoutMs = options.commandTimeoutMs ?? 60_000;
+    this.openTimeoutMs = Math.min(options.openTimeoutMs ?? 15_000, this.timeoutMs);
     this.log = options.logger ?? silentLogger;
   }
 
   async run(bouncer: string, words: readonly string[]): Promise<string[]> {
-    assertSojuctlSafe(words);
+    const { command, stdin } = sojuctlExec(this.options.configPath, words);
     const pod = await this.findPod(bouncer);
-    const argv = ["sojuctl", "-config", this.options.configPath, ...words];
-    return interpretSojuctl(await this.execute(pod, argv));
+    return interpretSojuctl(await this.execute(pod, command, stdin));
   }
 
   private async findPod(bouncer: string): Promise<string> {
@@ -145,42 +228,75 @@ export class ExecTransport implements SojuTransport {
     return pod;
   }
 
-  /** One exec session: collects stdout/stderr, waits for the Status (exit code) or the timeout. */
-  async execute(pod: string, argv: string[]): Promise<ExecResult> {
+  /**
+   * One exec session: sends `input` (if any) on stdin without ever closing it, collects
+   * stdout/stderr, waits for the Status (exit code). Bounded by the open and command deadlines;
+   * the connection is always gone when this returns or throws.
+   */
+  async execute(pod: string, argv: string[], input?: string): Promise<ExecResult> {
     const { namespace, container } = this.options;
+    const started = Date.now();
+    const session = new SessionConfig(this.options.kubeConfig);
+    const exec = new Exec(session.kubeConfig);
     const stdout = new Collector();
     const stderr = new Collector();
+    // Never ended: with the v4 protocol client-node closes the whole session when stdin ends.
+    const stdin = input === undefined ? null : new PassThrough();
+    if (stdin !== null) stdin.write(input);
     let settle: (status: V1Status | undefined) => void = () => undefined;
     const done = new Promise<V1Status | undefined>((resolve) => (settle = resolve));
-    let ws: Awaited<ReturnType<Exec["exec"]>>;
+
+    const opening = exec.exec(namespace, pod, container, argv, stdout, stderr, stdin, false, (s) =>
+      settle(s),
+    );
+    let ws: Awaited<typeof opening>;
+    let openTimer: NodeJS.Timeout | undefined;
     try {
-      ws = await this.exec.exec(
-        namespace,
-        pod,
-        container,
-        argv,
-        stdout,
-        stderr,
-        null,
-        false,
-        (status) => settle(status),
-      );
+      ws = await new Promise<Awaited<typeof opening>>((resolve, reject) => {
+        openTimer = setTimeout(
+          () =>
+            reject(
+              new SojuUnavailable(
+                `the exec request to pod ${namespace}/${pod} was not answered within ${this.openTimeoutMs} ms`,
+              ),
+            ),
+          this.openTimeoutMs,
+        );
+        opening.then(resolve, reject);
+      });
     } catch (error) {
-      // Never the request URL: it carries the argv (and so a password) in its query.
-      throw new SojuUnavailable(
-        `exec into pod ${namespace}/${pod} container ${container} failed: ${describeExecError(error)}`,
+      session.abort();
+      stdin?.destroy();
+      // Should the upgrade still complete, close it at once.
+      opening.then(
+        (late) => late.terminate(),
+        () => undefined,
       );
+      // Never the request URL: only the error's own text (ws errors name no URL).
+      throw error instanceof SojuUnavailable
+        ? error
+        : new SojuUnavailable(
+            `exec into pod ${namespace}/${pod} container ${container} failed: ${describeExecError(error)}`,
+          );
+    } finally {
+      clearTimeout(openTimer);
     }
+
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      settle(undefined);
-    }, this.timeoutMs);
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        settle(undefined);
+      },
+      Math.max(0, started + this.timeoutMs - Date.now()),
+    );
     ws.on("close", () => settle(undefined));
     ws.on("error", () => settle(undefined));
     const status = await done;
     clearTimeout(timer);
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.terminate();
+    ws.terminate();
+    session.abort();
+    stdin?.destroy();
     if (status === undefined) {
       throw new SojuUnavailable(
         timedOut
@@ -199,6 +315,10 @@ export class ExecTransport implements SojuTransport {
       );
     }
     return { stdout: stdout.text(), stderr: stderr.text(), exitCode };
+  }
+
+  async release(): Promise<void> {
+    // Nothing is kept per bouncer.
   }
 
   async close(): Promise<void> {

@@ -33,6 +33,10 @@ export interface SojuAdminDeps {
   logger?: SojuLogger;
   /** Per BouncerServ command (socket default 30 s, exec default 60 s). */
   commandTimeoutMs?: number;
+  /** exec: deadline of opening the exec WebSocket (default 15 s, capped by the command's). */
+  execOpenTimeoutMs?: number;
+  /** socket: a bouncer's admin connection is closed after this long unused (default 60 s; 0: never). */
+  socketIdleTimeoutMs?: number;
   /** How often `saslStatus` asks again for a missing state line (default 3, facts §7.4). */
   saslStatusRetries?: number;
 }
@@ -58,6 +62,9 @@ export function createSojuAdmin(config: SojuAdminConfig, deps: SojuAdminDeps = {
         new SocketTransport({
           pathTemplate: required(config.SOJU_ADMIN_SOCKET, "SOJU_ADMIN_SOCKET", "socket"),
           ...common,
+          ...(deps.socketIdleTimeoutMs !== undefined
+            ? { idleTimeoutMs: deps.socketIdleTimeoutMs }
+            : {}),
         }),
         adminOptions,
       );
@@ -71,6 +78,9 @@ export function createSojuAdmin(config: SojuAdminConfig, deps: SojuAdminDeps = {
           container: config.SOJU_CONTAINER,
           configPath: config.SOJU_CONFIG_PATH,
           ...common,
+          ...(deps.execOpenTimeoutMs !== undefined
+            ? { openTimeoutMs: deps.execOpenTimeoutMs }
+            : {}),
         }),
         adminOptions,
       );

@@ -1,8 +1,18 @@
 export * from "./port";
 export { createSojuAdmin, type SojuAdminConfig, type SojuAdminDeps } from "./factory";
 export { BouncerServAdmin, type BouncerServAdminOptions, type SojuTransport } from "./admin";
-export { SocketTransport, socketPathFor, type SocketTransportOptions } from "./socket";
-export { ExecTransport, type ExecTransportOptions } from "./exec";
+export {
+  DEFAULT_SOCKET_IDLE_TIMEOUT_MS,
+  SocketTransport,
+  socketPathFor,
+  type SocketTransportOptions,
+} from "./socket";
+export {
+  ExecTransport,
+  SOJUCTL_STDIN_SCRIPT,
+  sojuctlExec,
+  type ExecTransportOptions,
+} from "./exec";
 export { SqlRestartAdmin, type SqlRestartOptions } from "./sql-restart";
 export { silentLogger, type SojuLogger } from "./logger";
 export { assertSendable, bouncerServLine, commandText, quoteWord } from "./words";

@@ -65,6 +65,13 @@ export interface SojuAdmin {
   enableNetwork(bouncer: string, user: string, network: string): Promise<void>;
   saslStatus(bouncer: string, user: string, network: string): Promise<SaslStatus>;
   networkStatus(bouncer: string, user: string): Promise<NetworkStatus[]>;
+  /**
+   * Forgets the bouncer: closes what the adapter keeps open for it (the socket adapter's
+   * admin connection), after commands already queued for it. Call it when the bouncer is
+   * deleted; a later command for the same name starts afresh. A no-op for adapters that keep
+   * nothing per bouncer (exec, sql-restart).
+   */
+  release(bouncer: string): Promise<void>;
   close(): Promise<void>;
 }
 

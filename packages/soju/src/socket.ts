@@ -3,6 +3,10 @@
  * greeting, no registration, every connection is admin. One connection per bouncer is kept and
  * reused; commands on it run strictly one at a time. The client never half-closes: soju closes on
  * EOF and drops replies still queued (§7.1), so a connection is only ever destroyed.
+ *
+ * A bouncer's connection is closed after `idleTimeoutMs` without a command (default 60 s), and
+ * by `release(bouncer)` (the bouncer was deleted), so a worker that touches many bouncers keeps
+ * open only the connections it is using. The next command simply connects again.
  */
 import net from "node:net";
 import type { SojuTransport } from "./admin";
@@ -16,8 +20,12 @@ export interface SocketTransportOptions {
   pathTemplate: string;
   /** Per command, from write to terminal line (default 30 s). Also bounds the connect. */
   commandTimeoutMs?: number;
+  /** A bouncer's connection is closed after this long without a command (default 60 000 ms; 0: never). */
+  idleTimeoutMs?: number;
   logger?: SojuLogger;
 }
+
+export const DEFAULT_SOCKET_IDLE_TIMEOUT_MS = 60_000;
 
 /** `SOJU_ADMIN_SOCKET` → the socket path of one bouncer. */
 export function socketPathFor(template: string, bouncer: string): string {
@@ -186,27 +194,86 @@ export class SocketTransport implements SojuTransport {
   private readonly connections = new Map<string, AdminConnection>();
   /** Per socket path: the tail of the command queue (one command at a time per connection). */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Per socket path: the timer that closes its idle connection. */
+  private readonly idleTimers = new Map<string, NodeJS.Timeout>();
   private readonly timeoutMs: number;
+  private readonly idleTimeoutMs: number;
   private readonly log: SojuLogger;
   private closed = false;
 
   constructor(private readonly options: SocketTransportOptions) {
     this.timeoutMs = options.commandTimeoutMs ?? 30_000;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_SOCKET_IDLE_TIMEOUT_MS;
+    if (!Number.isFinite(this.idleTimeoutMs) || this.idleTimeoutMs < 0)
+      throw new RangeError(
+        `idleTimeoutMs must be 0 or a positive number, not ${this.idleTimeoutMs}`,
+      );
     this.log = options.logger ?? silentLogger;
+  }
+
+  /** Admin-socket connections currently kept open (one per bouncer in use). */
+  get openConnections(): number {
+    let n = 0;
+    for (const connection of this.connections.values()) if (connection.usable) n += 1;
+    return n;
   }
 
   async run(bouncer: string, words: readonly string[]): Promise<string[]> {
     // Encode first: a word soju cannot receive is refused before any connection is made.
     const line = bouncerServLine(words);
     const path = socketPathFor(this.options.pathTemplate, bouncer);
+    return this.enqueue(path, () => this.runOn(path, line));
+  }
+
+  /** Closes the bouncer's connection once the commands queued for it are done. */
+  async release(bouncer: string): Promise<void> {
+    const path = socketPathFor(this.options.pathTemplate, bouncer);
+    await this.enqueue(path, async () => {
+      this.clearIdle(path);
+      const connection = this.connections.get(path);
+      if (connection === undefined) return;
+      this.drop(path, connection);
+      this.log.debug({ path }, "released soju's admin connection");
+    });
+  }
+
+  /** Runs `task` after everything queued for `path`; arms the idle timer when the queue empties. */
+  private enqueue<T>(path: string, task: () => Promise<T>): Promise<T> {
+    this.clearIdle(path);
     const previous = this.queues.get(path) ?? Promise.resolve();
-    const result = previous.catch(() => undefined).then(() => this.runOn(path, line));
+    const result = previous.catch(() => undefined).then(task);
     const tail = result.catch(() => undefined);
     this.queues.set(path, tail);
     void tail.then(() => {
-      if (this.queues.get(path) === tail) this.queues.delete(path);
+      if (this.queues.get(path) !== tail) return;
+      this.queues.delete(path);
+      this.armIdle(path);
     });
     return result;
+  }
+
+  private clearIdle(path: string): void {
+    const timer = this.idleTimers.get(path);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.idleTimers.delete(path);
+  }
+
+  private armIdle(path: string): void {
+    if (this.idleTimeoutMs === 0 || this.closed || !this.connections.has(path)) return;
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(path);
+      // A command queued meanwhile cleared this timer; so the connection is idle here.
+      const connection = this.connections.get(path);
+      if (connection === undefined || this.queues.has(path)) return;
+      this.drop(path, connection);
+      this.log.debug(
+        { path, idleMs: this.idleTimeoutMs },
+        "closed soju's admin connection after idling",
+      );
+    }, this.idleTimeoutMs);
+    timer.unref();
+    this.idleTimers.set(path, timer);
   }
 
   private async connection(path: string): Promise<AdminConnection> {
@@ -258,6 +325,7 @@ export class SocketTransport implements SojuTransport {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.queues.values()]);
+    for (const path of [...this.idleTimers.keys()]) this.clearIdle(path);
     for (const connection of this.connections.values()) connection.destroy();
     this.connections.clear();
   }

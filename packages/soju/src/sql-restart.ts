@@ -377,6 +377,10 @@ export class SqlRestartAdmin implements SojuAdmin {
     );
   }
 
+  async release(): Promise<void> {
+    // Nothing is kept per bouncer: tenant DB connections are opened per call.
+  }
+
   async close(): Promise<void> {
     // Connections are opened per call and closed right after.
   }

@@ -1,7 +1,32 @@
-/** exec adapter only: the argv it runs, sojuctl's exit/stderr conventions, missing pods. */
+/**
+ * exec adapter only: the words on stdin (never in the request URL), the argv sojuctl gets,
+ * sojuctl's exit/stderr conventions, missing pods, and the deadlines on opening and running an
+ * exec session.
+ */
+import net from "node:net";
+import { PassThrough, Writable } from "node:stream";
+import { Exec, KubeConfig, type V1Status } from "@kubernetes/client-node";
+import { podImageExecHandler, type ObservedRequest } from "@irc-now/standins/kube";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SojuCommandFailed, SojuUnavailable, type SojuAdmin } from "../src/index";
-import { CONFIG_PATH, NS, rejection, World, type Bouncer } from "./helpers";
+import {
+  SOJUCTL_STDIN_SCRIPT,
+  SojuCommandFailed,
+  SojuUnavailable,
+  type SojuAdmin,
+} from "../src/index";
+import { CONFIG_PATH, NS, rejection, waitFor, World, type Bouncer } from "./helpers";
+
+/** A Writable that keeps what it got. */
+class Collect extends Writable {
+  private readonly chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.chunks.push(chunk);
+    callback();
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
+}
 
 const world = new World();
 const logs: string[] = [];
@@ -16,7 +41,7 @@ beforeAll(async () => {
 afterAll(() => world.stop());
 
 describe("exec adapter", () => {
-  it("runs `sojuctl -config <SOJU_CONFIG_PATH> <words…>` with the words unquoted (sojuctl quotes them)", async () => {
+  it("sojuctl gets `-config <SOJU_CONFIG_PATH> <words…>` with the words unquoted (sojuctl quotes them)", async () => {
     const before = bouncer.execArgv.length;
     await admin.createUser(bouncer.name, { username: "argv", password: `p w "q" \\ 'x'` });
     expect(bouncer.execArgv.slice(before)).toEqual([
@@ -70,15 +95,20 @@ describe("exec adapter", () => {
       name: `${name}-0`,
       labels: { "irc.now/bouncer": name },
       containers: ["soju"],
-      exec: (request) => {
-        const words = request.command.slice(3).join(" ");
-        if (words.startsWith("user create"))
-          request.stderr.write(
-            '2026/11/22 23:12:32 could not create user: user "bob" already exists\n',
-          );
-        else request.stderr.write('2026/11/22 23:12:33 unknown username "nosuchuser"\n');
-        return 1;
-      },
+      exec: podImageExecHandler({
+        commands: {
+          // An old sojuctl: `sojuctl -config <path> <words…>`, errors with a log timestamp.
+          sojuctl: (argv, io) => {
+            const words = argv.slice(3).join(" ");
+            if (words.startsWith("user create"))
+              io.stderr.write(
+                '2026/11/22 23:12:32 could not create user: user "bob" already exists\n',
+              );
+            else io.stderr.write('2026/11/22 23:12:33 unknown username "nosuchuser"\n');
+            return 1;
+          },
+        },
+      }),
     });
     expect(await admin.createUser(name, { username: "bob", password: "Old-sojuctl-pw" })).toBe(
       "exists",
@@ -125,5 +155,239 @@ describe("exec adapter", () => {
     expect(unreachable.message).toMatch(/sojuctl exited with code 1/);
     expect(unreachable.message).not.toContain("Soju-down-pw");
     expect(logs.join("\n")).not.toMatch(/Missing-sojuctl-pw|Soju-down-pw|Old-sojuctl-pw/);
+  });
+
+  it("keeps the SASL password out of every exec request URL; soju still gets it and logs in upstream", async () => {
+    const requests: ObservedRequest[] = [];
+    const unsubscribe = world.kube.onRequest((r) => requests.push(r));
+    const user = "stdinuser";
+    // Spaces, quotes, a backslash, a leading dash, a `$`, glob and shell characters: a shell
+    // that word-split or expanded anything would change it.
+    const password = `-Stdin pw "q" \\ 'x' $HOME * ; é`;
+    const ergoPassword = `Stdin-ergo-"pw"\\1'`;
+    await world.ergo.registerAccount(user, ergoPassword);
+    const b = bouncer.name;
+    try {
+      await admin.createUser(b, { username: user, password });
+      await admin.createOrUpdateNetwork(b, user, {
+        name: "irc.now",
+        addr: world.upstreamAddr,
+        nick: user,
+        username: user,
+        enabled: false,
+      });
+      await admin.setSaslPlain(b, user, "irc.now", user, ergoPassword);
+      await admin.enableNetwork(b, user, "irc.now");
+      expect(
+        await waitFor(
+          async () => ((await world.ergo.whoisAccount(user)) === user ? user : undefined),
+          `ergo WHOIS ${user} logged in`,
+        ),
+      ).toBe(user);
+      const status = await waitFor(async () => {
+        const s = await admin.saslStatus(b, user, "irc.now");
+        return s.state.kind === "authenticated" ? s : undefined;
+      }, "sasl status authenticated");
+      expect(status.state).toEqual({ kind: "authenticated", account: user });
+    } finally {
+      unsubscribe();
+    }
+    // sojuctl got the password as one argv word, unchanged.
+    expect(bouncer.execArgv).toContainEqual([
+      "sojuctl",
+      "-config",
+      CONFIG_PATH,
+      "user",
+      "run",
+      user,
+      "sasl",
+      "set-plain",
+      "-network",
+      "irc.now",
+      "--",
+      user,
+      ergoPassword,
+    ]);
+    const execs = requests.filter((r) => r.url.includes("/exec?"));
+    expect(execs.length).toBeGreaterThanOrEqual(5);
+    for (const { url } of requests) {
+      const decoded = new URLSearchParams(url.split("?")[1] ?? "");
+      const texts = [url, decodeURIComponent(url), ...decoded.values()];
+      for (const secret of [password, ergoPassword])
+        for (const text of texts) expect(text).not.toContain(secret);
+    }
+    // What the URL does carry: the fixed script, the config path and the word count.
+    for (const { url } of execs) {
+      const commands = new URLSearchParams(url.split("?")[1] ?? "").getAll("command");
+      expect(commands.slice(0, 5)).toEqual([
+        "sh",
+        "-c",
+        SOJUCTL_STDIN_SCRIPT,
+        "sojuctl",
+        CONFIG_PATH,
+      ]);
+      expect(commands[5]).toMatch(/^\d+$/);
+      expect(commands).toHaveLength(6);
+    }
+    expect(logs.join("\n")).not.toContain(ergoPassword);
+    expect(logs.join("\n")).not.toContain(password);
+  });
+
+  it("the script: a stdin that ends early (the session dropped) never runs a truncated command", async () => {
+    const seen: string[][] = [];
+    world.kube.createPod({
+      namespace: NS,
+      name: "short-stdin-0",
+      labels: { "irc.now/bouncer": "short-stdin" },
+      containers: ["soju"],
+      exec: podImageExecHandler({
+        commands: {
+          sojuctl: (argv) => {
+            seen.push(argv);
+            return 0;
+          },
+        },
+      }),
+    });
+    // The adapter never closes stdin; a real kubelet closes it when the client goes away. Here
+    // the client closes it (v5 CLOSE frame) after two of the three promised words.
+    const run = async (count: string, input: string) => {
+      const stdin = new PassThrough();
+      stdin.end(input);
+      const out = new Collect();
+      const err = new Collect();
+      const status = await new Promise<V1Status>((resolve, reject) => {
+        new Exec(world.kubeConfig)
+          .exec(
+            NS,
+            "short-stdin-0",
+            "soju",
+            ["sh", "-c", SOJUCTL_STDIN_SCRIPT, "sojuctl", CONFIG_PATH, count],
+            out,
+            err,
+            stdin,
+            false,
+            resolve,
+          )
+          .catch(reject);
+      });
+      return { status, stderr: err.text() };
+    };
+    const short = await run("3", "sasl\nset-plain\n");
+    expect(short.status.details?.causes).toEqual([{ reason: "ExitCode", message: "125" }]);
+    expect(short.stderr).toBe("irc-now exec: stdin ended after 2 of 3 words\n");
+    const badCount = await run("3; rm -rf /", "x\n");
+    expect(badCount.status.details?.causes).toEqual([{ reason: "ExitCode", message: "125" }]);
+    expect(badCount.stderr).toBe("irc-now exec: bad word count\n");
+    expect(seen).toEqual([]);
+    // A last line without its newline is not a word either.
+    expect((await run("2", "a\nb")).stderr).toBe("irc-now exec: stdin ended after 1 of 2 words\n");
+    // Exactly the promised words, each kept byte for byte (leading/trailing blanks, backslashes).
+    const full = await run("4", "  lead\ntrail  \nback\\slash\n\n");
+    expect(full.status.status).toBe("Success");
+    expect(seen).toEqual([
+      ["sojuctl", "-config", CONFIG_PATH, "  lead", "trail  ", "back\\slash", ""],
+    ]);
+  });
+});
+
+describe("exec deadlines", () => {
+  it("an apiserver that holds the exec upgrade: fails within the open timeout", async () => {
+    const name = "hung-open";
+    world.kube.createPod({
+      namespace: NS,
+      name: `${name}-0`,
+      labels: { "irc.now/bouncer": name },
+      containers: ["soju"],
+      exec: podImageExecHandler({ commands: { sojuctl: () => 0 } }),
+    });
+    const logs: string[] = [];
+    const hung = world.admin("exec", logs, { execOpenTimeoutMs: 500, commandTimeoutMs: 5000 });
+    // Only the upgrade hangs: the pod lookup goes through.
+    const hang = world.kube.faults.hangRequests(undefined, { match: (r) => r.upgrade });
+    try {
+      const started = Date.now();
+      const error = await rejection(hung.setSaslPlain(name, "u", "n", "u", "Hung-open-pw"));
+      const elapsed = Date.now() - started;
+      expect(error).toBeInstanceOf(SojuUnavailable);
+      expect(error.message).toBe(
+        `the exec request to pod ${NS}/${name}-0 was not answered within 500 ms`,
+      );
+      expect(error.message).not.toContain("Hung-open-pw");
+      expect(elapsed).toBeGreaterThanOrEqual(450);
+      expect(elapsed).toBeLessThan(3000);
+      expect(world.kube.faults.heldRequests).toBe(1);
+    } finally {
+      hang.release();
+    }
+    // (That the client also closes the abandoned connection is pinned by the next test: the
+    // stand-in does not read a held upgrade's socket, so it cannot tell.)
+  });
+
+  it("a server that accepts the TCP connection and never sends a byte: fails within the open timeout, socket closed", async () => {
+    const sockets: net.Socket[] = [];
+    let closed = 0;
+    const blackHole = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.resume(); // reads the upgrade request (and would see its end), answers nothing
+      socket.on("close", () => (closed += 1));
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
+    world.onCleanup(() => new Promise((r) => blackHole.close(r)));
+    const port = (blackHole.address() as net.AddressInfo).port;
+    // Pods are found through the stand-in; the exec goes to the black hole.
+    const doc = world.kube.kubeConfig();
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      ...doc,
+      clusters: [{ name: "black-hole", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      contexts: [{ name: "black-hole", cluster: "black-hole", user: "black-hole" }],
+      users: [{ name: "black-hole", token: "t" }],
+      currentContext: "black-hole",
+    });
+    const logs: string[] = [];
+    const admin = world.admin("exec", logs, {
+      kubeConfig: kc,
+      execOpenTimeoutMs: 400,
+      commandTimeoutMs: 5000,
+    });
+    const error = await rejection(admin.setSaslPlain(bouncer.name, "u", "n", "u", "Black-pw"));
+    expect(error).toBeInstanceOf(SojuUnavailable);
+    expect(error.message).toMatch(/was not answered within 400 ms$/);
+    expect(sockets).toHaveLength(1);
+    await waitFor(() => (closed === 1 ? true : undefined), "the client to close its socket", 2000);
+  });
+
+  it("a command that never ends: fails at the command timeout and the session is torn down", async () => {
+    const name = "hung-run";
+    let aborted = 0;
+    world.kube.createPod({
+      namespace: NS,
+      name: `${name}-0`,
+      labels: { "irc.now/bouncer": name },
+      containers: ["soju"],
+      exec: podImageExecHandler({
+        commands: {
+          sojuctl: (_argv, io) =>
+            new Promise<number>((resolve) =>
+              io.signal.addEventListener("abort", () => {
+                aborted += 1;
+                resolve(137);
+              }),
+            ),
+        },
+      }),
+    });
+    const logs: string[] = [];
+    const admin = world.admin("exec", logs, { commandTimeoutMs: 700 });
+    const error = await rejection(admin.setSaslPlain(name, "u", "n", "u", "Hung-run-pw"));
+    expect(error).toBeInstanceOf(SojuUnavailable);
+    expect(error.message).toBe(`sojuctl in pod ${name}-0 did not finish within 700 ms`);
+    await waitFor(() => (aborted === 1 ? true : undefined), "the pod's command to be aborted");
+    await waitFor(
+      () => (world.kube.activeExecSessions === 0 ? true : undefined),
+      "no exec session left",
+    );
   });
 });

@@ -10,7 +10,12 @@ import { closeSojuDb, createSojuDb, sojuNetwork, sojuUser, type SojuDb } from "@
 import { createTestDatabase } from "@irc-now/db/testing";
 import { readTenantDbUrl } from "@irc-now/k8s";
 import { startErgoStandin, type ErgoStandin } from "@irc-now/standins/ergo";
-import { startKubeStandin, type ExecHandler, type KubeStandin } from "@irc-now/standins/kube";
+import {
+  podImageExecHandler,
+  startKubeStandin,
+  type ExecHandler,
+  type KubeStandin,
+} from "@irc-now/standins/kube";
 import { startSojuStandin, type SojuStandin } from "@irc-now/standins/soju";
 import { and, eq } from "drizzle-orm";
 import { inject } from "vitest";
@@ -57,21 +62,23 @@ export function captureLogger(lines: string[]): SojuLogger {
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
-/** The exec handler of a soju pod: argv[0] is `sojuctl`, the rest goes to the stand-in's sojuctl. */
+/**
+ * The exec handler of a soju pod: an image with a POSIX `sh` (the host's, run for real) and
+ * `sojuctl` on its PATH, the latter reaching this soju stand-in. `seen` gets every argv sojuctl
+ * was started with (argv[0] = `sojuctl`).
+ */
 export function sojuctlHandler(soju: SojuStandin, seen?: string[][]): ExecHandler {
-  return async (request) => {
-    seen?.push(request.command);
-    if (request.command[0] !== "sojuctl") {
-      request.stderr.write(
-        `exec: "${request.command[0] ?? ""}": executable file not found in $PATH\n`,
-      );
-      return 127;
-    }
-    const result = await soju.runSojuctl(request.command.slice(1));
-    request.stdout.write(result.stdout);
-    request.stderr.write(result.stderr);
-    return result.exitCode;
-  };
+  return podImageExecHandler({
+    commands: {
+      sojuctl: async (argv, io) => {
+        seen?.push(argv);
+        const result = await soju.runSojuctl(argv.slice(1));
+        io.stdout.write(result.stdout);
+        io.stderr.write(result.stderr);
+        return result.exitCode;
+      },
+    },
+  });
 }
 
 /** Shared stand-ins of one test file. */
@@ -129,7 +136,16 @@ export class World {
     };
   }
 
-  admin(mode: Mode, logs: string[], extra: { commandTimeoutMs?: number } = {}): SojuAdmin {
+  admin(
+    mode: Mode,
+    logs: string[],
+    extra: {
+      commandTimeoutMs?: number;
+      execOpenTimeoutMs?: number;
+      socketIdleTimeoutMs?: number;
+      kubeConfig?: KubeConfig;
+    } = {},
+  ): SojuAdmin {
     const admin = createSojuAdmin(this.config(mode), {
       kubeConfig: this.kubeConfig,
       core: this.core,

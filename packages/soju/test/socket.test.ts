@@ -7,7 +7,7 @@ import net from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SojuCommandFailed, SojuUnavailable, createSojuAdmin, type SojuAdmin } from "../src/index";
-import { captureLogger, rejection, World, type Bouncer } from "./helpers";
+import { captureLogger, rejection, waitFor, World, type Bouncer } from "./helpers";
 
 const world = new World();
 beforeAll(() => world.start());
@@ -60,7 +60,7 @@ async function fakeServer(
 function socketAdmin(
   template: string,
   logs: string[] = [],
-  options: { commandTimeoutMs?: number } = {},
+  options: { commandTimeoutMs?: number; socketIdleTimeoutMs?: number } = {},
 ): SojuAdmin {
   const admin = createSojuAdmin(
     {
@@ -146,6 +146,88 @@ describe("socket adapter against the soju stand-in", () => {
     expect(await admin.createUser(b, { username: "restarted", disablePassword: true })).toBe(
       "exists",
     );
+  });
+});
+
+/** A proxy in front of a soju admin socket that counts the client connections open right now. */
+async function countingProxy(template: string, bouncer: Bouncer) {
+  const path = template.replace("{name}", bouncer.name);
+  const state = { open: 0, total: 0 };
+  const proxy = net.createServer((client) => {
+    state.open += 1;
+    state.total += 1;
+    const upstream = net.connect({ path: bouncer.soju.adminSocketPath });
+    client.on("close", () => {
+      state.open -= 1;
+      upstream.destroy();
+    });
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+    upstream.on("close", () => client.destroy());
+    client.on("data", (d: Buffer) => upstream.write(d));
+    upstream.on("data", (d: Buffer) => client.write(d));
+  });
+  await new Promise<void>((resolve) => proxy.listen(path, resolve));
+  world.onCleanup(() => new Promise((r) => proxy.close(r)));
+  return state;
+}
+
+describe("socket adapter: connection lifetime", () => {
+  let bouncer: Bouncer;
+  beforeAll(async () => {
+    bouncer = await world.bouncer("sock-life", { pod: false });
+  });
+
+  it("closes a bouncer's connection after it idled for socketIdleTimeoutMs; the next command reconnects", async () => {
+    const template = join(world.dir, "idle-{name}.sock");
+    const proxy = await countingProxy(template, bouncer);
+    const admin = socketAdmin(template, [], { socketIdleTimeoutMs: 300 });
+    const b = bouncer.name;
+    await admin.createUser(b, { username: "idle", disablePassword: true });
+    expect(proxy.open).toBe(1);
+    // Busy: commands closer together than the idle time keep the one connection.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      expect(await admin.createUser(b, { username: "idle", disablePassword: true })).toBe("exists");
+    }
+    expect(proxy).toEqual({ open: 1, total: 1 });
+    const idleSince = Date.now();
+    await waitFor(() => (proxy.open === 0 ? true : undefined), "the idle connection to close");
+    expect(Date.now() - idleSince).toBeGreaterThanOrEqual(250);
+    expect(await admin.createUser(b, { username: "idle", disablePassword: true })).toBe("exists");
+    expect(proxy).toEqual({ open: 1, total: 2 });
+  });
+
+  it("release(bouncer) closes that bouncer's connection after its queued commands, and only that one", async () => {
+    const template = join(world.dir, "release-{name}.sock");
+    const proxy = await countingProxy(template, bouncer);
+    const other = await world.bouncer("sock-life-2", { pod: false });
+    const otherProxy = await countingProxy(template, other);
+    const admin = socketAdmin(template); // default idle timeout: 60 s
+    await admin.createUser(bouncer.name, { username: "rel", disablePassword: true });
+    await admin.createUser(other.name, { username: "rel", disablePassword: true });
+    expect([proxy.open, otherProxy.open]).toEqual([1, 1]);
+
+    // A command queued before the release still runs on the connection, then it closes.
+    const queued = admin.userRun(bouncer.name, "rel", ["network", "status"]);
+    await admin.release(bouncer.name);
+    await expect(queued).resolves.toEqual(expect.any(Array));
+    await waitFor(() => (proxy.open === 0 ? true : undefined), "the released connection to close");
+    expect(otherProxy.open).toBe(1);
+
+    // Releasing again, or a bouncer never used, is a no-op; using the name again reconnects.
+    await admin.release(bouncer.name);
+    await admin.release("never-used");
+    expect(await admin.createUser(bouncer.name, { username: "rel", disablePassword: true })).toBe(
+      "exists",
+    );
+    expect(proxy).toEqual({ open: 1, total: 2 });
+  });
+
+  it("release is a no-op for the exec and sql-restart adapters", async () => {
+    for (const mode of ["exec", "sql-restart"] as const) {
+      await expect(world.admin(mode, []).release("anything")).resolves.toBeUndefined();
+    }
   });
 });
 

@@ -11,6 +11,21 @@ export interface FailOptions {
   message?: string;
 }
 
+/** What fault filters see of a request. */
+export interface RequestInfo {
+  method: string;
+  /** URL path, e.g. `/api/v1/namespaces/irc-now/pods/x/exec`. */
+  path: string;
+  query: URLSearchParams;
+  /** A WebSocket upgrade (exec). */
+  upgrade: boolean;
+}
+
+export interface HangOptions {
+  /** Hold only the requests this returns true for (default: every API request). */
+  match?: (request: RequestInfo) => boolean;
+}
+
 export interface HangHandle {
   /** Lets the held requests (and later ones) through now. */
   release(): void;
@@ -25,10 +40,12 @@ export interface KubeFaults {
   /** Answers the next `count` API requests with a Status error (500 InternalError by default). */
   failNextRequests(count: number, options?: FailOptions): void;
   /**
-   * Holds every API request that arrives until `durationMs` has passed (or, without a
-   * duration, until `release()`), then serves it normally.
+   * Holds every API request that arrives (or those `options.match` picks) until `durationMs`
+   * has passed (or, without a duration, until `release()`), then serves it normally. The TCP
+   * connection is accepted and the request read; no byte of an answer is sent meanwhile — for a
+   * WebSocket upgrade (exec) not even the 101. A new hang replaces the previous one.
    */
-  hangRequests(durationMs?: number): HangHandle;
+  hangRequests(durationMs?: number, options?: HangOptions): HangHandle;
   /** Requests currently held by `hangRequests`. */
   readonly heldRequests: number;
   /** Drops every connection (REST, watches, exec) like an apiserver restart; keeps all data. */
@@ -38,6 +55,7 @@ export interface KubeFaults {
 }
 
 interface Hang {
+  match: ((request: RequestInfo) => boolean) | undefined;
   released: Promise<void>;
   release(): void;
   timer?: NodeJS.Timeout;
@@ -71,11 +89,12 @@ export class FaultInjector implements KubeFaults {
       });
   }
 
-  hangRequests(durationMs?: number): HangHandle {
+  hangRequests(durationMs?: number, options: HangOptions = {}): HangHandle {
     this.hang?.release();
     let resolve!: () => void;
     const released = new Promise<void>((r) => (resolve = r));
     const hang: Hang = {
+      match: options.match,
       released,
       release: () => {
         if (hang.timer !== undefined) clearTimeout(hang.timer);
@@ -99,9 +118,9 @@ export class FaultInjector implements KubeFaults {
   }
 
   /** Holds the request while a hang is active, then consumes one injected failure if any. */
-  async gate(): Promise<StatusError | undefined> {
+  async gate(request: RequestInfo): Promise<StatusError | undefined> {
     const hang = this.hang;
-    if (hang !== undefined) {
+    if (hang !== undefined && (hang.match === undefined || hang.match(request))) {
       this.held += 1;
       try {
         await hang.released;

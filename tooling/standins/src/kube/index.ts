@@ -12,7 +12,7 @@
  *   …
  *   await kube.stop();
  */
-import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { loadSojuBouncerCrd, type CustomResourceDefinition } from "@irc-now/k8s";
@@ -44,10 +44,12 @@ import { WatchHub } from "./watch";
 export type { KubeUser, PolicyRule } from "./auth";
 export { CLUSTER_ADMIN_RULES } from "./auth";
 export type { ExecHandler, ExecProtocol, ExecRequest, ExecTarget } from "./exec";
-export type { FailOptions, HangHandle, KubeFaults } from "./faults";
+export type { FailOptions, HangHandle, HangOptions, KubeFaults, RequestInfo } from "./faults";
 export type { KubeConfigDocument } from "./kubeconfig";
 export type { KubeObjects } from "./local-api";
 export type { PodInput } from "./pod-runner";
+export { podImageExecHandler } from "./pod-image";
+export type { PodCommand, PodCommandIO, PodImage } from "./pod-image";
 export type { KubeObject, ObjectMeta, OwnerReference, StoredObject } from "./objects";
 export type {
   DeleteOptions,
@@ -84,6 +86,15 @@ export interface KubeStandinOptions {
   execProtocols?: ExecProtocol[];
 }
 
+/** A request as the stand-in received it (before faults, authentication or routing). */
+export interface ObservedRequest {
+  method: string;
+  /** The request target exactly as sent: path and query, still percent-encoded. */
+  url: string;
+  /** A WebSocket upgrade (exec). */
+  upgrade: boolean;
+}
+
 export interface KubeStandin {
   /** `http://127.0.0.1:<port>` or `https://…`. */
   readonly url: string;
@@ -106,6 +117,11 @@ export interface KubeStandin {
   kubeConfigYaml(token?: string): string;
   /** Writes the kubeconfig to `path` (mode 0600). */
   writeKubeConfig(path: string, token?: string): Promise<void>;
+  /**
+   * Calls `listener` for every HTTP request and upgrade the server receives, health checks
+   * included (like an apiserver audit log at level Metadata: method and URL). Returns unsubscribe.
+   */
+  onRequest(listener: (request: ObservedRequest) => void): () => void;
   /** Creates a pod as a kubelet would report it and routes its exec requests. */
   createPod(input: PodInput): StoredObject;
   /** Routes exec requests for a pod (container) to `handler`; dropped when the pod is deleted. Returns unregister. */
@@ -171,8 +187,19 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  server.on("request", (req, res) => void router.handleRequest(req, res));
-  server.on("upgrade", (req, socket, head: Buffer) => void router.handleUpgrade(req, socket, head));
+  const observers = new Set<(request: ObservedRequest) => void>();
+  const observe = (req: IncomingMessage, upgrade: boolean): void => {
+    const request = { method: req.method ?? "GET", url: req.url ?? "/", upgrade };
+    for (const listener of observers) listener(request);
+  };
+  server.on("request", (req, res) => {
+    observe(req, false);
+    void router.handleRequest(req, res);
+  });
+  server.on("upgrade", (req, socket, head: Buffer) => {
+    observe(req, true);
+    void router.handleUpgrade(req, socket, head);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -207,6 +234,10 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
     kubeConfig: (token) => kubeConfigDocument(configInput(token)),
     kubeConfigYaml: (token) => kubeConfigYaml(configInput(token)),
     writeKubeConfig: (path, token) => writeKubeConfigFile(path, configInput(token)),
+    onRequest: (listener) => {
+      observers.add(listener);
+      return () => observers.delete(listener);
+    },
     createPod: (input) => runPod(registry, exec, input),
     registerExecHandler: (target, handler) => exec.register(target, handler),
     stop: async () => {

@@ -20,6 +20,7 @@ import {
 import { applyPatch, type PatchType } from "./patch";
 import {
   BUILTIN_RESOURCES,
+  etcdKey,
   hasStatus,
   namespaces,
   resourceKey,
@@ -477,9 +478,26 @@ export class Registry {
     options: WriteOptions,
   ): StoredObject {
     const name = existing.metadata.name;
+    // metadata.uid and metadata.resourceVersion in the body are preconditions. A real
+    // kube-apiserver (1.24, recorded in test/kube/preconditions.test.ts) checks them in a
+    // different order and answers differently for PUT and PATCH:
+    // - PUT: a uid mismatch first, as the storage layer's precondition (409 with a StorageError
+    //   text naming the etcd key), then the resourceVersion (409 "the object has been modified");
+    // - PATCH: the resourceVersion first (409), then the uid, which the patched object's metadata
+    //   validation refuses as an immutable field (422 Invalid, the cause listed twice).
+    const uid = candidate.metadata.uid;
+    const uidDiffers = uid !== undefined && uid !== "" && uid !== existing.metadata.uid;
+    if (uidDiffers && !fromPatch) {
+      throw conflict(
+        rt,
+        name,
+        `StorageError: invalid object, Code: 4, Key: ${etcdKey(rt, existing)}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existing.metadata.uid}`,
+      );
+    }
     const rv = candidate.metadata.resourceVersion;
     if (rv === undefined || rv === "") {
-      if (!fromPatch && !rt.allowUnconditionalUpdate) {
+      if ((!fromPatch && !rt.allowUnconditionalUpdate) || (fromPatch && rv === "")) {
+        // A merge patch that sets resourceVersion to "" is an update without one.
         throw invalid(rt.kind, rt.group, name, [
           {
             field: "metadata.resourceVersion",
@@ -491,13 +509,13 @@ export class Registry {
     } else if (rv !== existing.metadata.resourceVersion) {
       throw conflict(rt, name, OBJECT_MODIFIED);
     }
-    const uid = candidate.metadata.uid;
-    if (uid !== undefined && uid !== "" && uid !== existing.metadata.uid) {
-      throw conflict(
-        rt,
-        name,
-        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existing.metadata.uid}`,
-      );
+    if (uidDiffers) {
+      const immutable: FieldError = {
+        field: "metadata.uid",
+        reason: "FieldValueInvalid",
+        message: `Invalid value: ${quote(uid)}: field is immutable`,
+      };
+      throw invalid(rt.kind, rt.group, name, [immutable, immutable]);
     }
 
     let next: KubeObject;

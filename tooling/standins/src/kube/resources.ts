@@ -53,6 +53,23 @@ export function resourceKey(rt: Pick<ResourceType, "group" | "resource">): strin
   return rt.group === "" ? rt.resource : `${rt.resource}.${rt.group}`;
 }
 
+/**
+ * The object's key in etcd, as the apiserver's storage errors name it: built-in resources under
+ * `/registry/<resource>/`, custom resources under `/registry/<group>/<resource>/`
+ * (e.g. `/registry/secrets/irc-now/x`, `/registry/leases/irc-now/x`,
+ * `/registry/irc.now/sojubouncers/irc-now/x`, `/registry/namespaces/x`).
+ */
+export function etcdKey(
+  rt: Pick<ResourceType, "group" | "resource" | "custom">,
+  meta: { metadata: { namespace?: string; name: string } },
+): string {
+  const prefix = rt.custom ? `/registry/${rt.group}/${rt.resource}` : `/registry/${rt.resource}`;
+  const ns = meta.metadata.namespace;
+  return ns === undefined || ns === ""
+    ? `${prefix}/${meta.metadata.name}`
+    : `${prefix}/${ns}/${meta.metadata.name}`;
+}
+
 export function hasStatus(rt: ResourceType): boolean {
   return rt.subresources.includes("status");
 }

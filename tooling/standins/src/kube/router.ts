@@ -75,7 +75,12 @@ export class KubeRouter {
       if (route.type === "health") return sendText(res, 200, "ok");
       if (route.type === "version") return sendJson(res, 200, SERVER_VERSION);
 
-      const injected = await this.deps.faults.gate();
+      const injected = await this.deps.faults.gate({
+        method: req.method ?? "GET",
+        path: url.pathname,
+        query: url.searchParams,
+        upgrade: false,
+      });
       if (injected !== undefined) throw injected;
       const user = this.deps.auth.authenticate(req.headers.authorization);
 
@@ -102,7 +107,12 @@ export class KubeRouter {
     try {
       const url = new URL(req.url ?? "/", "http://standin");
       const route = this.route(url.pathname);
-      const injected = await this.deps.faults.gate();
+      const injected = await this.deps.faults.gate({
+        method: req.method ?? "GET",
+        path: url.pathname,
+        query: url.searchParams,
+        upgrade: true,
+      });
       if (injected !== undefined) throw injected;
       const user = this.deps.auth.authenticate(req.headers.authorization);
       if (route.type !== "resource") throw pathNotFound();

@@ -142,7 +142,9 @@ export function invalid(
   name: string,
   errors: FieldError[],
 ): StatusError {
-  const rendered = errors.map((e) => `${e.field}: ${e.message}`);
+  // Like field.ErrorList.ToAggregate: the message lists each distinct error once, the causes
+  // keep every entry (a real apiserver can report one cause twice).
+  const rendered = [...new Set(errors.map((e) => `${e.field}: ${e.message}`))];
   const list = rendered.length === 1 ? (rendered[0] ?? "") : `[${rendered.join(", ")}]`;
   const qualifiedKind = group === "" ? kind : `${kind}.${group}`;
   const details: StatusDetails = {

@@ -2,7 +2,8 @@
  * Simulated soju-operator for tests and `npm run dev` (the real one is external). On a new
  * SojuBouncer in the Kubernetes stand-in it does what the operator does, in order:
  * tenant database in PostgreSQL → secret `{name}-db` (CloudNativePG app-secret keys) → a soju
- * stand-in "pod" (label `irc.now/bouncer=<name>`, container `soju`, exec → sojuctl) → the soju
+ * stand-in "pod" (label `irc.now/bouncer=<name>`, container `soju` whose exec runs a real `sh`
+ * with `sojuctl` on its PATH, see kube/pod-image.ts) → the soju
  * user → `Ready=True` after a delay. Deleting the pod restarts that soju (it re-reads its DB),
  * as a ReplicaSet would; deleting the CR removes pod, secret and database.
  * Delays and failures are settings so tests can provoke the races the real system has.
@@ -12,7 +13,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import pg from "pg";
 import { LABEL_BOUNCER } from "@irc-now/k8s";
-import type { KubeStandin, StoreEvent } from "../kube/index";
+import { podImageExecHandler, type KubeStandin, type StoreEvent } from "../kube/index";
 import { startSojuStandin, type SojuStandin } from "../soju/index";
 
 const CR = "sojubouncers.irc.now";
@@ -111,19 +112,18 @@ export function startOperator(options: OperatorOptions): Operator {
       name: b.podName,
       labels: { [LABEL_BOUNCER]: b.name, "app.kubernetes.io/name": "soju" },
       containers: [{ name: "soju", image: "codeberg.org/emersion/soju:v0.10.1" }],
+      // The image: a POSIX sh (run for real) and sojuctl, which reaches this bouncer's soju.
       exec: {
-        soju: async (req) => {
-          if (req.command[0] !== "sojuctl") {
-            req.stderr.write(
-              `exec: "${req.command[0] ?? ""}": executable file not found in $PATH\n`,
-            );
-            return 127;
-          }
-          const result = await b.soju.runSojuctl(req.command);
-          req.stdout.write(result.stdout);
-          req.stderr.write(result.stderr);
-          return result.exitCode;
-        },
+        soju: podImageExecHandler({
+          commands: {
+            sojuctl: async (argv, io) => {
+              const result = await b.soju.runSojuctl(argv);
+              io.stdout.write(result.stdout);
+              io.stderr.write(result.stderr);
+              return result.exitCode;
+            },
+          },
+        }),
       },
     });
   };

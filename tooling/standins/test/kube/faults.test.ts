@@ -164,3 +164,49 @@ describe("faults", () => {
     ).resolves.toBeDefined();
   });
 });
+
+describe("hang filters and the request log", () => {
+  it("hangs only the requests the filter picks", async () => {
+    const hang = kube.faults.hangRequests(undefined, {
+      match: (r) => r.path.endsWith("/secrets") && r.method === "GET",
+    });
+    try {
+      let settled = false;
+      const held = api.core.listNamespacedSecret({ namespace: NS }).finally(() => (settled = true));
+      await vi.waitFor(() => expect(kube.faults.heldRequests).toBe(1));
+      // Other requests go through meanwhile.
+      await expect(
+        api.custom.getNamespacedCustomObject({ ...ref, name: "alice" }),
+      ).resolves.toMatchObject({ metadata: { name: "alice" } });
+      expect(settled).toBe(false);
+      hang.release();
+      await held;
+    } finally {
+      hang.release();
+    }
+  });
+
+  it("reports every request (method and raw URL), upgrades included", async () => {
+    const seen: Array<{ method: string; url: string; upgrade: boolean }> = [];
+    const off = kube.onRequest((r) => seen.push(r));
+    await api.core.listNamespacedSecret({ namespace: NS, labelSelector: "a in (b,c)" });
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    await expect(
+      api.exec.exec(NS, "no-such-pod", "soju", ["echo", "hi there"], sink, sink, null, false),
+    ).rejects.toBeDefined();
+    off();
+    await api.core.listNamespacedSecret({ namespace: NS });
+    expect(seen).toEqual([
+      {
+        method: "GET",
+        url: `/api/v1/namespaces/${NS}/secrets?labelSelector=a+in+%28b%2Cc%29`,
+        upgrade: false,
+      },
+      {
+        method: "GET",
+        url: `/api/v1/namespaces/${NS}/pods/no-such-pod/exec?stdout=true&stderr=true&stdin=false&tty=false&command=echo&command=hi%20there&container=soju`,
+        upgrade: true,
+      },
+    ]);
+  });
+});

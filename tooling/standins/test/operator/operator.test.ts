@@ -1,4 +1,4 @@
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { CoreV1Api, Exec, KubeConfig, type V1Status } from "@kubernetes/client-node";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,10 +28,11 @@ async function until<T>(
   }
 }
 
-/** `sojuctl …` in the bouncer's pod through client-node's Exec, like the exec adapter. */
+/** `sojuctl …` in the bouncer's pod through client-node's Exec (argv, or a shell reading stdin). */
 async function sojuctl(
   pod: string,
   words: string[],
+  shell?: { script: string; stdin: string },
 ): Promise<{ stdout: string; stderr: string; status: V1Status }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -45,10 +46,12 @@ async function sojuctl(
         ns,
         pod,
         "soju",
-        ["sojuctl", "-config", "/etc/soju/config", ...words],
+        shell
+          ? ["sh", "-c", shell.script, ...words]
+          : ["sojuctl", "-config", "/etc/soju/config", ...words],
         stdout,
         stderr,
-        null,
+        shell ? Readable.from([shell.stdin]) : null,
         false,
         (s) => resolve(s),
       )
@@ -133,6 +136,13 @@ describe("simulated soju-operator", () => {
     const ok = await sojuctl("alice-soju-0", ["user", "status"]);
     expect(ok.status.status).toBe("Success");
     expect(ok.stdout).toBe("alice: 0 networks\n");
+    // The pod's image has a POSIX sh with sojuctl on its PATH (what the exec adapter runs).
+    const viaShell = await sojuctl("alice-soju-0", ["/etc/soju/config"], {
+      script: 'IFS= read -r a; IFS= read -r b; exec sojuctl -config "$0" "$a" "$b"',
+      stdin: "user\nstatus\n",
+    });
+    expect(viaShell.status.status).toBe("Success");
+    expect(viaShell.stdout).toBe("alice: 0 networks\n");
 
     const bad = await sojuctl("alice-soju-0", [
       "user",
