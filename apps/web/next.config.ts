@@ -34,7 +34,7 @@ const config = (phase: string): NextConfig => ({
   // eslint-disable-next-line no-restricted-properties -- build-time setting, not app configuration
   distDir: process.env.NEXT_DIST_DIR ?? ".next",
   // Internal packages export TypeScript sources; Next compiles them (no build step between packages).
-  transpilePackages: ["@irc-now/config", "@irc-now/db"],
+  transpilePackages: ["@irc-now/config", "@irc-now/db", "@irc-now/ergo"],
   serverExternalPackages: ["pg"],
   poweredByHeader: false,
   reactStrictMode: true,

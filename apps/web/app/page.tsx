@@ -68,15 +68,15 @@ export default async function LandingPage() {
           </div>
           <pre
             aria-label="Example IRC session"
-            className="mt-14 overflow-x-auto rounded-lg border border-slate-800 bg-slate-900/70 p-5 font-mono text-sm leading-6 text-slate-300"
+            className="mt-14 rounded-lg border border-slate-800 bg-slate-900/70 p-5 font-mono text-sm leading-6 break-words whitespace-pre-wrap text-slate-300"
           >
-            <span className="text-slate-500">[09:14]</span>{" "}
+            <span className="text-slate-400">[09:14]</span>{" "}
             <span className="text-emerald-400">*</span> Now talking on #irc-now{"\n"}
-            <span className="text-slate-500">[09:14]</span>{" "}
+            <span className="text-slate-400">[09:14]</span>{" "}
             <span className="text-sky-400">&lt;soju&gt;</span> Playback of 312 messages since you
             left
             {"\n"}
-            <span className="text-slate-500">[09:15]</span>{" "}
+            <span className="text-slate-400">[09:15]</span>{" "}
             <span className="text-amber-300">&lt;alice&gt;</span> morning! did the build go green
             overnight?
           </pre>
@@ -127,7 +127,7 @@ export default async function LandingPage() {
       </main>
 
       <footer className="border-t border-slate-900">
-        <div className="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-4 px-6 py-8 text-sm text-slate-500">
+        <div className="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-4 px-6 py-8 text-sm text-slate-400">
           <span>irc.now — hosted IRC bouncers, powered by soju and ergo.</span>
           <span className="font-mono">ircs://irc.now:6697</span>
         </div>

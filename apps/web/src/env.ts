@@ -1,6 +1,27 @@
-import { authEnv, dbEnv, kubeEnv, loadConfig, logEnv, plansEnv, publicEnv } from "@irc-now/config";
+import {
+  authEnv,
+  dbEnv,
+  defineArea,
+  ergoEnv,
+  kubeEnv,
+  loadConfig,
+  logEnv,
+  plansEnv,
+  publicEnv,
+} from "@irc-now/config";
 
-const webAreas = [dbEnv, kubeEnv, authEnv, plansEnv, publicEnv, logEnv] as const;
+/**
+ * The one ergo setting the web needs: the worker's oper nick, which no user may have as their
+ * account (refused at sign-in). Same variable and rule as the worker's `ergo` area, without that
+ * area's oper credentials, which the web must not need.
+ */
+const ergoNickEnv = defineArea({
+  name: "ergo-nick",
+  shape: { ERGO_ADMIN_NICK: ergoEnv.shape.ERGO_ADMIN_NICK },
+  secrets: [],
+});
+
+const webAreas = [dbEnv, kubeEnv, authEnv, plansEnv, publicEnv, ergoNickEnv, logEnv] as const;
 
 export type WebConfig = ReturnType<typeof loadConfig<typeof webAreas>>;
 

@@ -9,7 +9,14 @@ import {
   getMyBouncer,
   listMyBouncers,
 } from "~/server/domain/bouncers";
-import { auditLog, bouncerDetail, listAllBouncers, retryBouncerSetup } from "~/server/domain/admin";
+import {
+  adminStats,
+  adoptErgoAccount,
+  auditLog,
+  bouncerDetail,
+  listAllBouncers,
+  retryBouncerSetup,
+} from "~/server/domain/admin";
 import { DomainError } from "~/server/domain/errors";
 import { bouncerNameSchema } from "~/server/domain/names";
 import { loadSetupRecords } from "~/server/domain/status";
@@ -56,6 +63,10 @@ function setReady(
   );
 }
 
+/** The CR's uid: the key of its setup history. */
+const uidOf = (name: string) =>
+  world.kube.objects.get("sojubouncers.irc.now", ns, name).metadata.uid!;
+
 beforeAll(async () => {
   world = await startWorld(inject("postgresUrl"));
 });
@@ -68,7 +79,9 @@ beforeEach(async () => {
   await world.db.delete(accounts.adminAuditLog);
   await world.db.delete(accounts.bouncerSetupAttempts);
   await world.db.delete(accounts.bouncerUpstreamStates);
+  await world.db.delete(accounts.ergoAccounts);
   await world.db.delete(accounts.users);
+  world.kube.faults.reset();
   const a = await recordLogin(world.db, {
     subject: "kc-alice",
     username: "alice",
@@ -233,6 +246,7 @@ describe("users' bouncers", () => {
     await world.db.insert(accounts.bouncerSetupAttempts).values({
       namespace: ns,
       bouncer: "alice",
+      bouncerUid: uidOf("alice"),
       attemptNo: 1,
       stepReached: "ensure_ergo_account",
       outcome: "failed",
@@ -249,9 +263,12 @@ describe("users' bouncers", () => {
     world.kube.objects.patch("sojubouncers.irc.now", ns, "alice", {
       metadata: { annotations: { [ANNOTATION_UPSTREAM_CONFIGURED]: "true" } },
     });
-    await world.db
-      .insert(accounts.bouncerUpstreamStates)
-      .values({ namespace: ns, bouncer: "alice", state: "unauthenticated" });
+    await world.db.insert(accounts.bouncerUpstreamStates).values({
+      namespace: ns,
+      bouncer: "alice",
+      bouncerUid: uidOf("alice"),
+      state: "unauthenticated",
+    });
     [view] = await listMyBouncers(world.ctx, alice);
     expect(view).toMatchObject({
       phase: "configured",
@@ -277,10 +294,12 @@ describe("setup records", () => {
     await createBouncer(world.ctx, alice, "alice");
     setReady("alice", "True");
     const startedAt = new Date("2026-01-02T03:04:05.678Z");
+    const uid = uidOf("alice");
     await world.db.insert(accounts.bouncerSetupAttempts).values([
       {
         namespace: ns,
         bouncer: "alice",
+        bouncerUid: uid,
         attemptNo: 1,
         stepReached: "ensure_ergo_account",
         outcome: "failed",
@@ -289,6 +308,7 @@ describe("setup records", () => {
       {
         namespace: ns,
         bouncer: "alice",
+        bouncerUid: uid,
         attemptNo: 3,
         stepReached: "apply_soju_network",
         outcome: "failed",
@@ -299,6 +319,7 @@ describe("setup records", () => {
       {
         namespace: ns,
         bouncer: "alice",
+        bouncerUid: uid,
         attemptNo: 2,
         stepReached: "choose_password",
         outcome: "failed",
@@ -307,6 +328,7 @@ describe("setup records", () => {
       {
         namespace: "elsewhere",
         bouncer: "alice",
+        bouncerUid: "uid-elsewhere",
         attemptNo: 9,
         stepReached: "done",
         outcome: "succeeded",
@@ -315,6 +337,7 @@ describe("setup records", () => {
     await world.db.insert(accounts.bouncerUpstreamStates).values({
       namespace: "elsewhere",
       bouncer: "alice",
+      bouncerUid: uid,
       state: "authenticated",
       account: "alice",
     });
@@ -338,13 +361,17 @@ describe("setup records", () => {
       names.map((bouncer) => ({
         namespace: ns,
         bouncer,
+        bouncerUid: `uid-${bouncer}`,
         state: "authenticated" as const,
         account: bouncer,
       })),
     );
-    const { attempts, upstreams } = await loadSetupRecords(world.db, ns, [...names, "bob"]);
+    const { attempts, upstreams } = await loadSetupRecords(world.db, ns, [
+      ...names.map((name) => ({ name, uid: `uid-${name}` })),
+      { name: "bob", uid: uidOf("bob") },
+    ]);
     expect(upstreams.size).toBe(300);
-    expect(upstreams.get("b299")).toMatchObject({
+    expect(upstreams.get("uid-b299")).toMatchObject({
       state: "authenticated",
       account: "b299",
       detail: null,
@@ -437,5 +464,332 @@ describe("admin console", () => {
       retryBouncerSetup(world.ctx, { id: bob.id, username: "bob" }, "nope", "x"),
       "NOT_FOUND",
     );
+  });
+});
+
+const listAll = (extra: Partial<Parameters<typeof listAllBouncers>[1]> = {}) =>
+  listAllBouncers(world.ctx, { sort: "name", direction: "asc", page: 1, pageSize: 25, ...extra });
+
+/** The worker's verdict on an ergo account that exists and is not the portal's. */
+const notOwnedError =
+  'ergo account "alice" already exists and the portal does not own it; it was not reset.';
+
+async function parkNeedsAdmin(
+  name: string,
+  step: "ensure_ergo_account" | "read_secret" = "ensure_ergo_account",
+) {
+  setReady(name, "True");
+  await world.db.insert(accounts.bouncerSetupAttempts).values([
+    {
+      namespace: ns,
+      bouncer: name,
+      bouncerUid: uidOf(name),
+      attemptNo: 1,
+      stepReached: step,
+      outcome: "needs_admin",
+      error: notOwnedError,
+      finishedAt: new Date(),
+    },
+  ]);
+}
+
+const annotationsOf = (name: string) =>
+  world.kube.objects.get("sojubouncers.irc.now", ns, name).metadata.annotations ?? {};
+
+describe("history by the CR's uid", () => {
+  it("never shows the attempts or upstream state of an earlier bouncer with the same name", async () => {
+    await createBouncer(world.ctx, alice, "alice");
+    setReady("alice", "True");
+    const earlier = "0b1c2d3e-0000-4000-8000-00000000dead";
+    await world.db.insert(accounts.bouncerSetupAttempts).values([
+      {
+        namespace: ns,
+        bouncer: "alice",
+        bouncerUid: earlier,
+        attemptNo: 7,
+        stepReached: "ensure_ergo_account",
+        outcome: "failed",
+        error: "the previous owner's error",
+      },
+      // Rows from before uids were recorded belong to no bouncer.
+      {
+        namespace: ns,
+        bouncer: "alice",
+        bouncerUid: null,
+        attemptNo: 8,
+        stepReached: "done",
+        outcome: "succeeded",
+      },
+    ]);
+    await world.db.insert(accounts.bouncerUpstreamStates).values({
+      namespace: ns,
+      bouncer: "alice",
+      bouncerUid: earlier,
+      state: "authenticated",
+      account: "alice",
+    });
+    let [view] = await listMyBouncers(world.ctx, alice);
+    expect(view).toMatchObject({
+      phase: "ready",
+      lastAttempt: null,
+      upstream: null,
+      problem: null,
+    });
+    let detail = await bouncerDetail(world.ctx, "alice");
+    expect(detail.attempts).toEqual([]);
+    expect(detail.bouncer.lastAttempt).toBeNull();
+    const [row] = (await listAll()).rows;
+    expect(row).toMatchObject({ lastAttempt: null, upstream: null });
+
+    // This bouncer's own rows count, numbered on their own.
+    await world.db.insert(accounts.bouncerSetupAttempts).values({
+      namespace: ns,
+      bouncer: "alice",
+      bouncerUid: uidOf("alice"),
+      attemptNo: 1,
+      stepReached: "apply_soju_network",
+      outcome: "failed",
+      error: "soju restarting",
+    });
+    await world.db
+      .update(accounts.bouncerUpstreamStates)
+      .set({ bouncerUid: uidOf("alice"), state: "disconnected" });
+    [view] = await listMyBouncers(world.ctx, alice);
+    expect(view).toMatchObject({
+      uid: uidOf("alice"),
+      lastAttempt: { attemptNo: 1, error: "soju restarting" },
+      upstream: { state: "disconnected" },
+    });
+    detail = await bouncerDetail(world.ctx, "alice");
+    expect(detail.attempts.map((a) => [a.attemptNo, a.bouncerUid])).toEqual([[1, uidOf("alice")]]);
+  });
+});
+
+describe("needs admin", () => {
+  it("is a phase of its own: admins see the reason and can filter and count it; users see plain words", async () => {
+    await createBouncer(world.ctx, alice, "alice");
+    await createBouncer(world.ctx, bob, "bob");
+    setReady("bob", "True");
+    await parkNeedsAdmin("alice");
+
+    const [mine] = await listMyBouncers(world.ctx, alice);
+    expect(mine!.phase).toBe("needs_admin");
+    expect(mine!.problem).toMatch(
+      /^Waiting for irc.now staff: your IRC account name needs a check/,
+    );
+    expect(mine!.problem).toMatch(/You don't need to do anything/);
+    expect(mine!.problem).not.toMatch(/email/i);
+    expect(mine!.problem).not.toContain("ergo account");
+
+    const parked = await listAll({ phase: "needs_admin" });
+    expect(parked.rows.map((r) => [r.name, r.lastAttempt?.error])).toEqual([
+      ["alice", notOwnedError],
+    ]);
+    expect((await listAll({ outcome: "needs_admin" })).rows.map((r) => r.name)).toEqual(["alice"]);
+    expect((await listAll({ phase: "ready" })).rows.map((r) => r.name)).toEqual(["bob"]);
+    const stats = await adminStats(world.ctx, 3);
+    expect(stats.byPhase).toMatchObject({ needs_admin: 1, ready: 1 });
+    expect(stats.outcomesByDay.at(-1)).toMatchObject({ needs_admin: 1, failed: 0 });
+
+    // Once configured (e.g. an admin fixed it by hand), an old verdict no longer parks it.
+    world.kube.objects.patch("sojubouncers.irc.now", ns, "alice", {
+      metadata: { annotations: { [ANNOTATION_UPSTREAM_CONFIGURED]: "true" } },
+    });
+    expect((await listMyBouncers(world.ctx, alice))[0]!.phase).toBe("configured");
+  });
+});
+
+describe("adopt account", () => {
+  const admin = () => ({ id: bob.id, username: "bob" });
+
+  it("is offered only for a bouncer parked on an ergo account the portal does not own", async () => {
+    await createBouncer(world.ctx, alice, "alice");
+    setReady("alice", "True");
+    let detail = await bouncerDetail(world.ctx, "alice");
+    expect(detail.ergoAccount).toMatchObject({
+      account: "alice",
+      owner: { id: alice.id, username: "alice" },
+      ownership: null,
+      adopt: { offered: false },
+    });
+    await expectDomainError(
+      adoptErgoAccount(world.ctx, admin(), "alice", "because"),
+      "PRECONDITION_FAILED",
+      /not waiting for an admin/,
+    );
+
+    await parkNeedsAdmin("alice");
+    detail = await bouncerDetail(world.ctx, "alice");
+    expect(detail.ergoAccount.adopt).toEqual({ offered: true, why: null, kind: null });
+  });
+
+  it("makes the account the owner's and audits it in one transaction, then retries setup", async () => {
+    await createBouncer(world.ctx, alice, "alice");
+    await parkNeedsAdmin("alice");
+    // While the retry's patch is on its way, adoption and audit row are already committed:
+    // a worker reacting to the patch must find the account owned.
+    const seenAtPatch: unknown[] = [];
+    const hang = world.kube.faults.hangRequests(undefined, {
+      match: (r) => r.method === "PATCH",
+    });
+    const unsubscribe = world.kube.onRequest((r) => {
+      if (r.method !== "PATCH") return;
+      void (async () => {
+        seenAtPatch.push(
+          (await world.db.select().from(accounts.ergoAccounts)).length,
+          (await world.db.select().from(accounts.adminAuditLog)).length,
+        );
+        hang.release();
+      })();
+    });
+    let entry;
+    try {
+      entry = await adoptErgoAccount(
+        world.ctx,
+        admin(),
+        "alice",
+        "alice registered it on IRC first",
+      );
+    } finally {
+      unsubscribe();
+      hang.release();
+    }
+    expect(seenAtPatch).toEqual([1, 1]);
+    expect(entry).toMatchObject({
+      actorUserId: bob.id,
+      actorUsername: "bob",
+      action: "ergo_account.adopt",
+      target: "sojubouncer/irc-now/alice",
+      reason: "alice registered it on IRC first",
+      details: { account: "alice", ownerUserId: alice.id, bouncerUid: uidOf("alice") },
+    });
+    expect(await world.db.select().from(accounts.ergoAccounts)).toEqual([
+      {
+        account: "alice",
+        ownerUserId: alice.id,
+        origin: "adopted",
+        adoptedBy: "bob",
+        createdAt: expect.any(Date),
+      },
+    ]);
+    const annotations = annotationsOf("alice");
+    expect(annotations[ANNOTATION_UPSTREAM_CONFIGURED]).toBeUndefined();
+    expect(Date.parse(annotations["irc.now/retry-requested-at"] ?? "")).toBeGreaterThan(
+      Date.now() - 60_000,
+    );
+    const detail = await bouncerDetail(world.ctx, "alice");
+    expect(detail.ergoAccount).toMatchObject({
+      ownedByBouncerOwner: true,
+      ownership: { ownerUsername: "alice", origin: "adopted", adoptedBy: "bob" },
+      adopt: { offered: false, why: expect.stringMatching(/already owns .* use Retry setup/) },
+    });
+    expect(detail.audit).toMatchObject([{ action: "ergo_account.adopt", previousBouncer: false }]);
+    // A second adoption (double submit) changes nothing.
+    await expectDomainError(
+      adoptErgoAccount(world.ctx, admin(), "alice", "again"),
+      "PRECONDITION_FAILED",
+    );
+    expect((await auditLog(world.ctx, { page: 1, pageSize: 10 })).total).toBe(1);
+  });
+
+  it("refuses, as a CONFLICT, an account the portal owns for another user; nothing is written", async () => {
+    await createBouncer(world.ctx, alice, "alice");
+    await parkNeedsAdmin("alice");
+    await world.db
+      .insert(accounts.ergoAccounts)
+      .values({ account: "alice", ownerUserId: bob.id, origin: "registered" });
+    const before = annotationsOf("alice");
+    await expectDomainError(
+      adoptErgoAccount(world.ctx, admin(), "alice", "because"),
+      "CONFLICT",
+      /"alice" already belongs to portal user bob; it cannot be adopted for another user/,
+    );
+    expect((await bouncerDetail(world.ctx, "alice")).ergoAccount.adopt).toMatchObject({
+      offered: false,
+      kind: "CONFLICT",
+    });
+    expect(await world.db.select().from(accounts.adminAuditLog)).toEqual([]);
+    expect(await world.db.select().from(accounts.ergoAccounts)).toMatchObject([
+      { ownerUserId: bob.id, origin: "registered" },
+    ]);
+    expect(annotationsOf("alice")).toEqual(before);
+  });
+
+  it("refuses when the wait is not about the account, or the name can never be set up", async () => {
+    await createBouncer(world.ctx, alice, "alice");
+    await parkNeedsAdmin("alice", "read_secret");
+    await expectDomainError(
+      adoptErgoAccount(world.ctx, admin(), "alice", "because"),
+      "PRECONDITION_FAILED",
+      /another reason than its ergo account/,
+    );
+
+    // A user who signed in before the sign-in rule: ergo refuses "nickserv" whoever owns it.
+    const ns2 = await recordLogin(world.db, { subject: "kc-ns", username: "nickserv" });
+    await world.ctx.bouncers.create({
+      name: "services",
+      username: "nickserv",
+      plan: "free",
+      ownerId: ns2.id,
+    });
+    await parkNeedsAdmin("services");
+    await expectDomainError(
+      adoptErgoAccount(world.ctx, admin(), "services", "because"),
+      "PRECONDITION_FAILED",
+      /can never be set up by the portal .*ergo reserves for its services/,
+    );
+    expect(await world.db.select().from(accounts.ergoAccounts)).toEqual([]);
+  });
+
+  it("keeps the adoption when the retry cannot be started, and says so", async () => {
+    await createBouncer(world.ctx, alice, "alice");
+    await parkNeedsAdmin("alice");
+    const unsubscribe = world.kube.onRequest((r) => {
+      if (r.method === "PATCH") world.kube.faults.failNextRequests(1, { code: 503 });
+    });
+    try {
+      await expectDomainError(
+        adoptErgoAccount(world.ctx, admin(), "alice", "because"),
+        "UNAVAILABLE",
+        /"alice" is adopted, but setup could not be restarted .*Use Retry setup/,
+      );
+    } finally {
+      unsubscribe();
+    }
+    expect(await world.db.select().from(accounts.ergoAccounts)).toHaveLength(1);
+    expect((await auditLog(world.ctx, { page: 1, pageSize: 10 })).total).toBe(1);
+  });
+
+  it("labels audit entries of an earlier bouncer with the same name", async () => {
+    await createBouncer(world.ctx, alice, "alice");
+    await world.db.insert(accounts.adminAuditLog).values({
+      actorUsername: "bob",
+      action: "bouncer.retry-setup",
+      target: "sojubouncer/irc-now/alice",
+      details: { bouncerUid: "an-earlier-uid" },
+    });
+    await retryBouncerSetup(world.ctx, admin(), "alice", "now");
+    const { audit } = await bouncerDetail(world.ctx, "alice");
+    expect(audit.map((a) => [a.reason, a.previousBouncer])).toEqual([
+      ["now", false],
+      [null, true],
+    ]);
+  });
+});
+
+describe("usernames ergo can never have", () => {
+  it("get no bouncer, with a message saying what to do", async () => {
+    const guest = await recordLogin(world.db, { subject: "kc-guest", username: "guest-bob" });
+    await expectDomainError(
+      createBouncer(world.ctx, { id: guest.id, username: guest.username, plan: "free" }, "bob-2"),
+      "PRECONDITION_FAILED",
+      /"guest-bob" is reserved on the irc.now IRC network/,
+    );
+    const oper = await recordLogin(world.db, { subject: "kc-op", username: "irc-now-admin" });
+    await expectDomainError(
+      createBouncer(world.ctx, { id: oper.id, username: oper.username, plan: "free" }, "op"),
+      "PRECONDITION_FAILED",
+    );
+    expect(world.kube.objects.list("sojubouncers.irc.now", ns).items).toEqual([]);
   });
 });

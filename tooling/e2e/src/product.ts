@@ -3,6 +3,8 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "@irc-now/db/testing";
 import { startStack, type Stack } from "@irc-now/dev";
 import { ergoService, keycloakService, kubeService, postgresService } from "@irc-now/dev/services";
+import type { UserInput } from "@irc-now/standins/keycloak";
+import { keycloakWithUsers } from "./keycloak";
 import { startWebServer, type WebServer } from "./web-server";
 
 const workerDir = fileURLToPath(new URL("../../../apps/worker", import.meta.url));
@@ -18,12 +20,14 @@ export interface Product {
 /**
  * The whole product as `npm run dev` composes it (embedded PostgreSQL, Keycloak, ergo, Kubernetes
  * API + operator stand-ins), but with the production build of the web app and the real worker.
+ * `extraUsers`: Keycloak logins besides alice and admin.
  */
-export async function startProduct(): Promise<Product> {
+export async function startProduct(options: { extraUsers?: UserInput[] } = {}): Promise<Product> {
   const webPort = await freePort();
   const workerPort = await freePort();
   const authUrl = `http://127.0.0.1:${webPort}`;
-  const stack = await startStack([postgresService, keycloakService, ergoService, kubeService], {
+  const keycloak = options.extraUsers ? keycloakWithUsers(options.extraUsers) : keycloakService;
+  const stack = await startStack([postgresService, keycloak, ergoService, kubeService], {
     AUTH_URL: authUrl,
     K8S_NAMESPACE: "irc-now",
     DEV_KEYCLOAK_PORT: "0",

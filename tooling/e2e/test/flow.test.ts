@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { axeViolations } from "../src/axe";
 import { launchChromium } from "../src/browser";
 import { startProduct, type Product } from "../src/product";
 
@@ -42,6 +43,7 @@ describe("[USER] sign in, create a bouncer, watch it authenticate, delete it", (
     await expect.poll(() => page.getByTestId("signed-in-as").textContent()).toBe("alice");
     await expect.poll(() => page.getByText("You have no bouncer yet").isVisible()).toBe(true);
     await shot(page, "dashboard-empty");
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   it("rejects a bad name with a clear message", async () => {
@@ -68,6 +70,7 @@ describe("[USER] sign in, create a bouncer, watch it authenticate, delete it", (
     expect(await card.textContent()).toContain("alice.bouncer.irc.now");
     await expect.poll(() => page.getByTestId("quota-message").isVisible()).toBe(true);
     await shot(page, "dashboard-authenticated");
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   it("is refused the admin console", async () => {
@@ -77,6 +80,7 @@ describe("[USER] sign in, create a bouncer, watch it authenticate, delete it", (
       .poll(() => page.getByRole("heading", { level: 1 }).textContent())
       .toBe("You do not have access to this page");
     await shot(page, "admin-forbidden");
+    expect(await axeViolations(page)).toEqual([]);
   });
 });
 
@@ -92,6 +96,7 @@ describe("[ADMIN] sees every bouncer, retries one, sees the audit entry", () => 
     await expect.poll(() => row.isVisible(), { timeout: 20_000 }).toBe(true);
     await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain("alice");
     await shot(admin, "admin-bouncers");
+    expect(await axeViolations(admin)).toEqual([]);
   });
 
   it("retries setup with a reason; the worker runs it again; the audit log shows it", async () => {
@@ -110,11 +115,13 @@ describe("[ADMIN] sees every bouncer, retries one, sees the audit entry", () => 
       .poll(() => admin.getByTestId("attempt-2").isVisible(), { timeout: 90_000, interval: 1_000 })
       .toBe(true);
     await shot(admin, "admin-bouncer-detail");
+    expect(await axeViolations(admin)).toEqual([]);
     await admin.goto(`${product.web.url}/admin/audit`);
     await expect
       .poll(() => admin.getByTestId("audit-row").first().textContent())
       .toContain("e2e: checking the retry path");
     await shot(admin, "admin-audit");
+    expect(await axeViolations(admin)).toEqual([]);
   });
 });
 
@@ -126,6 +133,7 @@ describe("[USER] deletes the bouncer and signs out", () => {
     await card.getByRole("button", { name: "Delete…" }).click();
     await page.getByLabel("Type alice to confirm").fill("alice");
     await shot(page, "dashboard-delete-confirm");
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByRole("button", { name: "Delete bouncer" }).click();
     await expect
       .poll(() => page.getByText("You have no bouncer yet").isVisible(), { timeout: 20_000 })

@@ -4,6 +4,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { migrateAccounts } from "@irc-now/db/migrate";
 import { createTestDatabase } from "@irc-now/db/testing";
+import { axeViolations } from "../src/axe";
 import { launchChromium } from "../src/browser";
 import { startWebServer, type WebServer } from "../src/web-server";
 
@@ -42,11 +43,13 @@ describe("[PUBLIC] landing page", () => {
       "#how-it-works",
     );
     await page.screenshot({ path: `${outDir}/landing.png`, fullPage: true });
+    expect(await axeViolations(page)).toEqual([]);
 
     const mobile = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await mobile.goto(web.url);
     expect(await mobile.getByRole("heading", { level: 1 }).isVisible()).toBe(true);
     await mobile.screenshot({ path: `${outDir}/landing-mobile.png`, fullPage: true });
+    expect(await axeViolations(mobile)).toEqual([]);
   });
 
   it("sends security headers", async () => {

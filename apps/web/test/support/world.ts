@@ -34,6 +34,7 @@ export async function startWorld(postgresUrl: string): Promise<World> {
     namespace: "irc-now",
     quotas: { free: 1, pro: 3 },
     publicEndpoint: { host: "{name}.bouncer.irc.now", port: 6697, tls: true },
+    ergoAdminNick: "irc-now-admin",
   };
   return {
     kube,

@@ -22,6 +22,7 @@ const DAYS = 14;
 const phaseColor: Record<Phase, string> = {
   provisioning: "#38bdf8", // sky-400
   ready: "#0ea5e9", // sky-500
+  needs_admin: "#fb923c", // orange-400, as in the outcomes chart
   configured: "#fbbf24", // amber-400
   authenticated: "#34d399", // emerald-400
   deleting: "#64748b", // slate-500
@@ -31,8 +32,9 @@ const outcomeColor: Record<Outcome, string> = {
   succeeded: "#34d399",
   failed: "#f87171",
   running: "#38bdf8",
+  needs_admin: "#fb923c", // orange-400
 };
-const stackOrder: readonly Outcome[] = ["succeeded", "failed", "running"];
+const stackOrder: readonly Outcome[] = ["succeeded", "failed", "needs_admin", "running"];
 
 const axis = { stroke: "#475569", tick: { fill: "#94a3b8", fontSize: 12 } } as const;
 const tooltip = {
@@ -103,7 +105,7 @@ export function AdminCharts() {
           .map((o) => `${outcomeLabel[o]}: ${days.reduce((n, d) => n + d[o], 0)}`)
           .join(", ")}
         empty={
-          days.every((d) => d.succeeded + d.failed + d.running === 0)
+          days.every((d) => stackOrder.every((o) => d[o] === 0))
             ? `No setup attempts in the last ${DAYS} days.`
             : null
         }

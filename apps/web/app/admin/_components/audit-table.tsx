@@ -3,7 +3,13 @@ import type { RouterOutputs } from "~/trpc/react";
 import { actionLabel, bouncerOfTarget, formatDateTime } from "./format";
 import { focusRing } from "./ui";
 
-export type AuditEntry = RouterOutputs["admin"]["audit"]["rows"][number];
+export type AuditEntry = RouterOutputs["admin"]["audit"]["rows"][number] & {
+  /** Set on a bouncer's page: the entry is about an earlier bouncer that had the same name. */
+  previousBouncer?: boolean;
+};
+
+/** Detail keys kept for machines (ids), not shown in the table. */
+const hiddenDetails = new Set(["bouncerUid", "ownerUserId"]);
 
 /** Audit entries as a table: time, admin, action, target (optional), reason. */
 export function AuditTable({
@@ -66,8 +72,8 @@ export function AuditTable({
 
 function AuditRow({ entry, showTarget }: { entry: AuditEntry; showTarget: boolean }) {
   const bouncer = bouncerOfTarget(entry.target);
-  const details = Object.entries(entry.details).filter(([, v]) =>
-    ["string", "number", "boolean"].includes(typeof v),
+  const details = Object.entries(entry.details).filter(
+    ([k, v]) => !hiddenDetails.has(k) && ["string", "number", "boolean"].includes(typeof v),
   );
   return (
     <tr className="align-top" data-testid="audit-row">
@@ -79,9 +85,14 @@ function AuditRow({ entry, showTarget }: { entry: AuditEntry; showTarget: boolea
       </td>
       <td className="px-3 py-3">
         <div className="text-slate-100">{actionLabel[entry.action] ?? entry.action}</div>
-        <div className="font-mono text-xs whitespace-nowrap text-slate-500">{entry.action}</div>
+        {entry.previousBouncer && (
+          <div className="mt-0.5 text-xs font-medium text-amber-200">
+            About a previous bouncer with this name
+          </div>
+        )}
+        <div className="font-mono text-xs whitespace-nowrap text-slate-400">{entry.action}</div>
         {details.length > 0 && (
-          <dl className="mt-1 text-xs text-slate-500">
+          <dl className="mt-1 text-xs text-slate-400">
             {details.map(([k, v]) => (
               <div key={k}>
                 <dt className="inline">{humanKey(k)}: </dt>
@@ -103,11 +114,11 @@ function AuditRow({ entry, showTarget }: { entry: AuditEntry; showTarget: boolea
               {bouncer}
             </Link>
           ) : null}
-          <div className="font-mono text-xs break-all text-slate-500">{entry.target}</div>
+          <div className="font-mono text-xs break-all text-slate-400">{entry.target}</div>
         </td>
       )}
       <td className="max-w-md px-3 py-3 break-words whitespace-pre-wrap text-slate-300">
-        {entry.reason ?? <span className="text-slate-500">No reason given</span>}
+        {entry.reason ?? <span className="text-slate-400">No reason given</span>}
       </td>
     </tr>
   );

@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC, type RouterOutputs } from "~/trpc/react";
+import { ErgoAccountPanel } from "./adopt-account";
 import { AuditTable } from "./audit-table";
 import { formatDateTime, formatDuration, stepLabel } from "./format";
 import { RetryForm } from "./retry-form";
@@ -57,17 +58,36 @@ export function BouncerDetail({ name }: { name: string }) {
 }
 
 function DetailBody({ name, data }: { name: string; data: Detail }) {
-  const { bouncer, attempts, audit } = data;
+  const { bouncer, attempts, audit, ergoAccount } = data;
   const timeline = [...attempts].sort((a, b) => b.attemptNo - a.attemptNo);
+  const needsAdmin = bouncer.phase === "needs_admin";
   return (
     <div className="mt-6 space-y-10">
-      {bouncer.problem && (
-        <p
+      {needsAdmin ? (
+        <div
           role="status"
-          className="rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200"
+          className="rounded-md border border-red-800 bg-red-950/40 p-4 text-sm text-red-100"
+          data-testid="needs-admin"
         >
-          {bouncer.problem}
-        </p>
+          <p className="font-semibold">
+            Needs admin: setup stopped on a problem that retrying cannot fix.
+          </p>
+          <p className="mt-1 font-mono text-xs break-words whitespace-pre-wrap text-red-200">
+            {bouncer.lastAttempt?.error ?? "The worker gave no reason."}
+          </p>
+          <p className="mt-2 text-red-200/90">
+            The user sees that irc.now staff are looking into it, without these details.
+          </p>
+        </div>
+      ) : (
+        bouncer.problem && (
+          <p
+            role="status"
+            className="rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200"
+          >
+            {bouncer.problem}
+          </p>
+        )
       )}
 
       <div className="grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
@@ -143,7 +163,10 @@ function DetailBody({ name, data }: { name: string; data: Detail }) {
           </dl>
         </section>
 
-        <RetryForm name={name} />
+        <div className="space-y-6">
+          <ErgoAccountPanel name={name} ergoAccount={ergoAccount} waitingForAdmin={needsAdmin} />
+          <RetryForm name={name} />
+        </div>
       </div>
 
       <section aria-labelledby="attempts-heading">
@@ -151,7 +174,8 @@ function DetailBody({ name, data }: { name: string; data: Detail }) {
           Setup attempts
         </h2>
         <p className="mt-1 text-sm text-slate-400">
-          Newest first. The worker records one attempt each time it runs setup.
+          Newest first. The worker records one attempt each time it runs setup. Only this
+          bouncer&apos;s attempts are shown, not those of an earlier bouncer with the same name.
         </p>
         {timeline.length === 0 ? (
           <p className="mt-4 rounded-lg border border-dashed border-slate-700 p-6 text-center text-slate-400">
@@ -191,7 +215,7 @@ function DetailBody({ name, data }: { name: string; data: Detail }) {
 function Item({ term, children }: { term: string; children: React.ReactNode }) {
   return (
     <div className="contents">
-      <dt className="text-slate-500">{term}</dt>
+      <dt className="text-slate-400">{term}</dt>
       <dd className="-mt-2 sm:mt-0">{children}</dd>
     </div>
   );
@@ -200,6 +224,7 @@ function Item({ term, children }: { term: string; children: React.ReactNode }) {
 const dotClass: Record<Attempt["outcome"], string> = {
   succeeded: "bg-emerald-400",
   failed: "bg-red-400",
+  needs_admin: "bg-orange-400",
   running: "bg-sky-400",
 };
 
@@ -220,16 +245,16 @@ function AttemptItem({ attempt }: { attempt: Attempt }) {
         <h3 className="font-semibold text-white">Attempt #{attempt.attemptNo}</h3>
         <OutcomeBadge outcome={attempt.outcome} />
       </div>
-      <dl className="mt-3 grid gap-x-6 gap-y-1 text-sm sm:grid-cols-3">
+      <dl className="mt-3 grid gap-x-6 gap-y-1 text-sm sm:grid-cols-4">
         <div>
-          <dt className="text-xs text-slate-500">Step reached</dt>
+          <dt className="text-xs text-slate-400">Step reached</dt>
           <dd className="text-slate-200">
             {stepLabel[attempt.stepReached] ?? attempt.stepReached}{" "}
-            <span className="font-mono text-xs text-slate-500">({attempt.stepReached})</span>
+            <span className="font-mono text-xs text-slate-400">({attempt.stepReached})</span>
           </dd>
         </div>
         <div>
-          <dt className="text-xs text-slate-500">Started</dt>
+          <dt className="text-xs text-slate-400">Started</dt>
           <dd className="text-slate-200">
             <time dateTime={attempt.startedAt.toISOString()}>
               {formatDateTime(attempt.startedAt)}
@@ -237,7 +262,7 @@ function AttemptItem({ attempt }: { attempt: Attempt }) {
           </dd>
         </div>
         <div>
-          <dt className="text-xs text-slate-500">Duration</dt>
+          <dt className="text-xs text-slate-400">Duration</dt>
           <dd className="text-slate-200">
             {durationMs !== null ? (
               formatDuration(durationMs)
@@ -250,10 +275,16 @@ function AttemptItem({ attempt }: { attempt: Attempt }) {
             )}
           </dd>
         </div>
+        <div>
+          <dt className="text-xs text-slate-400">Worker</dt>
+          <dd className="font-mono text-xs break-all text-slate-300">
+            {attempt.runner ?? "Unknown"}
+          </dd>
+        </div>
       </dl>
       {attempt.error && (
         <div className="mt-3">
-          <p className="text-xs text-slate-500">Error</p>
+          <p className="text-xs text-slate-400">Error</p>
           <pre className="mt-1 overflow-x-auto rounded-md border border-red-900/60 bg-red-950/30 p-3 font-mono text-xs whitespace-pre-wrap text-red-200">
             {attempt.error}
           </pre>

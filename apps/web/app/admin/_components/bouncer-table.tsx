@@ -161,6 +161,9 @@ export function BouncerTable() {
         ? { direction: state.direction === "asc" ? "desc" : "asc" }
         : { sort, direction: defaultDirection[sort] },
     );
+  // Same query as the charts (shared cache): how many bouncers the worker has parked.
+  const stats = useQuery(trpc.admin.stats.queryOptions({ days: 14 }, { refetchInterval: 30_000 }));
+  const needsAdmin = stats.data?.byPhase.needs_admin ?? 0;
   const filtered = Boolean(state.search || state.phase || state.upstream || state.outcome);
   const clearFilters = () => {
     setSearchDraft("");
@@ -188,7 +191,7 @@ export function BouncerTable() {
           className={`-mx-1 inline-flex items-center gap-1 rounded px-1 tracking-wide uppercase hover:text-white ${active ? "text-emerald-300" : ""} ${focusRing}`}
         >
           {label}
-          <span aria-hidden="true" className={active ? "" : "text-slate-600"}>
+          <span aria-hidden="true" className={active ? "" : "text-slate-400"}>
             {active ? (state.direction === "asc" ? "▲" : "▼") : "↕"}
           </span>
         </button>
@@ -202,7 +205,7 @@ export function BouncerTable() {
         <h2 id={ids.heading} className="text-xl font-semibold text-white">
           All bouncers
         </h2>
-        <p className="text-xs text-slate-500">
+        <p className="text-xs text-slate-400">
           Updates every 5 seconds
           {list.dataUpdatedAt > 0 && (
             <>
@@ -216,6 +219,32 @@ export function BouncerTable() {
           {list.isFetching && <span className="ml-1 text-emerald-400">· refreshing…</span>}
         </p>
       </div>
+
+      {needsAdmin > 0 && state.phase !== "needs_admin" && (
+        <div
+          className="mt-4 flex flex-wrap items-center justify-between gap-3 rounded-md border border-red-800 bg-red-950/40 p-3 text-sm text-red-100"
+          data-testid="needs-admin-banner"
+        >
+          <p>
+            <strong>
+              {needsAdmin} bouncer{needsAdmin === 1 ? " needs" : "s need"} an admin.
+            </strong>{" "}
+            {needsAdmin === 1
+              ? "Its setup stopped on a problem that retrying cannot fix; it will not retry by itself."
+              : "Their setup stopped on a problem that retrying cannot fix; they will not retry by themselves."}
+          </p>
+          <button
+            type="button"
+            onClick={() => {
+              setSearchDraft("");
+              update({ search: "", phase: "needs_admin", upstream: "", outcome: "" });
+            }}
+            className={`rounded-md border border-red-700 px-3 py-1.5 font-medium text-red-100 hover:bg-red-900/60 ${focusRing}`}
+          >
+            Show {needsAdmin === 1 ? "it" : "them"}
+          </button>
+        </div>
+      )}
 
       <form
         role="search"
@@ -415,14 +444,14 @@ function BouncerRow({ row }: { row: Row }) {
         >
           {row.name}
         </Link>
-        <div className="mt-0.5 text-xs whitespace-nowrap text-slate-500">{row.plan} plan</div>
+        <div className="mt-0.5 text-xs whitespace-nowrap text-slate-400">{row.plan} plan</div>
       </th>
       <td className="px-3 py-3">
         {row.owner ? (
           <>
             <div className="font-mono text-slate-200">{row.owner.username}</div>
             {row.owner.email && (
-              <div className="text-xs whitespace-nowrap text-slate-500">{row.owner.email}</div>
+              <div className="text-xs whitespace-nowrap text-slate-400">{row.owner.email}</div>
             )}
           </>
         ) : (
@@ -434,8 +463,19 @@ function BouncerRow({ row }: { row: Row }) {
       </td>
       <td className="px-3 py-3">
         <PhaseBadge phase={row.phase} />
-        {row.problem && (
-          <p className="mt-1 line-clamp-3 max-w-56 text-xs text-amber-200/90">{row.problem}</p>
+        {row.phase === "needs_admin" ? (
+          // The worker's reason, for admins (users see a plain "waiting for staff" instead).
+          <p
+            className="mt-1 line-clamp-3 max-w-56 text-xs text-red-200"
+            title={attempt?.error ?? undefined}
+            data-testid="needs-admin-reason"
+          >
+            {attempt?.error ?? "The worker parked this bouncer without a reason."}
+          </p>
+        ) : (
+          row.problem && (
+            <p className="mt-1 line-clamp-3 max-w-56 text-xs text-amber-200/90">{row.problem}</p>
+          )
         )}
       </td>
       <td className="px-3 py-3">
@@ -447,7 +487,7 @@ function BouncerRow({ row }: { row: Row }) {
       <td className="px-3 py-3">
         <UpstreamBadge state={row.upstream?.state ?? null} />
         {row.upstream && (
-          <div className="mt-1 space-y-0.5 text-xs text-slate-500">
+          <div className="mt-1 space-y-0.5 text-xs text-slate-400">
             {row.upstream.account && (
               <div>
                 as <span className="font-mono text-slate-300">{row.upstream.account}</span>
@@ -464,13 +504,13 @@ function BouncerRow({ row }: { row: Row }) {
           <div className="space-y-1">
             <div className="flex items-center gap-2">
               <OutcomeBadge outcome={attempt.outcome} />
-              <span className="text-xs text-slate-500">#{attempt.attemptNo}</span>
+              <span className="text-xs text-slate-400">#{attempt.attemptNo}</span>
             </div>
             <div className="text-xs text-slate-300">
               <span className="sr-only">Step reached: </span>
               {stepLabel[attempt.step] ?? attempt.step}
             </div>
-            {attempt.error && (
+            {attempt.error && row.phase !== "needs_admin" && (
               <p
                 className="line-clamp-2 max-w-64 font-mono text-xs break-words text-red-300"
                 title={attempt.error}
@@ -479,12 +519,12 @@ function BouncerRow({ row }: { row: Row }) {
                 {attempt.error}
               </p>
             )}
-            <div className="text-xs text-slate-500">
+            <div className="text-xs text-slate-400">
               <RelativeTime date={attempt.startedAt} />
             </div>
           </div>
         ) : (
-          <span className="text-slate-500">No attempts yet</span>
+          <span className="text-slate-400">No attempts yet</span>
         )}
       </td>
       <td className="px-3 py-3 whitespace-nowrap text-slate-400">

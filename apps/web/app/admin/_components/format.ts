@@ -1,12 +1,14 @@
 /** Plain-English labels and time formatting shared by the admin pages. */
 
-export type Phase = "provisioning" | "ready" | "configured" | "authenticated" | "deleting";
-export type Outcome = "running" | "succeeded" | "failed";
+export type Phase =
+  "provisioning" | "ready" | "needs_admin" | "configured" | "authenticated" | "deleting";
+export type Outcome = "running" | "succeeded" | "failed" | "needs_admin";
 export type UpstreamState = "authenticated" | "unauthenticated" | "disconnected" | "unknown";
 
 export const phases: readonly Phase[] = [
   "provisioning",
   "ready",
+  "needs_admin",
   "configured",
   "authenticated",
   "deleting",
@@ -17,11 +19,12 @@ export const upstreamStates: readonly UpstreamState[] = [
   "disconnected",
   "unknown",
 ];
-export const outcomes: readonly Outcome[] = ["running", "succeeded", "failed"];
+export const outcomes: readonly Outcome[] = ["running", "succeeded", "failed", "needs_admin"];
 
 export const phaseLabel: Record<Phase, string> = {
   provisioning: "Provisioning",
   ready: "Ready (setting up)",
+  needs_admin: "Needs admin",
   configured: "Configured",
   authenticated: "Authenticated",
   deleting: "Deleting",
@@ -38,6 +41,7 @@ export const outcomeLabel: Record<Outcome, string> = {
   running: "Running",
   succeeded: "Succeeded",
   failed: "Failed",
+  needs_admin: "Needs admin",
 };
 
 /** The worker's setup steps, in order (packages/db setup_step). */
@@ -55,6 +59,7 @@ export const stepLabel: Record<string, string> = {
 
 export const actionLabel: Record<string, string> = {
   "bouncer.retry-setup": "Retried setup",
+  "ergo_account.adopt": "Adopted ergo account",
 };
 
 const dateTime = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium" });

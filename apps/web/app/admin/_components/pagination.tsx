@@ -36,7 +36,7 @@ export function Pagination({
         >
           <span aria-hidden="true">← </span>Previous<span className="sr-only"> page</span>
         </button>
-        <span className="text-slate-500">
+        <span className="text-slate-400">
           Page {Math.min(page, lastPage)} of {lastPage}
         </span>
         <button

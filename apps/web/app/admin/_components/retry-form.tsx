@@ -91,7 +91,7 @@ export function RetryForm({ name }: { name: string }) {
             className={`mt-1 block w-full ${inputClass} ${fieldError ? "border-red-700" : ""}`}
             data-testid="retry-reason"
           />
-          <p id={ids.help} className="mt-1 text-xs text-slate-500">
+          <p id={ids.help} className="mt-1 text-xs text-slate-400">
             Required, {MIN_REASON}–{MAX_REASON} characters. Visible to other admins.
           </p>
           {fieldError && (

@@ -16,7 +16,7 @@ import {
 export const focusRing =
   "focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-400";
 
-export const inputClass = `rounded-md border border-slate-700 bg-slate-950 px-3 py-2 text-sm text-slate-100 placeholder:text-slate-500 ${focusRing}`;
+export const inputClass = `rounded-md border border-slate-700 bg-slate-950 px-3 py-2 text-sm text-slate-100 placeholder:text-slate-400 ${focusRing}`;
 
 type Tone = "emerald" | "sky" | "amber" | "red" | "slate";
 
@@ -41,11 +41,17 @@ export function Badge({ tone, children }: { tone: Tone; children: React.ReactNod
 const phaseTone: Record<Phase, Tone> = {
   provisioning: "sky",
   ready: "sky",
+  needs_admin: "red",
   configured: "amber",
   authenticated: "emerald",
   deleting: "slate",
 };
-const outcomeTone: Record<Outcome, Tone> = { running: "sky", succeeded: "emerald", failed: "red" };
+const outcomeTone: Record<Outcome, Tone> = {
+  running: "sky",
+  succeeded: "emerald",
+  failed: "red",
+  needs_admin: "red",
+};
 const upstreamTone: Record<UpstreamState, Tone> = {
   authenticated: "emerald",
   unauthenticated: "amber",
@@ -54,14 +60,25 @@ const upstreamTone: Record<UpstreamState, Tone> = {
 };
 
 export function PhaseBadge({ phase }: { phase: Phase }) {
-  return <Badge tone={phaseTone[phase]}>{phaseLabel[phase]}</Badge>;
+  return (
+    <Badge tone={phaseTone[phase]}>
+      {phase === "needs_admin" && <span aria-hidden="true">!</span>}
+      {phaseLabel[phase]}
+    </Badge>
+  );
 }
 
 export function OutcomeBadge({ outcome }: { outcome: Outcome }) {
   return (
     <Badge tone={outcomeTone[outcome]}>
       <span aria-hidden="true">
-        {outcome === "succeeded" ? "✓" : outcome === "failed" ? "✕" : "…"}
+        {outcome === "succeeded"
+          ? "✓"
+          : outcome === "failed"
+            ? "✕"
+            : outcome === "needs_admin"
+              ? "!"
+              : "…"}
       </span>
       {outcomeLabel[outcome]}
     </Badge>

@@ -3,24 +3,39 @@ import Link from "next/link";
 const messages: Record<string, string> = {
   Username:
     "Your username cannot be used on IRC. Usernames must start with a letter and use only a–z, 0–9, _ and -. Please change it in your account settings and sign in again.",
+  UsernameReserved:
+    "Your username is reserved on the irc.now IRC network, so it cannot become your IRC account. Please change it in your account settings and sign in again.",
   AccessDenied: "Sign-in was refused.",
   Callback: "We could not finish signing you in. Please try again.",
   OAuthCallback: "We could not finish signing you in. Please try again.",
   Configuration: "Sign-in is not available right now. Please try again later.",
 };
 
+/** Why a username is reserved (`reason` of UsernameReserved; codes of unusableAccountName). */
+const reservedBecause: Record<string, string> = {
+  "service-name": "It is the name of one of the network's services (such as NickServ or ChanServ).",
+  "guest-pattern":
+    "Names starting with “Guest-” are given to visitors who are not logged in, so they cannot be registered.",
+  "admin-nick": "It is the name irc.now's own staff tools use on the network.",
+};
+
 export default async function AuthErrorPage({
   searchParams,
 }: {
-  searchParams: Promise<{ error?: string }>;
+  searchParams: Promise<{ error?: string; reason?: string }>;
 }) {
-  const { error } = await searchParams;
+  const { error, reason } = await searchParams;
+  // Only known codes turn into text: nothing from the URL is echoed.
+  const because = error === "UsernameReserved" ? reservedBecause[reason ?? ""] : undefined;
   return (
     <main className="mx-auto max-w-xl px-6 py-24">
       <h1 className="text-2xl font-bold text-white">Sign-in problem</h1>
-      <p className="mt-4 text-slate-300" role="alert">
-        {messages[error ?? ""] ?? "Something went wrong while signing you in. Please try again."}
-      </p>
+      <div role="alert" className="mt-4 space-y-2 text-slate-300">
+        <p data-testid="auth-error-message">
+          {messages[error ?? ""] ?? "Something went wrong while signing you in. Please try again."}
+        </p>
+        {because && <p data-testid="auth-error-reason">{because}</p>}
+      </div>
       <Link href="/" className="mt-8 inline-block text-emerald-400 hover:text-emerald-300">
         Back to irc.now
       </Link>

@@ -12,8 +12,15 @@ export function BouncerDashboard() {
   // Poll while anything is still moving; slow down once every bouncer is settled.
   const mine = useQuery(
     trpc.bouncer.mine.queryOptions(undefined, {
-      refetchInterval: (query) =>
-        query.state.data?.bouncers.every((b) => b.phase === "authenticated") ? 30_000 : 2_000,
+      // A bouncer waiting for staff may wait a while: check every 10 s rather than every 2 s.
+      refetchInterval: (query) => {
+        const bouncers = query.state.data?.bouncers;
+        if (!bouncers) return 2_000;
+        if (bouncers.every((b) => b.phase === "authenticated")) return 30_000;
+        return bouncers.every((b) => b.phase === "authenticated" || b.phase === "needs_admin")
+          ? 10_000
+          : 2_000;
+      },
     }),
   );
 
@@ -111,7 +118,7 @@ function ConnectionDetails({ bouncer }: { bouncer: Bouncer }) {
       <dl className="mt-2 grid grid-cols-[max-content_1fr] gap-x-6 gap-y-1 text-sm">
         {rows.map(([k, v]) => (
           <div key={k} className="contents">
-            <dt className="text-slate-500">{k}</dt>
+            <dt className="text-slate-400">{k}</dt>
             <dd className="font-mono text-slate-200">{v}</dd>
           </div>
         ))}
@@ -244,7 +251,7 @@ function CreateBouncerForm({
               className="mt-1 block w-64 rounded-md border border-slate-700 bg-slate-950 px-3 py-2 font-mono text-slate-100"
               autoComplete="off"
             />
-            <p id="bouncer-name-help" className="mt-1 text-xs text-slate-500">
+            <p id="bouncer-name-help" className="mt-1 text-xs text-slate-400">
               Lowercase letters, digits and hyphens; up to 63 characters.
             </p>
           </div>

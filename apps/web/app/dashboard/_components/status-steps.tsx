@@ -9,11 +9,19 @@ const steps = [
   { key: "authenticated", label: "Authenticated on irc.now" },
 ] as const;
 
-const order = { provisioning: 0, ready: 1, configured: 2, authenticated: 3, deleting: -1 } as const;
+const order = {
+  provisioning: 0,
+  ready: 1,
+  needs_admin: 1,
+  configured: 2,
+  authenticated: 3,
+  deleting: -1,
+} as const;
 
 export const phaseLabel: Record<Bouncer["phase"], string> = {
   provisioning: "Provisioning",
   ready: "Setting up irc.now",
+  needs_admin: "Waiting for irc.now staff",
   configured: "Upstream configured",
   authenticated: "Authenticated on irc.now",
   deleting: "Deleting",
@@ -36,7 +44,7 @@ export function StatusSteps({ bouncer }: { bouncer: Bouncer }) {
                 ? "border-emerald-700 bg-emerald-500/10 text-emerald-200"
                 : active
                   ? "border-sky-700 bg-sky-500/10 text-sky-200"
-                  : "border-slate-800 text-slate-500"
+                  : "border-slate-800 text-slate-400"
             }`}
           >
             <span aria-hidden="true">{done ? "✓" : active ? "…" : "·"}</span>

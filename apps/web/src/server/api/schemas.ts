@@ -1,9 +1,19 @@
 import { z } from "zod";
 
 /** Output schemas: procedures declare what they return, so nothing else leaks out. */
+export const setupOutcome = z.enum(["running", "succeeded", "failed", "needs_admin"]);
+export const bouncerPhase = z.enum([
+  "provisioning",
+  "ready",
+  "needs_admin",
+  "configured",
+  "authenticated",
+  "deleting",
+]);
+
 export const attemptSummary = z.object({
   attemptNo: z.number(),
-  outcome: z.enum(["running", "succeeded", "failed"]),
+  outcome: setupOutcome,
   step: z.string(),
   error: z.string().nullable(),
   startedAt: z.date(),
@@ -19,11 +29,12 @@ export const upstreamSummary = z.object({
 
 export const bouncerView = z.object({
   name: z.string(),
+  uid: z.string().nullable(),
   username: z.string(),
   plan: z.enum(["free", "pro"]),
   ownerId: z.string().nullable(),
   createdAt: z.string().nullable(),
-  phase: z.enum(["provisioning", "ready", "configured", "authenticated", "deleting"]),
+  phase: bouncerPhase,
   ready: z.boolean(),
   configured: z.boolean(),
   upstream: upstreamSummary.nullable(),
@@ -36,6 +47,14 @@ export const bouncerView = z.object({
     tls: z.boolean(),
     username: z.string(),
   }),
+});
+
+/**
+ * A bouncer as its owner sees it: the worker's error texts are for admins (they may name other
+ * accounts or internals), so the user's view of the last attempt has none.
+ */
+export const userBouncerView = bouncerView.extend({
+  lastAttempt: attemptSummary.omit({ error: true }).nullable(),
 });
 
 export const adminBouncerRow = bouncerView.extend({
@@ -59,11 +78,34 @@ export const setupAttempt = z.object({
   id: z.number(),
   namespace: z.string(),
   bouncer: z.string(),
+  bouncerUid: z.string().nullable(),
   attemptNo: z.number(),
   stepReached: z.string(),
-  outcome: z.enum(["running", "succeeded", "failed"]),
+  outcome: setupOutcome,
   error: z.string().nullable(),
   startedAt: z.date(),
   finishedAt: z.date().nullable(),
   durationMs: z.number().nullable(),
+  /** The worker replica that ran it. */
+  runner: z.string().nullable(),
+});
+
+export const ergoAccountView = z.object({
+  account: z.string(),
+  owner: z.object({ id: z.string(), username: z.string() }).nullable(),
+  ownership: z
+    .object({
+      ownerUserId: z.string(),
+      ownerUsername: z.string().nullable(),
+      origin: z.enum(["registered", "adopted"]),
+      adoptedBy: z.string().nullable(),
+      createdAt: z.date(),
+    })
+    .nullable(),
+  ownedByBouncerOwner: z.boolean(),
+  adopt: z.object({
+    offered: z.boolean(),
+    why: z.string().nullable(),
+    kind: z.enum(["PRECONDITION_FAILED", "CONFLICT"]).nullable(),
+  }),
 });

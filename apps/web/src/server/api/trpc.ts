@@ -34,6 +34,7 @@ export function domainContext(): DomainContext {
       port: config.BOUNCER_PUBLIC_PORT,
       tls: config.BOUNCER_PUBLIC_TLS,
     },
+    ergoAdminNick: config.ERGO_ADMIN_NICK,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { NextAuthOptions, Session } from "next-auth";
 import type { JWT } from "next-auth/jwt";
 import KeycloakProvider from "next-auth/providers/keycloak";
+import { unusableAccountName } from "@irc-now/ergo";
 import { env } from "~/env";
 import { accountsDb } from "../db";
 import { recordLogin } from "../domain/users";
@@ -54,6 +55,17 @@ export function sessionFromToken(token: JWT, expires: string): Session {
   };
 }
 
+/**
+ * Where sign-in goes instead, for a username irc.now can never set up on IRC (null: allowed).
+ * The username becomes the user's soju username and ergo account: it must be a valid IRC name,
+ * and not one ergo refuses (its service names, its guest pattern) or the worker's oper nick.
+ */
+export function signInRefusal(username: string, adminNick: string): string | null {
+  if (!usernameSchema.safeParse(username).success) return "/auth/error?error=Username";
+  const unusable = unusableAccountName(username, { adminNick });
+  return unusable ? `/auth/error?error=UsernameReserved&reason=${unusable.code}` : null;
+}
+
 let cached: NextAuthOptions | undefined;
 
 /** next-auth with Keycloak (OIDC, PKCE + state) and stateless JWT sessions. */
@@ -76,7 +88,7 @@ export function authOptions(): NextAuthOptions {
       signIn({ profile }) {
         const username =
           (profile as KeycloakProfile | undefined)?.preferred_username?.toLowerCase() ?? "";
-        return usernameSchema.safeParse(username).success ? true : "/auth/error?error=Username";
+        return signInRefusal(username, config.ERGO_ADMIN_NICK) ?? true;
       },
       async jwt({ token, account, profile }) {
         if (account && profile) {

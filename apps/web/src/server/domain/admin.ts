@@ -1,9 +1,10 @@
 import { and, count, desc, eq, gte, inArray, sql } from "drizzle-orm";
 import { accounts } from "@irc-now/db";
-import { ANNOTATION_UPSTREAM_CONFIGURED } from "@irc-now/k8s";
+import { unusableAccountName } from "@irc-now/ergo";
+import { ANNOTATION_UPSTREAM_CONFIGURED, describeKubeError, type SojuBouncer } from "@irc-now/k8s";
 import type { DomainContext } from "./context";
 import { DomainError } from "./errors";
-import { toViews, type BouncerPhase, type BouncerView } from "./status";
+import { toViews, type BouncerPhase, type BouncerView, type SetupOutcome } from "./status";
 
 export interface AdminBouncerRow extends BouncerView {
   owner: { id: string; username: string; email: string | null } | null;
@@ -15,7 +16,7 @@ export interface AdminListInput {
   search?: string;
   phase?: BouncerPhase;
   upstream?: "authenticated" | "unauthenticated" | "disconnected" | "unknown" | "none";
-  outcome?: "running" | "succeeded" | "failed" | "none";
+  outcome?: SetupOutcome | "none";
   sort: AdminSort;
   direction: "asc" | "desc";
   page: number;
@@ -25,9 +26,10 @@ export interface AdminListInput {
 const phaseOrder: Record<BouncerPhase, number> = {
   provisioning: 0,
   ready: 1,
-  configured: 2,
-  authenticated: 3,
-  deleting: 4,
+  needs_admin: 2,
+  configured: 3,
+  authenticated: 4,
+  deleting: 5,
 };
 
 export async function listAllBouncers(
@@ -104,17 +106,100 @@ export async function listAllBouncers(
   return { rows: rows.slice(start, start + input.pageSize), total };
 }
 
+/** The portal's record of an ergo account (`ergo_accounts`), with its owner's username. */
+export interface ErgoAccountOwnership {
+  ownerUserId: string;
+  ownerUsername: string | null;
+  origin: "registered" | "adopted";
+  adoptedBy: string | null;
+  createdAt: Date;
+}
+
+/** What admins see of a bouncer's ergo account, and whether "Adopt account" applies. */
+export interface ErgoAccountView {
+  /** spec.username as ergo compares it (lowercase). */
+  account: string;
+  /** The bouncer's owner (its `irc.now/owner` label), when that is a portal user. */
+  owner: { id: string; username: string } | null;
+  ownership: ErgoAccountOwnership | null;
+  /** The portal owns the account for this bouncer's owner (the worker may reset it). */
+  ownedByBouncerOwner: boolean;
+  /** Adopt is offered (`why` null), or why not, in words for admins. */
+  adopt: { offered: boolean; why: string | null; kind: "PRECONDITION_FAILED" | "CONFLICT" | null };
+}
+
+async function ergoAccountOf(
+  ctx: DomainContext,
+  db: Pick<DomainContext["db"], "select">,
+  bouncer: SojuBouncer,
+  view: BouncerView,
+): Promise<ErgoAccountView> {
+  const account = bouncer.spec.username.toLowerCase();
+  const [row] = await db
+    .select({
+      ownerUserId: accounts.ergoAccounts.ownerUserId,
+      ownerUsername: accounts.users.username,
+      origin: accounts.ergoAccounts.origin,
+      adoptedBy: accounts.ergoAccounts.adoptedBy,
+      createdAt: accounts.ergoAccounts.createdAt,
+    })
+    .from(accounts.ergoAccounts)
+    .leftJoin(accounts.users, eq(accounts.users.id, accounts.ergoAccounts.ownerUserId))
+    .where(eq(accounts.ergoAccounts.account, account));
+  const ownership = row ?? null;
+  const ownerId = view.ownerId && /^[0-9a-f-]{36}$/.test(view.ownerId) ? view.ownerId : null;
+  const [owner] = ownerId
+    ? await db
+        .select({ id: accounts.users.id, username: accounts.users.username })
+        .from(accounts.users)
+        .where(eq(accounts.users.id, ownerId))
+    : [];
+  const ownedByBouncerOwner = ownership !== null && ownership.ownerUserId === ownerId;
+  const base = { account, owner: owner ?? null, ownership, ownedByBouncerOwner };
+  const no = (why: string, kind: "PRECONDITION_FAILED" | "CONFLICT" = "PRECONDITION_FAILED") => ({
+    ...base,
+    adopt: { offered: false, why, kind },
+  });
+  if (view.phase !== "needs_admin")
+    return no(`Bouncer "${view.name}" is not waiting for an admin, so there is nothing to adopt.`);
+  if (view.lastAttempt?.step !== "ensure_ergo_account")
+    return no(
+      `Bouncer "${view.name}" waits for an admin for another reason than its ergo account: see its last attempt.`,
+    );
+  const unusable = unusableAccountName(account, { adminNick: ctx.ergoAdminNick });
+  if (unusable)
+    return no(
+      `The account "${account}" can never be set up by the portal (${unusable.message}); adopting it would not help. The user needs another username.`,
+    );
+  if (ownedByBouncerOwner)
+    return no(
+      `The portal already owns the ergo account "${account}" for this bouncer's owner: use Retry setup.`,
+    );
+  if (ownership)
+    return no(
+      `The ergo account "${account}" already belongs to portal user ${ownership.ownerUsername ?? ownership.ownerUserId}; it cannot be adopted for another user.`,
+      "CONFLICT",
+    );
+  if (!ownerId)
+    return no(
+      `Bouncer "${view.name}" has no owner label, so there is no user to adopt the account for.`,
+    );
+  if (!owner) return no(`The owner of bouncer "${view.name}" is not a portal user any more.`);
+  return { ...base, adopt: { offered: true, why: null, kind: null } };
+}
+
 export async function bouncerDetail(ctx: DomainContext, name: string) {
   const bouncer = await ctx.bouncers.get(name);
   if (!bouncer) throw new DomainError("NOT_FOUND", `There is no bouncer named "${name}".`);
   const [view] = await toViews(ctx, [bouncer]);
+  // This bouncer's own history: rows of an earlier bouncer of the same name have another uid.
   const attempts = await ctx.db
     .select()
     .from(accounts.bouncerSetupAttempts)
     .where(
       and(
         eq(accounts.bouncerSetupAttempts.namespace, ctx.namespace),
-        eq(accounts.bouncerSetupAttempts.bouncer, name),
+        eq(accounts.bouncerSetupAttempts.bouncerUid, bouncer.metadata.uid ?? ""),
       ),
     )
     .orderBy(desc(accounts.bouncerSetupAttempts.attemptNo))
@@ -125,10 +210,91 @@ export async function bouncerDetail(ctx: DomainContext, name: string) {
     .where(eq(accounts.adminAuditLog.target, auditTarget(ctx.namespace, name)))
     .orderBy(desc(accounts.adminAuditLog.createdAt))
     .limit(50);
-  return { bouncer: view!, attempts, audit };
+  const ergoAccount = await ergoAccountOf(ctx, ctx.db, bouncer, view!);
+  return {
+    bouncer: view!,
+    attempts,
+    // Audit entries name their bouncer's uid (since adoption): older namesakes are labelled.
+    audit: audit.map((entry) => ({
+      ...entry,
+      previousBouncer:
+        typeof entry.details.bouncerUid === "string" &&
+        entry.details.bouncerUid !== bouncer.metadata.uid,
+    })),
+    ergoAccount,
+  };
 }
 
 export const auditTarget = (namespace: string, name: string) => `sojubouncer/${namespace}/${name}`;
+
+/**
+ * Admin "Adopt account": the bouncer waits for an admin because its ergo account exists and the
+ * portal does not own it. In one transaction, the account becomes the bouncer owner's
+ * (`ergo_accounts`, origin `adopted`) and the audit log records it; after the commit, setup is
+ * retried exactly as "Retry setup" does, so the worker resets the account's password to the
+ * user's irc.now credential. (After, not inside: a worker that reacted to the annotation before
+ * the commit would find the account still not owned.)
+ */
+export async function adoptErgoAccount(
+  ctx: DomainContext,
+  admin: { id: string; username: string },
+  name: string,
+  reason: string,
+) {
+  const bouncer = await ctx.bouncers.get(name);
+  if (!bouncer) throw new DomainError("NOT_FOUND", `There is no bouncer named "${name}".`);
+  const [view] = await toViews(ctx, [bouncer]);
+  const entry = await ctx.db.transaction(async (tx) => {
+    const check = await ergoAccountOf(ctx, tx, bouncer, view!);
+    if (!check.adopt.offered)
+      throw new DomainError(check.adopt.kind ?? "PRECONDITION_FAILED", check.adopt.why ?? "");
+    const ownerUserId = view!.ownerId!;
+    const [inserted] = await tx
+      .insert(accounts.ergoAccounts)
+      .values({ account: check.account, ownerUserId, origin: "adopted", adoptedBy: admin.username })
+      .onConflictDoNothing({ target: accounts.ergoAccounts.account })
+      .returning();
+    if (!inserted) {
+      // Claimed in the meantime (another admin, or the worker registering it for its owner).
+      const [now] = await tx
+        .select({ owner: accounts.users.username, ownerId: accounts.ergoAccounts.ownerUserId })
+        .from(accounts.ergoAccounts)
+        .leftJoin(accounts.users, eq(accounts.users.id, accounts.ergoAccounts.ownerUserId))
+        .where(eq(accounts.ergoAccounts.account, check.account));
+      throw new DomainError(
+        "CONFLICT",
+        now?.ownerId === ownerUserId
+          ? `The ergo account "${check.account}" was just claimed for this bouncer's owner: use Retry setup if it stays waiting.`
+          : `The ergo account "${check.account}" already belongs to portal user ${now?.owner ?? now?.ownerId ?? "(unknown)"}; it cannot be adopted for another user.`,
+      );
+    }
+    const [row] = await tx
+      .insert(accounts.adminAuditLog)
+      .values({
+        actorUserId: admin.id,
+        actorUsername: admin.username,
+        action: "ergo_account.adopt",
+        target: auditTarget(ctx.namespace, name),
+        reason,
+        details: {
+          account: check.account,
+          ownerUserId,
+          bouncerUid: bouncer.metadata.uid ?? null,
+        },
+      })
+      .returning();
+    return row!;
+  });
+  try {
+    await ctx.bouncers.clearConfigured(name);
+  } catch (error) {
+    throw new DomainError(
+      "UNAVAILABLE",
+      `The ergo account "${entry.details.account as string}" is adopted, but setup could not be restarted (${describeKubeError(error)}). Use Retry setup.`,
+    );
+  }
+  return entry;
+}
 
 /**
  * Admin "retry": removes `irc.now/upstream-configured` so the worker runs setup again, and
@@ -153,7 +319,7 @@ export async function retryBouncerSetup(
         action: "bouncer.retry-setup",
         target: auditTarget(ctx.namespace, name),
         reason,
-        details: { wasConfigured },
+        details: { wasConfigured, bouncerUid: bouncer.metadata.uid ?? null },
       })
       .returning();
     await ctx.bouncers.clearConfigured(name);
@@ -195,13 +361,10 @@ export async function adminStats(ctx: DomainContext, days = 14) {
     )
     .groupBy(day, accounts.bouncerSetupAttempts.outcome)
     .orderBy(day);
-  const perDay = new Map<
-    string,
-    { day: string; succeeded: number; failed: number; running: number }
-  >();
+  const perDay = new Map<string, { day: string } & Record<SetupOutcome, number>>();
   for (let i = days - 1; i >= 0; i--) {
     const d = new Date(Date.now() - i * 86_400_000).toISOString().slice(0, 10);
-    perDay.set(d, { day: d, succeeded: 0, failed: 0, running: 0 });
+    perDay.set(d, { day: d, succeeded: 0, failed: 0, running: 0, needs_admin: 0 });
   }
   for (const o of outcomes) {
     const entry = perDay.get(o.day);

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { unusableAccountName } from "@irc-now/ergo";
 import { describeKubeError, LABEL_OWNER, reasonOf, type SojuBouncer } from "@irc-now/k8s";
 import type { Actor, DomainContext } from "./context";
 import { DomainError } from "./errors";
@@ -42,6 +43,14 @@ export async function createBouncer(
   actor: Actor,
   name: string,
 ): Promise<BouncerView> {
+  // Sign-in refuses such usernames; a session from before that rule must not get a bouncer
+  // that the worker can never set up.
+  if (unusableAccountName(actor.username, { adminNick: ctx.ergoAdminNick })) {
+    throw new DomainError(
+      "PRECONDITION_FAILED",
+      `Your username "${actor.username}" is reserved on the irc.now IRC network, so a bouncer cannot be set up for it. Please change your username in your account settings and sign in again.`,
+    );
+  }
   return ctx.db.transaction(async (tx) => {
     await tx.execute(
       sql`SELECT pg_advisory_xact_lock(hashtextextended(${"bouncer-create:" + actor.id}, 0))`,

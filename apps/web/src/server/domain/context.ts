@@ -8,6 +8,8 @@ export interface DomainContext {
   namespace: string;
   quotas: { free: number; pro: number };
   publicEndpoint: { host: string; port: number; tls: boolean };
+  /** The worker's ergo oper nick (`ERGO_ADMIN_NICK`): never usable as a user's account. */
+  ergoAdminNick: string;
 }
 
 export interface Actor {

@@ -10,11 +10,18 @@ import {
 } from "@irc-now/k8s";
 import type { DomainContext } from "./context";
 
-export type BouncerPhase = "provisioning" | "ready" | "configured" | "authenticated" | "deleting";
+/**
+ * `needs_admin`: not annotated as configured, and its latest setup attempt ended `needs_admin`
+ * (a permanent failure: the worker has parked the bouncer until an admin acts).
+ */
+export type BouncerPhase =
+  "provisioning" | "ready" | "needs_admin" | "configured" | "authenticated" | "deleting";
+
+export type SetupOutcome = "running" | "succeeded" | "failed" | "needs_admin";
 
 export interface AttemptSummary {
   attemptNo: number;
-  outcome: "running" | "succeeded" | "failed";
+  outcome: SetupOutcome;
   step: string;
   error: string | null;
   startedAt: Date;
@@ -30,6 +37,8 @@ export interface UpstreamSummary {
 
 export interface BouncerView {
   name: string;
+  /** The CR's `metadata.uid`: what its setup history is keyed by. */
+  uid: string | null;
   username: string;
   plan: "free" | "pro";
   ownerId: string | null;
@@ -46,8 +55,13 @@ export interface BouncerView {
   connection: { host: string; port: number; tls: boolean; username: string };
 }
 
-export function phaseOf(bouncer: SojuBouncer, upstream: UpstreamSummary | null): BouncerPhase {
+export function phaseOf(
+  bouncer: SojuBouncer,
+  upstream: UpstreamSummary | null,
+  attempt: AttemptSummary | null = null,
+): BouncerPhase {
   if (isDeleting(bouncer)) return "deleting";
+  if (!isConfigured(bouncer) && attempt?.outcome === "needs_admin") return "needs_admin";
   if (!isReady(bouncer)) return "provisioning";
   if (!isConfigured(bouncer)) return "ready";
   return upstream?.state === "authenticated" ? "authenticated" : "configured";
@@ -82,6 +96,14 @@ export function problemOf(
   ) {
     return `Your bouncer could not start: ${ready.message}`;
   }
+  if (phase === "needs_admin") {
+    // Users never see the worker's error (it is for admins and may name other accounts).
+    return (
+      "Waiting for irc.now staff: your IRC account name needs a check by an administrator " +
+      "before we can finish setting up your bouncer. You don't need to do anything; this page " +
+      "updates by itself once it is sorted."
+    );
+  }
   if (phase === "ready" && attempt?.outcome === "failed") {
     return `Setting up the irc.now network failed while ${stepWords[attempt.step] ?? attempt.step}. We retry automatically.`;
   }
@@ -95,7 +117,7 @@ export function problemOf(
 }
 
 interface SetupRecordRow extends Record<string, unknown> {
-  bouncer: string;
+  uid: string;
   attempt_no: number | null;
   outcome: AttemptSummary["outcome"] | null;
   step_reached: string | null;
@@ -108,28 +130,39 @@ interface SetupRecordRow extends Record<string, unknown> {
   checked_at: string | Date | null;
 }
 
+/** A bouncer as its setup records know it: the CR's name (display) and `metadata.uid` (key). */
+export interface BouncerKey {
+  name: string;
+  uid: string;
+}
+
 /**
- * Latest attempt and upstream state of each named bouncer, in one query: per name, the attempt
- * with the highest number (one index lookup however long its history) and its upstream state
- * row. The names travel as one array parameter (no limit on how many).
+ * Latest attempt and upstream state of each bouncer, in one query, keyed by the CR's uid: per
+ * bouncer, the attempt with the highest number among the rows of *this* CR (one index lookup
+ * however long its history), and its upstream state row only when it was observed on this CR.
+ * Rows of an earlier bouncer of the same name (another uid) are never returned. The keys travel
+ * as two array parameters (no limit on how many).
  */
-export async function loadSetupRecords(db: AccountsDb, namespace: string, names: string[]) {
+export async function loadSetupRecords(db: AccountsDb, namespace: string, keys: BouncerKey[]) {
   const attempts = new Map<string, AttemptSummary>();
   const upstreams = new Map<string, UpstreamSummary>();
-  if (names.length === 0) return { attempts, upstreams };
+  const usable = keys.filter((k) => k.uid !== "");
+  if (usable.length === 0) return { attempts, upstreams };
   const { rows } = await db.execute<SetupRecordRow>(sql`
-    SELECT n.bouncer,
+    SELECT n.uid,
            a.attempt_no, a.outcome, a.step_reached, a.error, a.started_at, a.finished_at,
            u.state, u.account, u.detail, u.checked_at
-    FROM unnest(${sql.param(names)}::text[]) AS n(bouncer)
+    FROM unnest(${sql.param(usable.map((k) => k.name))}::text[],
+                ${sql.param(usable.map((k) => k.uid))}::text[]) AS n(bouncer, uid)
     LEFT JOIN LATERAL (
       SELECT attempt_no, outcome, step_reached, error, started_at, finished_at
       FROM bouncer_setup_attempts
-      WHERE namespace = ${namespace} AND bouncer = n.bouncer
+      WHERE bouncer_uid = n.uid AND namespace = ${namespace}
       ORDER BY attempt_no DESC
       LIMIT 1
     ) a ON true
-    LEFT JOIN bouncer_upstream_states u ON u.namespace = ${namespace} AND u.bouncer = n.bouncer`);
+    LEFT JOIN bouncer_upstream_states u
+      ON u.namespace = ${namespace} AND u.bouncer = n.bouncer AND u.bouncer_uid = n.uid`);
   for (const r of rows) {
     if (
       r.attempt_no !== null &&
@@ -137,7 +170,7 @@ export async function loadSetupRecords(db: AccountsDb, namespace: string, names:
       r.step_reached !== null &&
       r.started_at !== null
     ) {
-      attempts.set(r.bouncer, {
+      attempts.set(r.uid, {
         attemptNo: r.attempt_no,
         outcome: r.outcome,
         step: r.step_reached,
@@ -148,7 +181,7 @@ export async function loadSetupRecords(db: AccountsDb, namespace: string, names:
       });
     }
     if (r.state !== null && r.checked_at !== null) {
-      upstreams.set(r.bouncer, {
+      upstreams.set(r.uid, {
         state: r.state,
         account: r.account,
         detail: r.detail,
@@ -159,18 +192,25 @@ export async function loadSetupRecords(db: AccountsDb, namespace: string, names:
   return { attempts, upstreams };
 }
 
+export const keyOf = (b: SojuBouncer): BouncerKey => ({
+  name: b.metadata.name,
+  uid: b.metadata.uid ?? "",
+});
+
 export async function toViews(ctx: DomainContext, bouncers: SojuBouncer[]): Promise<BouncerView[]> {
   const { attempts, upstreams } = await loadSetupRecords(
     ctx.db,
     ctx.namespace,
-    bouncers.map((b) => b.metadata.name),
+    bouncers.map(keyOf),
   );
   return bouncers.map((b) => {
-    const upstream = upstreams.get(b.metadata.name) ?? null;
-    const lastAttempt = attempts.get(b.metadata.name) ?? null;
-    const phase = phaseOf(b, upstream);
+    const uid = b.metadata.uid ?? "";
+    const upstream = upstreams.get(uid) ?? null;
+    const lastAttempt = attempts.get(uid) ?? null;
+    const phase = phaseOf(b, upstream, lastAttempt);
     return {
       name: b.metadata.name,
+      uid: b.metadata.uid ?? null,
       username: b.spec.username,
       plan: b.spec.plan,
       ownerId: b.metadata.labels?.[LABEL_OWNER] ?? null,

@@ -1,29 +1,37 @@
 import { z } from "zod";
 import {
   adminStats,
+  adoptErgoAccount,
   auditLog,
   bouncerDetail,
   listAllBouncers,
   retryBouncerSetup,
 } from "../../domain/admin";
 import { existingBouncerNameSchema } from "../../domain/names";
-import { adminBouncerRow, auditEntry, bouncerView, setupAttempt } from "../schemas";
+import {
+  adminBouncerRow,
+  auditEntry,
+  bouncerPhase,
+  bouncerView,
+  ergoAccountView,
+  setupAttempt,
+  setupOutcome,
+} from "../schemas";
 import { adminProcedure, createTRPCRouter } from "../trpc";
 
 const page = z.number().int().min(1).max(10_000).default(1);
+const reason = z.string().trim().min(3, "Say briefly why (at least 3 characters).").max(500);
 
 export const adminRouter = createTRPCRouter({
   bouncers: adminProcedure
     .input(
       z.object({
         search: z.string().max(100).optional(),
-        phase: z
-          .enum(["provisioning", "ready", "configured", "authenticated", "deleting"])
-          .optional(),
+        phase: bouncerPhase.optional(),
         upstream: z
           .enum(["authenticated", "unauthenticated", "disconnected", "unknown", "none"])
           .optional(),
-        outcome: z.enum(["running", "succeeded", "failed", "none"]).optional(),
+        outcome: z.union([setupOutcome, z.literal("none")]).optional(),
         sort: z.enum(["name", "owner", "phase", "created", "lastAttempt"]).default("name"),
         direction: z.enum(["asc", "desc"]).default("asc"),
         page,
@@ -39,21 +47,29 @@ export const adminRouter = createTRPCRouter({
       z.object({
         bouncer: bouncerView,
         attempts: z.array(setupAttempt),
-        audit: z.array(auditEntry),
+        audit: z.array(auditEntry.extend({ previousBouncer: z.boolean() })),
+        ergoAccount: ergoAccountView,
       }),
     )
     .query(({ ctx, input }) => bouncerDetail(ctx.domain, input.name)),
 
   retry: adminProcedure
-    .input(
-      z.object({
-        name: existingBouncerNameSchema,
-        reason: z.string().trim().min(3, "Say briefly why (at least 3 characters).").max(500),
-      }),
-    )
+    .input(z.object({ name: existingBouncerNameSchema, reason }))
     .output(auditEntry)
     .mutation(({ ctx, input }) =>
       retryBouncerSetup(ctx.domain, ctx.actor, input.name, input.reason),
+    ),
+
+  /**
+   * Adopt the ergo account of a bouncer that waits for an admin because the account exists and
+   * the portal does not own it: the bouncer's owner owns it from now on (audited), and setup
+   * runs again, resetting its password to the user's irc.now credential.
+   */
+  adoptAccount: adminProcedure
+    .input(z.object({ name: existingBouncerNameSchema, reason }))
+    .output(auditEntry)
+    .mutation(({ ctx, input }) =>
+      adoptErgoAccount(ctx.domain, ctx.actor, input.name, input.reason),
     ),
 
   audit: adminProcedure
@@ -72,6 +88,7 @@ export const adminRouter = createTRPCRouter({
             succeeded: z.number(),
             failed: z.number(),
             running: z.number(),
+            needs_admin: z.number(),
           }),
         ),
       }),

@@ -7,7 +7,7 @@ import {
   quotaFor,
 } from "../../domain/bouncers";
 import { bouncerNameSchema } from "../../domain/names";
-import { bouncerView } from "../schemas";
+import { userBouncerView } from "../schemas";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
 export const bouncerRouter = createTRPCRouter({
@@ -15,7 +15,7 @@ export const bouncerRouter = createTRPCRouter({
     .input(z.void())
     .output(
       z.object({
-        bouncers: z.array(bouncerView),
+        bouncers: z.array(userBouncerView),
         quota: z.number(),
         plan: z.enum(["free", "pro"]),
       }),
@@ -28,12 +28,12 @@ export const bouncerRouter = createTRPCRouter({
 
   byName: protectedProcedure
     .input(z.object({ name: bouncerNameSchema }))
-    .output(bouncerView)
+    .output(userBouncerView)
     .query(({ ctx, input }) => getMyBouncer(ctx.domain, ctx.actor, input.name)),
 
   create: protectedProcedure
     .input(z.object({ name: bouncerNameSchema }))
-    .output(bouncerView)
+    .output(userBouncerView)
     .mutation(({ ctx, input }) => createBouncer(ctx.domain, ctx.actor, input.name)),
 
   delete: protectedProcedure
