@@ -34,6 +34,11 @@ export interface WireOptions {
   identity?: string;
   /** Statement deadline on the accounts DB and the setup locks (10 000 ms). */
   statementTimeoutMs?: number;
+  /** Deadline of every Kubernetes API call but watches (packages/k8s default, 15 s). */
+  kubeRequestTimeoutMs?: number;
+  /** Deadlines of soju admin commands and of opening an exec session (packages/soju defaults). */
+  sojuCommandTimeoutMs?: number;
+  execOpenTimeoutMs?: number;
 }
 
 /** env → real clients → the ports the reconcile logic sees. Shared by the worker and its CLI. */
@@ -44,7 +49,10 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
     connectionTimeoutMillis: 2_000,
     statementTimeoutMs,
   });
-  const kube = createKubeClients({ kubeconfigPath: config.KUBECONFIG });
+  const kube = createKubeClients({
+    kubeconfigPath: config.KUBECONFIG,
+    requestTimeoutMs: options.kubeRequestTimeoutMs,
+  });
   const namespace = config.K8S_NAMESPACE;
   const bouncers = new BouncerApi(kube.objects, namespace);
   const ergo = createErgoAdmin(config, { logger: log.child({ component: "ergo" }) });
@@ -55,6 +63,8 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
       core: kube.core,
       tenantDbUrl: (bouncer: string) => readTenantDbUrl(kube.core, namespace, bouncer),
       logger: log.child({ component: "soju" }),
+      commandTimeoutMs: options.sojuCommandTimeoutMs,
+      execOpenTimeoutMs: options.execOpenTimeoutMs,
     },
   );
   const deps: SetupDeps = {

@@ -171,3 +171,74 @@ describe("accounts DB outages", () => {
     }
   }, 600_000);
 });
+
+describe("Kubernetes outages", () => {
+  let k: Wiring;
+  beforeAll(() => {
+    k = wire(h.config, createLogger("silent", "short-deadlines"), {
+      identity: "short-deadlines",
+      kubeRequestTimeoutMs: 1_000,
+      execOpenTimeoutMs: 1_000,
+      sojuCommandTimeoutMs: 3_000,
+    });
+    k.deps.settings = h.w.deps.settings;
+  });
+  afterAll(async () => {
+    await k?.close();
+  });
+
+  it("a hung apiserver call times out with a clear error; the worker goes on once it answers", async () => {
+    await readyBouncer("kube-hang");
+    const hang = h.kube.faults.hangRequests(undefined, { match: (r) => !r.query.has("watch") });
+    const started = Date.now();
+    try {
+      const error = await reconcileBouncer(k.deps, "kube-hang").then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toMatch(/did not answer within 1000 ms|timed? ?out/i);
+      expect(Date.now() - started).toBeLessThan(8_000);
+    } finally {
+      hang.release();
+    }
+    expect((await reconcileBouncer(k.deps, "kube-hang")).result).toMatchObject({
+      outcome: "succeeded",
+    });
+  });
+
+  it("a hung credential read mid-setup fails that step (retryable), never annotating", async () => {
+    await readyBouncer("secret-hang");
+    const hang = h.kube.faults.hangRequests(undefined, {
+      match: (r) => r.path.includes("/secrets/irc-now-ergo-"),
+    });
+    try {
+      const { result, next } = await reconcileBouncer(k.deps, "secret-hang");
+      expect(result).toMatchObject({ outcome: "failed", step: "choose_password" });
+      expect(next).toBe("retry");
+    } finally {
+      hang.release();
+    }
+    expect(h.annotations("secret-hang")[ANNOTATION_UPSTREAM_CONFIGURED]).toBeUndefined();
+    expect((await reconcileBouncer(k.deps, "secret-hang")).result).toMatchObject({
+      outcome: "succeeded",
+    });
+  });
+
+  it("a hung exec (soju's pod never answers the upgrade) times out; the retry configures soju", async () => {
+    await readyBouncer("exec-hang");
+    const hang = h.kube.faults.hangRequests(undefined, { match: (r) => r.upgrade });
+    const started = Date.now();
+    try {
+      const { result, next } = await reconcileBouncer(k.deps, "exec-hang");
+      expect(result).toMatchObject({ outcome: "failed", step: "apply_soju_network" });
+      expect(result).toHaveProperty("error", expect.stringMatching(/exec|open|within/i));
+      expect(next).toBe("retry");
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      hang.release();
+    }
+    expect((await reconcileBouncer(k.deps, "exec-hang")).result).toMatchObject({
+      outcome: "succeeded",
+    });
+  });
+});
