@@ -125,7 +125,9 @@ function runShell(
     const child = spawn(shell, args, {
       argv0,
       cwd: "/",
-      env: { PATH: binDir, HOME: "/" },
+      // A pod's bare environment. (Cast: Next's types make NODE_ENV a required key of ProcessEnv
+      // in any program that includes this file, such as the web app's tests.)
+      env: { PATH: binDir, HOME: "/" } as NodeJS.ProcessEnv,
       stdio: ["pipe", "pipe", "pipe", "pipe"],
     });
     const abort = () => child.kill("SIGKILL");
