@@ -127,7 +127,7 @@ function runShell(
       cwd: "/",
       // A pod's bare environment. (Cast: Next's types make NODE_ENV a required key of ProcessEnv
       // in any program that includes this file, such as the web app's tests.)
-      env: { PATH: binDir, HOME: "/" } as NodeJS.ProcessEnv,
+      env: { PATH: binDir, HOME: "/" } as unknown as NodeJS.ProcessEnv,
       stdio: ["pipe", "pipe", "pipe", "pipe"],
     });
     const abort = () => child.kill("SIGKILL");
