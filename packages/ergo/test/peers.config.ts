@@ -1,0 +1,16 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+/**
+ * `npm run test:peers` (REAL_PEERS=1): the ErgoAdmin contract against the real ergo of the peers
+ * kit. From this package: `REAL_PEERS=1 npx vitest run --config test/peers.config.ts`.
+ */
+export default defineConfig({
+  test: {
+    root: fileURLToPath(new URL("..", import.meta.url)),
+    include: ["test/contract.test.ts"],
+    globalSetup: ["./test/peers.setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
