@@ -1,10 +1,12 @@
 /**
  * The capabilities the stand-in advertises, in ergo's (alphabetical) order.
- * Recorded from ergo v2.11.1: the second `CAP LS` line is exactly
- * `sasl=PLAIN,EXTERNAL server-time setname userhost-in-names znc.in/playback znc.in/self-message`.
- * The first line was recorded as `account-notify account-tag … multi-prefix`; the stand-in
- * fills the `…` only with caps whose behaviour it implements or that change nothing
- * unless a feature it lacks is used (see docs/stand-ins.md).
+ * Recorded from ergo v2.11.1, then checked against ergo v2.15.0 (peers kit): 2.15 also offers
+ * `draft/pre-away` (AWAY before registration, `AWAY *`) and `standard-replies` (it sends FAIL
+ * lines either way), which the stand-in now offers too. It still leaves out what it does not
+ * implement: 2.15's `SCRAM-SHA-256` SASL mechanism, `draft/chathistory`, `draft/multiline`,
+ * `draft/persistence`, `draft/languages`, `draft/read-marker`, `draft/message-redaction`,
+ * `draft/no-implicit-names`, `draft/extended-isupport` and `extended-monitor`
+ * (see docs/stand-ins.md). The split into two lines stays the recorded one (before `sasl`).
  */
 export const CAPABILITIES: ReadonlyArray<readonly [name: string, value: string | null]> = [
   ["account-notify", null],
@@ -16,6 +18,7 @@ export const CAPABILITIES: ReadonlyArray<readonly [name: string, value: string |
   ["draft/account-registration", "before-connect"],
   ["draft/channel-rename", null],
   ["draft/event-playback", null],
+  ["draft/pre-away", null],
   ["draft/relaymsg", "/"],
   ["echo-message", null],
   ["ergo.chat/nope", null],
@@ -27,6 +30,7 @@ export const CAPABILITIES: ReadonlyArray<readonly [name: string, value: string |
   ["sasl", "PLAIN,EXTERNAL"],
   ["server-time", null],
   ["setname", null],
+  ["standard-replies", null],
   ["userhost-in-names", null],
   ["znc.in/playback", null],
   ["znc.in/self-message", null],

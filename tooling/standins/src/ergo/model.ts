@@ -12,6 +12,8 @@ export class Session {
   userParams: { username: string; realname: string } | null = null;
   /** Account logged into through SASL before registration finished. */
   preAccount: Account | null = null;
+  /** AWAY given before registration (ergo 2.15 takes it; applied when the user is created). */
+  preAway: string | null = null;
   sasl: { mechanism: string; buffer: string } | null = null;
   user: User | null = null;
   closed = false;

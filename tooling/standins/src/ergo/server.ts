@@ -4,7 +4,7 @@ import tls from "node:tls";
 import type { Account, AccountStore } from "./accounts";
 import { capLsLines, isKnownCap, NOPE_CAP } from "./caps";
 import { handleNickServ, isNickServTarget, type NickServHost } from "./nickserv";
-import { casefold, isValidChannel, isValidName, NICKLEN } from "./names";
+import { casefold, isServiceName, isValidChannel, isValidName, NICKLEN } from "./names";
 import { Channel, ResponseBuffer, Session, User, sendTo, type OutgoingLine } from "./model";
 import { LineBuffer, parseLine, serializeLine, type IrcMessage } from "./protocol";
 import { handleAuthenticate, type SaslHost } from "./sasl";
@@ -30,6 +30,7 @@ export interface IrcServerConfig {
 
 /** Commands a connection may send before registration has finished. */
 const PRE_REGISTRATION = new Set([
+  "AWAY",
   "CAP",
   "NICK",
   "USER",
@@ -40,7 +41,8 @@ const PRE_REGISTRATION = new Set([
   "AUTHENTICATE",
 ]);
 
-const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+// ergo's cloak alphabet (seen in 2.15.0 cloaks: digits 2-9, never l, o, 0 or 1)
+const BASE32 = "abcdefghijkmnpqrstuvwxyz23456789";
 
 function base32(bytes: Buffer, length: number): string {
   let bits = 0;
@@ -55,6 +57,31 @@ function base32(bytes: Buffer, length: number): string {
     }
   }
   return out;
+}
+
+/** ergo counts loopback connections as secure (`secure-nets`): user mode +Z, WHOIS 671. */
+function isLoopback(ip: string): boolean {
+  return ip === "::1" || /^127\./.test(ip);
+}
+
+/**
+ * The away message after `AWAY [param]`. `*` (draft/pre-away) leaves the current state as it is,
+ * as ergo 2.15.0 does with one connection: 305 and not away when not away, 306 and the same
+ * message when away. None or empty means not away.
+ */
+function awayMessage(param: string | undefined, current: string | null): string | null {
+  if (param === "*") return current;
+  if (param === undefined || param === "") return null;
+  return param.slice(0, 390);
+}
+
+/** ergo 2.15's standard reply for a nick reserved by an account (sent with or without the cap). */
+function nickReservedFail(serverName: string, nick: string): OutgoingLine {
+  return {
+    source: serverName,
+    command: "FAIL",
+    params: ["NICK", "NICKNAME_RESERVED", nick, "Nickname is reserved by a different account"],
+  };
 }
 
 function ircTime(date: Date): string {
@@ -123,7 +150,7 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
   /** Drops every connection (ERROR + close); accounts are kept. */
   dropAll(reason = "Server restarting"): void {
     for (const session of [...this.sessions]) {
-      session.writeRaw(serializeLine(null, "ERROR", [reason], { forceTrailing: true }));
+      session.writeRaw(serializeLine(null, "ERROR", [reason]));
       this.destroySession(session, reason, false);
     }
     this.channels.clear();
@@ -146,7 +173,13 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
 
   private accept(socket: net.Socket, secure: boolean): void {
     const ip = (socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
-    const session = new Session(this.nextId++, socket, secure, ip, this.cloak(ip));
+    const session = new Session(
+      this.nextId++,
+      socket,
+      secure || isLoopback(ip),
+      ip,
+      this.cloak(ip),
+    );
     this.sessions.add(session);
     socket.setEncoding("utf8");
     socket.setNoDelay(true);
@@ -209,6 +242,19 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
       case "AUTHENTICATE":
         await handleAuthenticate(this, session, p, rb);
         return;
+      case "AWAY":
+        // ergo 2.15 takes AWAY before registration too (draft/pre-away), with or without the cap
+        if (!user) {
+          session.preAway = awayMessage(p[0], session.preAway);
+          rb.numeric(
+            session.preAway ? "306" : "305",
+            session.preAway
+              ? "You have been marked as being away"
+              : "You are no longer marked as being away",
+          );
+          return;
+        }
+        break;
     }
     if (!user) return;
     switch (command) {
@@ -223,7 +269,7 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
         await handleNickServ(this, session, p.join(" "), rb);
         return;
       case "WHOIS":
-        return this.handleWhois(p, rb);
+        return this.handleWhois(user, p, rb);
       case "JOIN":
         return this.handleJoin(session, user, p, rb);
       case "PART":
@@ -370,7 +416,7 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
       rb.numeric("431", "No nickname given");
       return;
     }
-    if (!isValidName(nick) || nick.length > NICKLEN || nick === "*") {
+    if (!isValidName(nick) || nick.length > NICKLEN || nick === "*" || isServiceName(nick)) {
       rb.numeric("432", nick, "Erroneous nickname");
       return;
     }
@@ -383,13 +429,14 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
     this.changeNickRequested(user, nick, rb);
   }
 
-  // 433 reasons ("already in use", "reserved by a different account", "You must use your
-  // account name as your nickname") follow ergo's source; they were not recorded live.
+  // Seen on ergo 2.15.0: a logged-in client renaming away from its account gets
+  // `400 <nick> NICK :You must use your account name as your nickname`; a registered client
+  // taking a nick reserved by an account gets only `FAIL NICK NICKNAME_RESERVED` (no 433).
   private changeNickRequested(user: User, nick: string, rb: ResponseBuffer): void {
     const cf = casefold(nick);
     if (nick === user.nick) return;
     if (user.account && cf !== user.account.casefolded) {
-      rb.numeric("433", nick, "You must use your account name as your nickname");
+      rb.numeric("400", "NICK", "You must use your account name as your nickname");
       return;
     }
     const holder = this.users.get(cf);
@@ -399,7 +446,7 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
     }
     const reserved = this.accounts.get(nick);
     if (reserved && reserved.casefolded !== user.account?.casefolded) {
-      rb.numeric("433", nick, "Nickname is reserved by a different account");
+      rb.add(nickReservedFail(this.serverName, nick));
       return;
     }
     this.applyNickChange(user, nick);
@@ -422,7 +469,7 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
     do {
       nick =
         this.config.guestPrefix +
-        Array.from({ length: 13 }, () => "abcdefghijklmnopqrstuvwxyz"[randomInt(26)]).join("");
+        Array.from({ length: 13 }, () => BASE32[randomInt(BASE32.length)]).join("");
     } while (this.users.has(casefold(nick)));
     this.applyNickChange(user, nick);
   }
@@ -470,17 +517,16 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
     }
     const reserved = this.accounts.get(nick);
     if (reserved && reserved.casefolded !== account?.casefolded) {
+      // before registration ergo 2.15 sends both the numeric and the standard reply
       rb.numeric("433", nick, "Nickname is reserved by a different account");
+      rb.add(nickReservedFail(this.serverName, nick));
       session.preNick = null;
       return;
     }
-    const user = new User(
-      this.nextId++,
-      nick,
-      `~${session.userParams.username}`,
-      session.hostname,
-      session.userParams.realname,
-    );
+    // ergo's default `coerce-ident: "~u"`: every client's username is `~u`, whatever USER said
+    const user = new User(this.nextId++, nick, "~u", session.hostname, session.userParams.realname);
+    if (session.secure) user.modes.add("Z");
+    user.away = session.preAway;
     user.account = account;
     user.sessions.add(session);
     session.user = user;
@@ -551,8 +597,8 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
     this.sendLusers(rb);
     this.sendMotd(rb);
     const user = rb.session.user;
-    if (user)
-      rb.add({ source: this.serverName, command: "MODE", params: [user.nick, user.modeString] });
+    // ergo 2.15 ends the burst with RPL_UMODEIS (`221 <nick> +Zi`), not a MODE line
+    if (user) rb.numeric("221", user.modeString);
   }
 
   private sendLusers(rb: ResponseBuffer): void {
@@ -593,8 +639,9 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
   /** Ends one session the way ergo does: QUIT echo to the client, `ERROR :<reason>`, close. */
   quitSession(session: Session, reason: string): void {
     const user = session.user;
-    if (user) session.writeRaw(serializeLine(user.mask, "QUIT", [reason], { forceTrailing: true }));
-    session.writeRaw(serializeLine(null, "ERROR", [reason], { forceTrailing: true }));
+    // ergo 2.15 puts a colon only where IRC needs one: `QUIT Quit`, `ERROR Quit`, `QUIT :Quit: bye`
+    if (user) session.writeRaw(serializeLine(user.mask, "QUIT", [reason]));
+    session.writeRaw(serializeLine(null, "ERROR", [reason]));
     this.destroySession(session, reason, true);
   }
 
@@ -615,7 +662,6 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
         source: user.mask,
         command: "QUIT",
         params: [reason],
-        options: { forceTrailing: true },
         from: user,
       };
       for (const peer of this.peersOf(user)) this.sendToUser(peer, line);
@@ -737,7 +783,12 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
 
   // ---------------------------------------------------------------- WHOIS / WHO
 
-  private handleWhois(p: string[], rb: ResponseBuffer): void {
+  /**
+   * WHOIS as ergo 2.15.0 answers it (seen live): 311, 319 (channels of an invisible user only to
+   * members of them, opers and itself), then for opers and the user itself 313 (an oper),
+   * 338 (real user@IP) and 379 (modes), then 671, 330, 317, 301, 318.
+   */
+  private handleWhois(requester: User, p: string[], rb: ResponseBuffer): void {
     const query = p.length >= 2 ? p[1] : p[0];
     if (query === undefined || query === "") {
       rb.numeric("431", "No nickname given");
@@ -750,13 +801,27 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
       rb.numeric("318", mask, "End of /WHOIS list");
       return;
     }
+    const privileged = requester === target || requester.oper !== null;
     const multiPrefix = rb.session.caps.has("multi-prefix");
     rb.numeric("311", target.nick, target.username, target.hostname, "*", target.realname);
-    const chans = [...target.channels].map((c) => c.prefixOf(target, multiPrefix) + c.name);
-    if (chans.length > 0) rb.numeric("319", target.nick, chans.join(" "));
+    const chans = [...target.channels]
+      .filter((c) => privileged || !target.modes.has("i") || c.members.has(requester))
+      .map((c) => c.prefixOf(target, multiPrefix) + c.name);
+    if (chans.length > 0)
+      rb.add({
+        source: this.serverName,
+        command: "319",
+        params: [rb.session.nick, target.nick, chans.join(" ")],
+        options: { forceTrailing: true },
+      });
+    if (privileged) {
+      if (target.oper) rb.numeric("313", target.nick, "is the server administrator");
+      const ip = [...target.sessions][0]?.ip ?? "127.0.0.1";
+      rb.numeric("338", target.nick, `${target.username}@${ip}`, ip, "Actual user@host, Actual IP");
+      rb.numeric("379", target.nick, `is using modes ${target.modeString}`);
+    }
     if (target.secure) rb.numeric("671", target.nick, "is using a secure connection");
     if (target.account) rb.numeric("330", target.nick, target.account.name, "is logged in as");
-    if (target.away) rb.numeric("301", target.nick, target.away);
     const idle = Math.max(0, Math.floor((Date.now() - target.lastActiveAt.getTime()) / 1000));
     rb.numeric(
       "317",
@@ -765,6 +830,7 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
       unixSeconds(target.signonAt),
       "seconds idle, signon time",
     );
+    if (target.away) rb.numeric("301", target.nick, target.away);
     rb.numeric("318", mask, "End of /WHOIS list");
   }
 
@@ -876,8 +942,6 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
           else sendTo(s, this.joinLine(s, user, channel));
         }
       }
-      if (founder)
-        rb.add({ source: this.serverName, command: "MODE", params: [channel.name, "+nt"] });
       this.sendTopic(rb, channel, false);
       this.sendNames(session, rb, channel.name);
     }
@@ -977,7 +1041,6 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
       source: user.mask,
       command: "TOPIC",
       params: [channel.name, channel.topic],
-      options: { forceTrailing: true },
       from: user,
     };
     for (const m of channel.members.keys()) this.sendToUser(m, line);
@@ -1045,7 +1108,7 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
       return;
     }
     if (targetUser !== user) {
-      rb.numeric("502", "Can't change mode for other users");
+      rb.numeric("502", "Can't change modes for other users");
       return;
     }
     const change = p[1];
@@ -1074,19 +1137,24 @@ export class ErgoIrcServer implements NickServHost, SaslHost {
       }
       applied += ch;
     }
-    if (applied) rb.add({ source: this.serverName, command: "MODE", params: [user.nick, applied] });
+    // ergo 2.15: a change comes from the user's own mask; a request that changes nothing gets 221
+    if (!applied) {
+      rb.numeric("221", user.modeString);
+      return;
+    }
+    const line: OutgoingLine = { source: user.mask, command: "MODE", params: [user.nick, applied] };
+    rb.add(line);
+    for (const s of user.sessions) if (s !== rb.session) sendTo(s, line);
   }
 
   private handleAway(user: User, p: string[], rb: ResponseBuffer): void {
-    const message = p[0] ?? "";
-    user.away = message === "" ? null : message.slice(0, 390);
+    user.away = awayMessage(p[0], user.away);
     if (user.away) rb.numeric("306", "You have been marked as being away");
     else rb.numeric("305", "You are no longer marked as being away");
     const line: OutgoingLine = {
       source: user.mask,
       command: "AWAY",
       params: user.away ? [user.away] : [],
-      options: { forceTrailing: true },
       from: user,
     };
     for (const peer of [user, ...this.peersOf(user)]) {

@@ -126,9 +126,12 @@ export interface RegisterOptions {
   username?: string;
 }
 
+/** What the raw helpers need of an ergo: the stand-in, or the real one of the peers kit. */
+export type ErgoEndpoint = Pick<ErgoStandin, "ircPort" | "oper">;
+
 /** Registers a raw client (CAP LS 302, optional caps and SASL PLAIN) and waits for 376. */
 export async function rawRegister(
-  ergo: ErgoStandin,
+  ergo: ErgoEndpoint,
   nick: string,
   options: RegisterOptions = {},
 ): Promise<RawClient> {
@@ -154,7 +157,7 @@ export async function rawRegister(
 
 /** Registers a raw client and makes it an IRC operator. */
 export async function rawOper(
-  ergo: ErgoStandin,
+  ergo: ErgoEndpoint,
   nick: string,
   caps: string[] = [],
 ): Promise<RawClient> {

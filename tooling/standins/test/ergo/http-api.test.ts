@@ -204,6 +204,6 @@ describe("one account store for IRC and HTTP", () => {
     expect(
       (await api("/v1/ns/saregister", { accountName: "squatapi", passphrase: "pw123456" })).json,
     ).toEqual({ success: true });
-    expect(await squatter.next(/ NICK /)).toMatch(/^:squatapi!~u@\S+ NICK Guest-[a-z]+$/);
+    expect(await squatter.next(/ NICK /)).toMatch(/^:squatapi!~u@\S+ NICK Guest-[a-z2-9]+$/);
   });
 });

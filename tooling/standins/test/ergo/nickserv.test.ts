@@ -34,7 +34,7 @@ describe("OPER", () => {
     c.send("OPER admin wrongpass");
     const lines = await c.until("ERROR :Password incorrect");
     expect(lines[0]).toBe(":ergo.test 464 badoper :Password incorrect");
-    expect(lines[1]).toMatch(/^:badoper!~u@[a-z2-7]+\.irc QUIT :Password incorrect$/);
+    expect(lines[1]).toMatch(/^:badoper!~u@[a-z2-9]+\.irc QUIT :Password incorrect$/);
     expect(lines).toHaveLength(3);
     await c.closed;
     expect(c.ended).toBe(true);
@@ -197,7 +197,7 @@ describe("strict nick enforcement", () => {
     const op = track(await rawOper(ergo, "selfop"));
     const lines = await ns(op, "NS SAREGISTER selfop selfpass1");
     expect(lines).toHaveLength(2);
-    const rename = /^:selfop!~u@[a-z2-7]+\.irc NICK (Guest-[a-z]+)$/.exec(lines[0] ?? "");
+    const rename = /^:selfop!~u@[a-z2-9]+\.irc NICK (Guest-[a-z2-9]+)$/.exec(lines[0] ?? "");
     expect(rename).not.toBeNull();
     const guest = rename?.[1] ?? "";
     expect(lines[1]).toBe(NOTICE(guest, "Successfully registered account selfop"));
@@ -211,7 +211,7 @@ describe("strict nick enforcement", () => {
       "Successfully registered account henry",
     ]);
     const line = await squatter.next(/ NICK /);
-    expect(line).toMatch(/^:henry!~u@[a-z2-7]+\.irc NICK Guest-[a-z]+$/);
+    expect(line).toMatch(/^:henry!~u@[a-z2-9]+\.irc NICK Guest-[a-z2-9]+$/);
     expect(ergo.whoisAccount("henry")).toBeNull();
     expect(ergo.clients().some((c) => c.nick === "henry")).toBe(false);
   });
