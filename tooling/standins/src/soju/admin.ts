@@ -11,6 +11,25 @@ import {
 } from "./irc";
 import { handleServiceText } from "./service";
 
+const PROXY_V2_SIGNATURE = Buffer.from("0d0a0d0a000d0a515549540a", "hex");
+
+/**
+ * What follows a PROXY protocol header at the start of `data` (v1 `PROXY …\r\n`, or v2); `data`
+ * itself when there is none; null while the header is incomplete.
+ */
+function skipProxyHeader(data: Buffer): Buffer | null {
+  if (data.subarray(0, 12).equals(PROXY_V2_SIGNATURE)) {
+    if (data.length < 16) return null;
+    const end = 16 + data.readUInt16BE(14);
+    return data.length < end ? null : data.subarray(end);
+  }
+  if (data.subarray(0, 6).toString("latin1") === "PROXY ") {
+    const lf = data.indexOf(0x0a);
+    return lf < 0 ? null : data.subarray(lf + 1);
+  }
+  return data;
+}
+
 /** How long replies wait in the outbox (see `accept`). */
 const REPLY_FLUSH_DELAY_MS = 20;
 
@@ -97,6 +116,12 @@ export class AdminSocketServer {
     const splitter = new LineSplitter();
     const pending: string[] = [];
     let busy = false;
+    /**
+     * soju 0.10.1 (this build, seen) takes a PROXY protocol header on the admin socket: while the
+     * first bytes could still be one (they start with `P` or CR), it reads nothing until it has 12
+     * bytes (the v2 signature's length); a `PROXY …` v1 line or a v2 header is then skipped.
+     */
+    let head: Buffer | null = Buffer.alloc(0);
     const pump = async () => {
       if (busy) return;
       busy = true;
@@ -117,11 +142,9 @@ export class AdminSocketServer {
             case "NICK":
             case "USER":
             case "PASS":
-              // v0.8.2+: keep regular IRC clients out, then close.
-              write({ command: "ERROR", params: ["This is not a regular IRC server"] });
-              flush();
-              closed = true;
-              socket.end();
+              // v0.8.2+ keeps regular IRC clients out: soju queues `ERROR :This is not a regular IRC
+              // server` and closes at once, which usually drops it (seen arriving 1 time in 6).
+              close();
               return;
             case "BOUNCERSERV": {
               const text = message.params[0];
@@ -156,6 +179,15 @@ export class AdminSocketServer {
       }
     };
     socket.on("data", (chunk: Buffer) => {
+      if (head !== null) {
+        head = Buffer.concat([head, chunk]);
+        const first = head[0];
+        if ((first === 0x50 || first === 0x0d) && head.length < 12) return;
+        const rest = skipProxyHeader(head);
+        if (rest === null) return; // a PROXY header still arriving
+        head = null;
+        chunk = rest;
+      }
       pending.push(...splitter.push(chunk));
       pump().catch((error: unknown) => {
         this.bouncer.config.log(`admin "@": ${errorText(error)}`);

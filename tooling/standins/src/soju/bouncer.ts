@@ -203,7 +203,7 @@ export class SojuUser {
 
   /** user.checkNetwork */
   checkNetwork(record: NetworkRecord): void {
-    checkNetworkAddr(record.addr);
+    checkNetworkAddr(record.addr, this.record.admin);
     const name = networkName(record);
     if (name === "") throw new SojuError("network name cannot be empty");
     if (name.startsWith("-"))
@@ -326,7 +326,9 @@ export class SojuUser {
     for (const net of this.networks) {
       if (!net.record.autoAway || !net.conn) continue;
       net.conn.send(
-        away ? { command: "AWAY", params: ["Auto away"] } : { command: "AWAY", params: [] },
+        away
+          ? { command: "AWAY", params: [net.conn.autoAwayReason] }
+          : { command: "AWAY", params: [] },
       );
     }
   }

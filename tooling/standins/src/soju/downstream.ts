@@ -141,6 +141,7 @@ class DownstreamConn implements DownstreamSession {
   private userParam: string | undefined;
   private pass = "";
   private capNegotiating = false;
+  private readonly caps = new Set<string>();
   private saslUser: string | undefined;
   private saslInProgress = false;
   private closed = false;
@@ -211,22 +212,30 @@ class DownstreamConn implements DownstreamSession {
     const p = message.params;
     switch (message.command) {
       case "CAP": {
+        // soju 0.10.1 (seen): the target stays `*` until registration, even after NICK
         const sub = (p[0] ?? "").toUpperCase();
         if (sub === "LS") {
           this.capNegotiating = true;
           this.send({
             prefix: this.prefix,
             command: "CAP",
-            params: [this.nick, "LS", p[1] === "302" ? "sasl=PLAIN" : "sasl"],
+            params: ["*", "LS", p[1] === "302" ? "sasl=PLAIN" : "sasl"],
           });
         } else if (sub === "REQ") {
           this.capNegotiating = true;
           const caps = (p[1] ?? "").split(" ").filter(Boolean);
           const ok = caps.every((c) => c === "sasl");
+          if (ok) for (const c of caps) this.caps.add(c);
           this.send({
             prefix: this.prefix,
             command: "CAP",
-            params: [this.nick, ok ? "ACK" : "NAK", p[1] ?? ""],
+            params: ["*", ok ? "ACK" : "NAK", p[1] ?? ""],
+          });
+        } else if (sub === "LIST") {
+          this.send({
+            prefix: this.prefix,
+            command: "CAP",
+            params: ["*", "LIST", [...this.caps].join(" ")],
           });
         } else if (sub === "END") {
           this.capNegotiating = false;
@@ -255,18 +264,31 @@ class DownstreamConn implements DownstreamSession {
         this.close();
         return;
       default:
+        // soju 0.10.1 (seen): `421 * FOO :Unknown command` before registration
         this.send({
           prefix: this.prefix,
-          command: "451",
-          params: [this.nick, "You have not registered"],
+          command: "421",
+          params: ["*", message.command, "Unknown command"],
         });
     }
   }
 
+  /** SASL PLAIN, with soju 0.10.1's replies (seen) for the other cases. */
   private async handleAuthenticate(value: string): Promise<void> {
+    const reply = (code: string, text: string) =>
+      this.send({ prefix: this.prefix, command: code, params: ["*", text] });
+    if (!this.caps.has("sasl")) {
+      reply("904", 'AUTHENTICATE requires the "sasl" capability to be enabled');
+      return;
+    }
+    if (value === "*") {
+      this.saslInProgress = false;
+      reply("906", "SASL authentication aborted");
+      return;
+    }
     if (!this.saslInProgress) {
       if (value.toUpperCase() !== "PLAIN") {
-        this.send({ prefix: this.prefix, command: "904", params: ["*", "Authentication failed"] });
+        reply("904", "Unsupported SASL mechanism");
         return;
       }
       this.saslInProgress = true;
@@ -310,12 +332,26 @@ class DownstreamConn implements DownstreamSession {
     )
       return;
     const login = parseDownstreamUsername(this.saslUser ?? this.userParam);
+    // soju 0.10.1 (seen): no login at all → "Authentication required" (a standard reply when the
+    // client enabled sasl); a wrong password or an unknown user → `464 * :Invalid credentials`
+    if (this.saslUser === undefined && this.pass === "") {
+      if (this.caps.has("sasl"))
+        this.send({
+          prefix: this.prefix,
+          command: "FAIL",
+          params: ["*", "ACCOUNT_REQUIRED", "Authentication required"],
+        });
+      else
+        this.send({
+          prefix: this.prefix,
+          command: "464",
+          params: ["*", "Authentication required"],
+        });
+      this.close();
+      return;
+    }
     if (this.saslUser === undefined && !(await this.checkCredentials(login.username, this.pass))) {
-      this.send({
-        prefix: this.prefix,
-        command: "464",
-        params: ["*", "Invalid username or password"],
-      });
+      this.send({ prefix: this.prefix, command: "464", params: ["*", "Invalid credentials"] });
       this.close();
       return;
     }
@@ -335,17 +371,34 @@ class DownstreamConn implements DownstreamSession {
     }
     this.network = login.network ? user.getNetwork(login.network) : undefined;
     this.registeredUser = user;
+    // soju 0.10.1's burst (seen): no 003; 005 addressed to `*`; 900 before 422 after SASL
     const host = this.prefix;
     this.numeric("001", `Welcome to soju, ${this.nick}`);
     this.numeric("002", `Your host is ${host}`);
-    this.numeric("003", "This server was created <unknown>");
     this.numeric("004", host, "soju", "aiwroO", "OovaimnqpsrtklbeI");
-    this.numeric(
-      "005",
-      "CASEMAPPING=ascii",
-      `CHANTYPES=${this.network?.conn?.chantypes ?? "#&"}`,
-      "are supported",
-    );
+    this.send({
+      prefix: this.prefix,
+      command: "005",
+      params: [
+        "*",
+        "soju.im/SAFERATE",
+        "BOT=B",
+        "CASEMAPPING=ascii",
+        "WHOX",
+        `CHANTYPES=${this.network?.conn?.chantypes ?? ""}`,
+        "LINELEN=4096",
+        "are supported",
+      ],
+    });
+    if (this.saslUser !== undefined) {
+      const account = login.username;
+      this.numeric(
+        "900",
+        `${this.nick}!${account}@${this.socket.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1"}`,
+        account,
+        `You are logged in as ${account}`,
+      );
+    }
     this.numeric("422", "No MOTD");
     await downstreamConnected(this.bouncer, this);
   }

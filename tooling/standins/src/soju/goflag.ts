@@ -8,6 +8,9 @@ import { goQuote } from "./words";
 
 export class FlagError extends Error {}
 
+/** `-h`/`-help`: soju turns Go's flag.ErrHelp into a hint naming the command (see service.ts). */
+export class FlagHelpRequested extends FlagError {}
+
 interface FlagDefinition {
   isBool: boolean;
   set(value: string): void;
@@ -176,7 +179,7 @@ export class GoFlagSet {
       if (!flag) {
         // Go answers flag.ErrHelp here; soju v0.9+ turns it into this text (facts §7.8).
         if (name === "help" || name === "h")
-          throw new FlagError('unsupported flag (type "help <cmd>" for a help message)');
+          throw new FlagHelpRequested('unsupported flag (type "help <cmd>" for a help message)');
         throw new FlagError(`flag provided but not defined: -${name}`);
       }
       if (flag.isBool) {

@@ -7,7 +7,7 @@ import {
   type SojuNetwork,
   type SojuUser,
 } from "./bouncer";
-import { FlagError, GoFlagSet, type FlagValue } from "./goflag";
+import { FlagError, FlagHelpRequested, GoFlagSet, type FlagValue } from "./goflag";
 import { parseIrcLine } from "./irc";
 import { hashPassword } from "./password";
 import {
@@ -122,6 +122,11 @@ export async function handleServiceCommand(ctx: ServiceContext, words: string[])
   try {
     await cmd.handle?.(ctx, params);
   } catch (error) {
+    if (error instanceof FlagHelpRequested) {
+      // soju 0.10.1 (seen): `unsupported flag (type "help network create" for a help message)`
+      const name = words.slice(0, words.length - params.length).join(" ");
+      throw new FlagError(`unsupported flag (type "help ${name}" for a help message)`);
+    }
     if (error instanceof SojuError || error instanceof FlagError) throw error;
     throw new SojuError(errorText(error));
   }
@@ -724,8 +729,8 @@ async function handleChannelCreate(ctx: ServiceContext, params: string[]): Promi
   const [name, net] = stripNetworkSuffix(ctx, params[0] ?? "");
   if (name === "" || [" ", ",", "\u0007", "\r", "\n", "\u0000"].some((c) => name.includes(c)))
     fail(`invalid channel name: ${goQuote(name)}`);
-  const chantypes = net.conn?.chantypes ?? "#&";
-  if (!chantypes.includes(name[0] ?? "")) fail(`not a channel name: ${goQuote(name)}`);
+  // soju 0.10.1 (seen): only checked against a connected upstream's CHANTYPES, name unquoted
+  if (net.conn && !net.conn.chantypes.includes(name[0] ?? "")) fail(`not a channel name: ${name}`);
   if (net.channels.has(ircLower(name))) fail(`channel ${goQuote(name)} already exists`);
   const channel = newChannelRecord(name);
   applyChannelFlags(flags, channel);
@@ -775,6 +780,18 @@ async function handleChannelDelete(ctx: ServiceContext, params: string[]): Promi
 
 // ---------------------------------------------------------------- server
 
+/** `server debug true|false` (soju 0.10.1): switches soju's debug log; the stand-in has none. */
+async function handleServerDebug(_ctx: ServiceContext, params: string[]): Promise<void> {
+  if (params.length !== 1) fail("expected exactly one argument");
+  const value = params[0] ?? "";
+  if (
+    !["1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"].includes(
+      value,
+    )
+  )
+    fail(`strconv.ParseBool: parsing ${goQuote(value)}: invalid syntax`);
+}
+
 async function handleServerStatus(ctx: ServiceContext, params: string[]): Promise<void> {
   if (params.length !== 0) fail("expected no argument");
   const db = await ctx.bouncer.store.stats();
@@ -797,6 +814,7 @@ async function handleServerNotice(ctx: ServiceContext, params: string[]): Promis
 }
 
 const channelFilterUsage = "default|none|highlight|message";
+const channelUsage = `<name> [-detached true|false] [-relay-detached ${channelFilterUsage}] [-reattach-on ${channelFilterUsage}] [-detach-after <duration>] [-detach-on ${channelFilterUsage}]`;
 
 /** The command tree of soju v0.10.1 (global = usable without a user, e.g. over the admin socket). */
 export const serviceCommands: CommandSet = {
@@ -805,7 +823,7 @@ export const serviceCommands: CommandSet = {
     children: {
       create: {
         usage:
-          "-addr <addr> [-name name] [-username username] [-pass pass] [-realname realname] [-certfp fingerprint] [-nick nick] [-auto-away auto-away] [-enabled enabled] [-connect-command command]...",
+          "-addr <addr> [-name name] [-username username] [-pass pass] [-realname realname] [-certfp fingerprint] [-nick nick] [-auto-away auto-away] [-enabled enabled] [-ignore-limit ignore-limit] [-connect-command command]...",
         desc: "add a new network",
         handle: handleNetworkCreate,
       },
@@ -815,7 +833,7 @@ export const serviceCommands: CommandSet = {
       },
       update: {
         usage:
-          "[name] [-addr addr] [-name name] [-username username] [-pass pass] [-realname realname] [-certfp fingerprint] [-nick nick] [-auto-away auto-away] [-enabled enabled] [-connect-command command]...",
+          "[name] [-addr addr] [-name name] [-username username] [-pass pass] [-realname realname] [-certfp fingerprint] [-nick nick] [-auto-away auto-away] [-enabled enabled] [-ignore-limit ignore-limit] [-connect-command command]...",
         desc: "update a network",
         handle: handleNetworkUpdate,
       },
@@ -868,7 +886,8 @@ export const serviceCommands: CommandSet = {
       },
       create: {
         usage:
-          "-username <username> -password <password> [-disable-password] [-admin true|false] [-nick <nick>] [-realname <realname>] [-enabled true|false]",
+          // the two spaces before -max-networks are soju 0.10.1's (seen)
+          "-username <username> -password <password> [-disable-password] [-admin true|false] [-nick <nick>] [-realname <realname>] [-enabled true|false]  [-max-networks <max-networks>]",
         desc: "create a new soju user",
         handle: handleUserCreate,
         admin: true,
@@ -904,12 +923,12 @@ export const serviceCommands: CommandSet = {
         handle: handleChannelStatus,
       },
       create: {
-        usage: `<name> [-detached <true|false>] [-relay-detached <${channelFilterUsage}>] [-reattach-on <${channelFilterUsage}>] [-detach-after <duration>] [-detach-on <${channelFilterUsage}>]`,
-        desc: "create a new channel",
+        usage: channelUsage,
+        desc: "create a channel",
         handle: handleChannelCreate,
       },
       update: {
-        usage: `<name> [-detached <true|false>] [-relay-detached <${channelFilterUsage}>] [-reattach-on <${channelFilterUsage}>] [-detach-after <duration>] [-detach-on <${channelFilterUsage}>]`,
+        usage: channelUsage,
         desc: "update a channel",
         handle: handleChannelUpdate,
       },
@@ -929,6 +948,13 @@ export const serviceCommands: CommandSet = {
         usage: "<notice>",
         desc: "broadcast a notice to all connected bouncer users",
         handle: handleServerNotice,
+        admin: true,
+        global: true,
+      },
+      debug: {
+        usage: "true|false",
+        desc: "enable/disable debug logging to stderr (will leak sensitive information)",
+        handle: handleServerDebug,
         admin: true,
         global: true,
       },

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 import {
@@ -14,34 +15,132 @@ export type UpstreamTarget =
   | { kind: "tcp"; tls: boolean; host: string; port: number; hostPort: string }
   | { kind: "unix"; path: string };
 
-/** database.Network.URL(): a bare `host[:port]` means `ircs://`. */
-export function parseNetworkUrl(addr: string): URL {
+/** The parts of a URL that soju looks at, as Go's net/url parses them. */
+export interface GoUrl {
+  scheme: string;
+  userinfo: string | null;
+  /** `host[:port]` */
+  host: string;
+  hostname: string;
+  port: string;
+  path: string;
+  rawQuery: string;
+  fragment: string;
+}
+
+class GoUrlError extends Error {}
+
+/** Go's unescape: the first malformed `%` escape is an error (`invalid URL escape "%zz"`). */
+function checkEscapes(text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== "%") continue;
+    if (!/^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3)))
+      throw new GoUrlError(`invalid URL escape ${goQuote(text.slice(i, i + 3))}`);
+    i += 2;
+  }
+}
+
+/** Go's parseHost: brackets, the port (digits only, range not checked), the host's characters. */
+function parseGoHost(host: string): { hostname: string; port: string } {
+  let hostname = host;
+  let port = "";
+  if (host.startsWith("[")) {
+    const close = host.lastIndexOf("]");
+    if (close < 0) throw new GoUrlError("missing ']' in host");
+    const rest = host.slice(close + 1);
+    if (rest !== "" && !/^:[0-9]*$/.test(rest))
+      throw new GoUrlError(`invalid port ${goQuote(rest)} after host`);
+    hostname = host.slice(1, close);
+    port = rest.slice(1);
+  } else {
+    const colon = host.lastIndexOf(":");
+    if (colon >= 0) {
+      const rest = host.slice(colon);
+      if (!/^:[0-9]*$/.test(rest)) throw new GoUrlError(`invalid port ${goQuote(rest)} after host`);
+      hostname = host.slice(0, colon);
+      port = rest.slice(1);
+    }
+    for (const ch of hostname) {
+      // eslint-disable-next-line no-control-regex -- Go refuses control characters in a host name
+      if (/[\x00-\x20\x7f"<>\\^`{|}]/.test(ch))
+        throw new GoUrlError(`invalid character ${goQuote(ch)} in host name`);
+    }
+  }
+  checkEscapes(hostname);
+  return { hostname, port };
+}
+
+/**
+ * database.Network.URL(): Go's url.Parse of `addr`, where a bare `host[:port]` means `ircs://`.
+ * Errors carry Go's texts (seen on soju 0.10.1), e.g. `parse "irc+insecure://a b": invalid
+ * character " " in host name`, `… invalid port ":6667x" after host`, `… invalid URL escape "%"`.
+ */
+export function parseNetworkUrl(addr: string): GoUrl {
   const s = addr.includes("://") ? addr : `ircs://${addr}`;
   try {
-    return new URL(s);
-  } catch {
-    throw new Error(`failed to parse upstream server URL: parse ${goQuote(s)}: invalid URL`);
+    let rest = s;
+    let fragment = "";
+    const hash = rest.indexOf("#");
+    if (hash >= 0) {
+      fragment = rest.slice(hash + 1);
+      rest = rest.slice(0, hash);
+    }
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(rest);
+    if (!scheme) throw new GoUrlError("missing protocol scheme");
+    rest = rest.slice(scheme[0].length);
+    let rawQuery = "";
+    const q = rest.indexOf("?");
+    if (q >= 0) {
+      rawQuery = rest.slice(q + 1);
+      rest = rest.slice(0, q);
+    }
+    let authority = "";
+    if (rest.startsWith("//")) {
+      const slash = rest.indexOf("/", 2);
+      authority = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
+      rest = slash < 0 ? "" : rest.slice(slash);
+    }
+    const at = authority.lastIndexOf("@");
+    const userinfo = at < 0 ? null : authority.slice(0, at);
+    const host = at < 0 ? authority : authority.slice(at + 1);
+    const { hostname, port } = parseGoHost(host);
+    checkEscapes(rest);
+    return {
+      scheme: (scheme[1] ?? "").toLowerCase(),
+      userinfo,
+      host,
+      hostname,
+      port,
+      path: decodeURIComponent(rest),
+      rawQuery,
+      fragment,
+    };
+  } catch (error) {
+    const reason = error instanceof GoUrlError ? error.message : "invalid URL";
+    throw new Error(`failed to parse upstream server URL: parse ${goQuote(s)}: ${reason}`);
   }
 }
 
 /** user.checkNetwork's URL checks, with soju's texts. */
-export function checkNetworkAddr(addr: string): void {
+export function checkNetworkAddr(addr: string, userIsAdmin = true): void {
   const url = parseNetworkUrl(addr);
-  const scheme = url.protocol.replace(/:$/, "");
-  if (url.username || url.password)
+  const scheme = url.scheme;
+  if (url.userinfo !== null)
     throw new Error(`${scheme}:// URL must not have username and password information`);
-  if (url.search) throw new Error(`${scheme}:// URL must not have query values`);
-  if (url.hash) throw new Error(`${scheme}:// URL must not have a fragment`);
+  if (url.rawQuery) throw new Error(`${scheme}:// URL must not have query values`);
+  if (url.fragment) throw new Error(`${scheme}:// URL must not have a fragment`);
   switch (scheme) {
     case "ircs":
     case "irc+insecure":
       if (!url.host) throw new Error(`${scheme}:// URL must have a host`);
-      if (url.pathname) throw new Error(`${scheme}:// URL must not have a path`);
+      if (url.path) throw new Error(`${scheme}:// URL must not have a path`);
       break;
     case "irc+unix":
     case "unix":
       if (url.host) throw new Error(`${scheme}:// URL must not have a host`);
-      if (!url.pathname) throw new Error(`${scheme}:// URL must have a path`);
+      if (!url.path) throw new Error(`${scheme}:// URL must have a path`);
+      // seen on soju 0.10.1 (`user run <non-admin> network create -addr unix:///…`)
+      if (!userIsAdmin) throw new Error("non-admin users cannot add networks with a unix address");
       break;
     default:
       throw new Error(`unknown URL scheme ${goQuote(scheme)}`);
@@ -50,19 +149,12 @@ export function checkNetworkAddr(addr: string): void {
 
 export function upstreamTarget(addr: string): UpstreamTarget {
   const url = parseNetworkUrl(addr);
-  const scheme = url.protocol.replace(/:$/, "");
-  if (scheme === "unix" || scheme === "irc+unix")
-    return { kind: "unix", path: decodeURIComponent(url.pathname) };
+  const scheme = url.scheme;
+  if (scheme === "unix" || scheme === "irc+unix") return { kind: "unix", path: url.path };
   const secure = scheme === "ircs";
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const port = url.port ? Number(url.port) : secure ? 6697 : 6667;
-  return {
-    kind: "tcp",
-    tls: secure,
-    host,
-    port,
-    hostPort: url.port ? url.host : `${url.host}:${port}`,
-  };
+  const hostPort = url.port ? url.host : `${url.host}:${port}`;
+  return { kind: "tcp", tls: secure, host: url.hostname, port, hostPort };
 }
 
 const errnoTexts: Record<string, string> = {
@@ -78,27 +170,53 @@ const errnoTexts: Record<string, string> = {
   EPIPE: "broken pipe",
 };
 
-/** A Node dial error in Go's words (`dial tcp <nil>->127.0.0.1:1: connect: connection refused`). */
+/** The first `nameserver` of /etc/resolv.conf, which Go names in its lookup errors. */
+function resolver(): string | null {
+  try {
+    const line = /^\s*nameserver\s+(\S+)/m.exec(readFileSync("/etc/resolv.conf", "utf8"));
+    if (!line?.[1]) return null;
+    return line[1].includes(":") ? `[${line[1]}]:53` : `${line[1]}:53`;
+  } catch {
+    return null;
+  }
+}
+
+/** A dial error in soju 0.10.1's words (seen): `dial tcp 127.0.0.1:1: connect: connection refused`. */
 export function goDialError(
   target: UpstreamTarget,
   error: NodeJS.ErrnoException & { address?: string; port?: number },
 ): string {
   const code = error.code ?? "";
   if (target.kind === "unix") {
-    return `failed to dial ${goQuote(target.path)}: dial unix ${target.path}: connect: ${errnoTexts[code] ?? error.message}`;
+    return `failed to connect to Unix socket ${goQuote(target.path)}: dial unix ${target.path}: connect: ${errnoTexts[code] ?? error.message}`;
   }
-  const prefix = `failed to dial ${goQuote(target.hostPort)}: `;
-  if (code === "ENOTFOUND") return `${prefix}dial tcp: lookup ${target.host}: no such host`;
-  if (code.startsWith("EAI_")) return `${prefix}dial tcp: lookup ${target.host}: ${error.message}`;
+  if (code === "ENOTFOUND" || code.startsWith("EAI_")) {
+    const ns = resolver();
+    const why = code === "ENOTFOUND" ? "no such host" : error.message;
+    return `dial tcp: lookup ${target.host}${ns ? ` on ${ns}` : ""}: ${why}`;
+  }
   if (code in errnoTexts) {
     const address = error.address ?? target.host;
     const hostPort = `${address.includes(":") ? `[${address}]` : address}:${error.port ?? target.port}`;
-    return `${prefix}dial tcp <nil>->${hostPort}: connect: ${errnoTexts[code]}`;
+    return `dial tcp ${hostPort}: connect: ${errnoTexts[code]}`;
   }
-  if (/CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS/.test(code)) {
-    return `${prefix}tls: failed to verify certificate: x509: ${error.message}`;
-  }
-  return `${prefix}${error.message}`;
+  return error.message;
+}
+
+/** A TLS failure: Go's handshake runs on the first read, after a successful dial (seen). */
+function goTlsError(error: NodeJS.ErrnoException): string {
+  const code = error.code ?? "";
+  if (
+    [
+      "DEPTH_ZERO_SELF_SIGNED_CERT",
+      "SELF_SIGNED_CERT_IN_CHAIN",
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      "UNABLE_TO_GET_ISSUER_CERT",
+      "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    ].includes(code)
+  )
+    return "tls: failed to verify certificate: x509: certificate signed by unknown authority";
+  return `tls: ${error.message}`;
 }
 
 export interface UpstreamParams {
@@ -113,7 +231,7 @@ export interface UpstreamParams {
   connectCommands: readonly string[];
   /** Connect + registration deadline (soju: one minute). */
   timeoutMs: number;
-  /** `AWAY :Auto away` right after registration (auto-away with no downstream connected). */
+  /** Auto-away right after registration (no downstream connected): `AWAY :Auto away` or `AWAY *`. */
   awayOnRegister: boolean;
   log: (line: string) => void;
 }
@@ -169,6 +287,14 @@ export class UpstreamConn {
   private finished = false;
   private timer: NodeJS.Timeout | undefined;
   private availableCaps = new Map<string, string>();
+
+  /**
+   * soju's auto-away text: `*` when the server offers draft/pre-away (ergo 2.15 does; it then
+   * does not show the user as away), else `Auto away`.
+   */
+  get autoAwayReason(): string {
+    return this.availableCaps.has("draft/pre-away") ? "*" : "Auto away";
+  }
   private saslStarted = false;
   private capEnded = false;
 
@@ -221,12 +347,18 @@ export class UpstreamConn {
       );
       return;
     }
+    if (target.kind === "tcp" && target.port > 65535) {
+      const port = target.port;
+      queueMicrotask(() => this.end(`failed to connect: dial tcp: address ${port}: invalid port`));
+      return;
+    }
     let connected = false;
+    /** TCP is up (for TLS: the handshake may still fail, on the first read). */
+    let dialed = false;
     this.timer = setTimeout(() => {
       if (!connected) {
         const where = target.kind === "unix" ? `unix ${target.path}` : `tcp ${target.hostPort}`;
-        const quoted = goQuote(target.kind === "unix" ? target.path : target.hostPort);
-        this.end(`failed to connect: failed to dial ${quoted}: dial ${where}: i/o timeout`);
+        this.end(`failed to connect: dial ${where}: i/o timeout`);
       } else {
         this.end("failed to register: context deadline exceeded");
       }
@@ -255,8 +387,12 @@ export class UpstreamConn {
       connected = true;
       this.register();
     };
-    if (target.kind === "tcp" && target.tls) socket.once("secureConnect", onConnect);
-    else socket.once("connect", onConnect);
+    if (target.kind === "tcp" && target.tls) {
+      socket.once("connect", () => {
+        dialed = true;
+      });
+      socket.once("secureConnect", onConnect);
+    } else socket.once("connect", onConnect);
     const splitter = new LineSplitter();
     socket.on("data", (chunk: Buffer) => {
       for (const line of splitter.push(chunk)) {
@@ -272,7 +408,9 @@ export class UpstreamConn {
       }
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (!connected) this.end(`failed to connect: ${goDialError(target, error)}`);
+      if (!connected && dialed)
+        this.end(`failed to register: failed to read message: ${goTlsError(error)}`);
+      else if (!connected) this.end(`failed to connect: ${goDialError(target, error)}`);
       else if (!this.registered)
         this.end(`failed to register: read: ${errnoTexts[error.code ?? ""] ?? error.message}`);
       else
@@ -448,7 +586,7 @@ export class UpstreamConn {
 
   private afterRegistration(): void {
     for (const command of this.params.connectCommands) this.sendRaw(command);
-    if (this.params.awayOnRegister) this.send({ command: "AWAY", params: ["Auto away"] });
+    if (this.params.awayOnRegister) this.send({ command: "AWAY", params: [this.autoAwayReason] });
     for (const channel of this.params.channels) {
       this.send({
         command: "JOIN",

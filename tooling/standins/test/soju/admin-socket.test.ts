@@ -36,7 +36,7 @@ describe("admin socket transport (facts §7.1, §7.3)", () => {
   it("answers `help user create` with the usage line", async () => {
     expect(await admin.command("help user create")).toEqual(
       ok(
-        "user create -username <username> -password <password> [-disable-password] [-admin true|false] [-nick <nick>] [-realname <realname>] [-enabled true|false]: create a new soju user",
+        "user create -username <username> -password <password> [-disable-password] [-admin true|false] [-nick <nick>] [-realname <realname>] [-enabled true|false]  [-max-networks <max-networks>]: create a new soju user",
       ),
     );
   });
@@ -52,7 +52,7 @@ describe("admin socket transport (facts §7.1, §7.3)", () => {
     admin.write("BOUNCERSERV\r\n");
     expect(await admin.readReply()).toEqual(["461 * BOUNCERSERV :Not enough parameters"]);
     expect(await admin.command("help server")).toEqual(
-      ok("available commands: server notice, server status"),
+      ok("available commands: server debug, server notice, server status"),
     );
   });
 
@@ -68,16 +68,22 @@ describe("admin socket transport (facts §7.1, §7.3)", () => {
 
   it("ignores tags and prefix, upper-cases the verb, accepts LF-only lines and skips empty lines", async () => {
     admin.write("@label=abc :someone!x@y bouncerserv :help server\r\n");
-    expect(await admin.readReply()).toEqual(ok("available commands: server notice, server status"));
+    expect(await admin.readReply()).toEqual(
+      ok("available commands: server debug, server notice, server status"),
+    );
     admin.write("\r\n\nBOUNCERSERV :help server\n");
-    expect(await admin.readReply()).toEqual(ok("available commands: server notice, server status"));
+    expect(await admin.readReply()).toEqual(
+      ok("available commands: server debug, server notice, server status"),
+    );
   });
 
   it("handles several commands from one write, strictly in order", async () => {
     admin.write(
       "BOUNCERSERV :help server\r\nBOUNCERSERV :frobnicate\r\nBOUNCERSERV :help user run\r\n",
     );
-    expect(await admin.readReply()).toEqual(ok("available commands: server notice, server status"));
+    expect(await admin.readReply()).toEqual(
+      ok("available commands: server debug, server notice, server status"),
+    );
     expect(await admin.readReply()).toEqual(
       failed('command "frobnicate" not found (type "help" for a list of commands)'),
     );
@@ -95,12 +101,12 @@ describe("admin socket transport (facts §7.1, §7.3)", () => {
     },
   );
 
-  it.each([["CAP LS 302"], ["NICK bob"], ["USER bob 0 * :bob"], ["PASS secret"]])(
-    "answers %j with ERROR :This is not a regular IRC server and closes (v0.8.2+)",
+  it.each([["CAP LS 302"], ["NICK bob"], ["USER bob 0 * :bob"], ["PASS secret1"]])(
+    "closes on %j (soju 0.10.1 queues ERROR :This is not a regular IRC server, then drops it)",
     async (line) => {
       const client = await fx.admin(soju);
       client.write(`${line}\r\n`);
-      expect(await client.readToEof()).toEqual(["ERROR :This is not a regular IRC server"]);
+      expect(await client.readToEof()).toEqual([]);
     },
   );
 
@@ -225,7 +231,7 @@ describe("command lookup and word splitting (facts §7.2)", () => {
       ),
     );
     expect(await admin.command("user run flagger network update f -h")).toEqual(
-      failed('unsupported flag (type "help <cmd>" for a help message)'),
+      failed('unsupported flag (type "help network update" for a help message)'),
     );
   });
 });
@@ -473,7 +479,7 @@ describe("network and sasl commands", () => {
     }, "a connection error");
     expect(status).toEqual(
       ok(
-        'dead (irc+insecure://127.0.0.1:1) [disconnected]: connection error: failed to connect: failed to dial "127.0.0.1:1": dial tcp <nil>->127.0.0.1:1: connect: connection refused',
+        "dead (irc+insecure://127.0.0.1:1) [disconnected]: connection error: failed to connect: dial tcp 127.0.0.1:1: connect: connection refused",
       ),
     );
     expect(await admin.command("user run dead network delete dead")).toEqual(
@@ -543,9 +549,7 @@ describe("channel commands (v0.9+ channel create)", () => {
     expect(await admin.command("user run chan channel create #portal/x")).toEqual(
       failed('unknown network "x"'),
     );
-    expect(await admin.command("user run chan channel create portal/n")).toEqual(
-      failed('not a channel name: "portal"'),
-    );
+    // "not a channel name" needs a connected upstream (soju-0.10.1.test.ts)
     expect(await admin.command("user run chan channel status")).toEqual(
       ok("#portal/n [disconnected, detached]"),
     );

@@ -172,7 +172,8 @@ export class SojuFixture {
     return soju;
   }
 
-  async admin(soju: SojuStandin): Promise<RawClient> {
+  /** A raw admin-socket client of a soju (the stand-in or a real one). */
+  async admin(soju: { adminSocketPath: string }): Promise<RawClient> {
     const client = await RawClient.connect({ path: soju.adminSocketPath });
     this.onCleanup(async () => client.close());
     return client;

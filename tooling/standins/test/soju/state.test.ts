@@ -182,7 +182,7 @@ describe("downstream connect/disconnect rewrites the user row (facts §3 pitfall
 
     first.client.close();
     expect((await downstreamLogin(port, "dora", "direct-pw")).answer).toBe(
-      ":soju.test 464 * :Invalid username or password",
+      ":soju.test 464 * :Invalid credentials",
     );
     expect((await downstreamLogin(port, "dora", "original-pw")).answer).toBe(
       ":soju.test 001 dora :Welcome to soju, dora",
