@@ -7,7 +7,7 @@ import {
   type KubeClients,
 } from "@irc-now/k8s";
 import { createAccountsDb, type AccountsDb } from "@irc-now/db";
-import { createErgoAdmin } from "@irc-now/ergo";
+import { createErgoAdmin, type ErgoAdminOptions } from "@irc-now/ergo";
 import { createSojuAdmin } from "@irc-now/soju";
 import type { Logger } from "pino";
 import { dbRecorder } from "./bouncers/attempts";
@@ -39,6 +39,11 @@ export interface WireOptions {
   /** Deadlines of soju admin commands and of opening an exec session (packages/soju defaults). */
   sojuCommandTimeoutMs?: number;
   execOpenTimeoutMs?: number;
+  /** ergo session timings (packages/ergo defaults: connect 15 s, reconnect 250 ms … 30 s). */
+  ergo?: Pick<
+    ErgoAdminOptions,
+    "connectTimeoutMs" | "reconnectInitialDelayMs" | "reconnectMaxDelayMs"
+  >;
 }
 
 /** env → real clients → the ports the reconcile logic sees. Shared by the worker and its CLI. */
@@ -55,7 +60,10 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
   });
   const namespace = config.K8S_NAMESPACE;
   const bouncers = new BouncerApi(kube.objects, namespace);
-  const ergo = createErgoAdmin(config, { logger: log.child({ component: "ergo" }) });
+  const ergo = createErgoAdmin(config, {
+    logger: log.child({ component: "ergo" }),
+    ...options.ergo,
+  });
   const soju = createSojuAdmin(
     { ...config, namespace },
     {

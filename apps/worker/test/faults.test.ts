@@ -17,7 +17,10 @@ async function readyBouncer(h: Harness, name: string) {
 describe("setup under faults", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness(inject("postgresUrl"));
+    // An ergo that is down is noticed in 2 s and re-tried soon (production: 15 s, 250 ms … 30 s).
+    h = await startHarness(inject("postgresUrl"), {
+      wire: { ergo: { connectTimeoutMs: 2_000, reconnectMaxDelayMs: 1_000 } },
+    });
   });
   afterAll(async () => {
     await h?.stop();

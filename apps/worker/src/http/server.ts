@@ -8,6 +8,7 @@ export interface Readiness {
 
 export interface HealthServerOptions {
   port: number;
+  /** WORKER_HOST: every IPv4 interface unless given (`npm run dev` keeps it on 127.0.0.1). */
   host?: string;
   registry: Registry;
   readiness: () => Promise<Readiness>;

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadWorkerConfig, type WorkerConfig } from "../../src/env";
 import { createLogger } from "../../src/logger";
-import { wire, type Wiring } from "../../src/wiring";
+import { wire, type WireOptions, type Wiring } from "../../src/wiring";
 
 export const NS = "irc-now";
 export const CR = "sojubouncers.irc.now";
@@ -44,6 +44,7 @@ export async function startHarness(
     env?: Record<string, string>;
     identity?: string;
     statementTimeoutMs?: number;
+    wire?: WireOptions;
   } = {},
 ): Promise<Harness> {
   const databaseUrl = await createTestDatabase(postgresUrl, "worker");
@@ -85,6 +86,7 @@ export async function startHarness(
   const w = wire(config, createLogger("debug", "worker-test", sink), {
     identity: opts.identity ?? "test-worker",
     statementTimeoutMs: opts.statementTimeoutMs,
+    ...opts.wire,
   });
   w.deps.settings.userWaitBaseMs = 100;
   w.deps.settings.verifyTimeoutMs = 15_000;
