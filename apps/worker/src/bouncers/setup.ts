@@ -320,6 +320,9 @@ async function setupLocked(
   let tenant: TenantDb | undefined;
   let configured = false;
   const enter = async (next: SetupStep) => {
+    // Cancelled between steps: the attempt stays at the step it completed last — except once
+    // the annotation is written, where it was cancelled while about to verify.
+    if (configured) step = next;
     if (signal.aborted) throw new SetupCancelled(step, `cancelled: ${errorText(signal.reason)}`);
     step = next;
     deps.onStep?.(next);
