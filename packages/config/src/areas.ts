@@ -85,10 +85,23 @@ export const upstreamEnv = defineArea({
   secrets: [],
 });
 
+/** An address to listen on: an IPv4 or IPv6 address, or a host name. */
+const listenHost = z
+  .string()
+  .refine((v) => [z.ipv4(), z.ipv6(), z.hostname()].some((s) => s.safeParse(v).success), {
+    error: "must be an IP address or a host name to listen on, e.g. 0.0.0.0 or 127.0.0.1",
+  });
+
 export const workerEnv = defineArea({
   name: "worker",
   shape: {
     WORKER_PORT: port(9464),
+    /**
+     * Where /healthz, /readyz and /metrics listen. Not in DESIGN.md's table: added so that
+     * `npm run dev` keeps the worker on loopback (127.0.0.1); on Kubernetes the default, every
+     * interface, lets the kubelet and Prometheus reach the pod IP.
+     */
+    WORKER_HOST: listenHost.default("0.0.0.0"),
     VERIFY_INTERVAL_S: positiveInt(300),
     LEADER_ELECTION: bool(true),
     LEASE_NAME: dnsLabel.default("irc-now-worker"),

@@ -46,6 +46,7 @@ describe("loadConfig", () => {
     expect(cfg.SOJU_UPSTREAM_ADDR).toBe("irc+insecure://irc-now-net:6667");
     expect(cfg.SOJU_UPSTREAM_NETWORK).toBe("irc.now");
     expect(cfg.WORKER_PORT).toBe(9464);
+    expect(cfg.WORKER_HOST).toBe("0.0.0.0");
     expect(cfg.VERIFY_INTERVAL_S).toBe(300);
     expect(cfg.LEADER_ELECTION).toBe(true);
     expect(cfg.LEASE_NAME).toBe("irc-now-worker");
@@ -59,6 +60,11 @@ describe("loadConfig", () => {
       VERIFY_INTERVAL_S: "30",
     });
     expect(cfg).toMatchObject({ WORKER_PORT: 9100, LEADER_ELECTION: false, VERIFY_INTERVAL_S: 30 });
+  });
+
+  it("takes the worker's listen address from WORKER_HOST (loopback in npm run dev)", () => {
+    for (const host of ["127.0.0.1", "::1", "::", "localhost", "worker.irc-now.svc"])
+      expect(loadConfig([workerEnv], { WORKER_HOST: host }).WORKER_HOST).toBe(host);
   });
 
   it("treats empty strings as unset", () => {
@@ -87,6 +93,8 @@ describe("loadConfig", () => {
     ["DATABASE_URL", { DATABASE_URL: "mysql://x@y/z" }, dbEnv, /PostgreSQL URL/],
     ["WORKER_PORT", { WORKER_PORT: "70000" }, workerEnv, /between 1 and 65535/],
     ["WORKER_PORT", { WORKER_PORT: "http" }, workerEnv, /port number/],
+    ["WORKER_HOST", { WORKER_HOST: "127.0.0.1:9464" }, workerEnv, /IP address or a host name/],
+    ["WORKER_HOST", { WORKER_HOST: "http://0.0.0.0" }, workerEnv, /IP address or a host name/],
     ["VERIFY_INTERVAL_S", { VERIFY_INTERVAL_S: "0" }, workerEnv, /at least 1/],
     ["LEADER_ELECTION", { LEADER_ELECTION: "maybe" }, workerEnv, /true or false/],
     ["K8S_NAMESPACE", { K8S_NAMESPACE: "Irc_Now" }, kubeEnv, /DNS-1123/],

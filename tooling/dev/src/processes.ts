@@ -26,20 +26,33 @@ async function killGroup(child: ChildProcess, graceMs = 8_000): Promise<void> {
     }
   };
   signal("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
   const timedOut = await Promise.race([
     exited.then(() => false),
-    new Promise<boolean>((r) => setTimeout(() => r(true), graceMs)),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(true), graceMs);
+    }),
   ]);
+  // A pending grace timer would keep `npm run dev` alive for its whole length after the exit.
+  clearTimeout(timer);
   if (timedOut) signal("SIGKILL");
   // Stragglers in the group (grandchildren) get SIGKILL either way.
   signal("SIGKILL");
 }
 
-async function waitForUrl(url: string, child: ChildProcess, timeoutMs = 90_000): Promise<void> {
+async function waitForUrl(
+  url: string,
+  child: ChildProcess,
+  signal?: AbortSignal,
+  timeoutMs = 90_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`exited with code ${child.exitCode} before ${url} answered`);
+    signal?.throwIfAborted();
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `exited (${child.signalCode ?? `code ${child.exitCode}`}) before ${url} answered`,
+      );
     const ok = await fetch(url)
       .then((r) => r.status < 500)
       .catch(() => false);
@@ -52,7 +65,7 @@ async function waitForUrl(url: string, child: ChildProcess, timeoutMs = 90_000):
 export function processService(spec: ProcessSpec): LocalService {
   return {
     name: spec.name,
-    async start(env) {
+    async start(env, abort) {
       const child = spawn(spec.command, spec.args, {
         cwd: spec.cwd,
         env: { ...process.env, ...env, ...spec.env(env) },
@@ -68,9 +81,10 @@ export function processService(spec: ProcessSpec): LocalService {
       }
       const stop = () => killGroup(child);
       try {
-        if (spec.readyUrl) await waitForUrl(spec.readyUrl(env), child);
+        if (spec.readyUrl) await waitForUrl(spec.readyUrl(env), child, abort);
       } catch (error) {
         await stop();
+        if (abort?.aborted) throw error;
         throw new Error(`${spec.name}: ${error instanceof Error ? error.message : String(error)}`);
       }
       return { info: spec.info?.(env), stop };

@@ -5,7 +5,19 @@ import {
   defaultUsers,
   startKeycloakStandin,
 } from "@irc-now/standins/keycloak";
-import type { LocalService } from "../stack";
+import { explainListenError, type FixedPort } from "../ports";
+import type { Env, LocalService } from "../stack";
+
+/** The stand-in's fixed port (its issuer URL is part of the OIDC configuration). */
+export function keycloakPort(env: Env): FixedPort {
+  return {
+    service: "keycloak",
+    variable: "DEV_KEYCLOAK_PORT",
+    host: "127.0.0.1",
+    port: Number(env.DEV_KEYCLOAK_PORT ?? 8180),
+    anyFreePort: true,
+  };
+}
 
 /** Keycloak stand-in (OIDC + admin API) with seeded logins, unless KEYCLOAK_ISSUER is set. */
 export const keycloakService: LocalService = {
@@ -24,8 +36,9 @@ export const keycloakService: LocalService = {
       };
     const client = accountPortalClient(authUrl);
     const loopback = accountPortalClient(authUrl.replace("localhost", "127.0.0.1"));
+    const port = keycloakPort(env);
     const kc = await startKeycloakStandin({
-      port: Number(env.DEV_KEYCLOAK_PORT ?? 8180),
+      port: port.port,
       clients: [
         {
           ...client,
@@ -39,6 +52,8 @@ export const keycloakService: LocalService = {
       serviceAccounts: defaultServiceAccounts(),
       users: defaultUsers(),
       log: () => undefined,
+    }).catch((error: unknown) => {
+      throw explainListenError(error, port);
     });
     const admin = kc.serviceAccounts[0];
     return {

@@ -4,7 +4,19 @@ import { join } from "node:path";
 import { startErgoStandin } from "@irc-now/standins/ergo";
 import { startKubeStandin } from "@irc-now/standins/kube";
 import { startOperator } from "@irc-now/standins/operator";
-import type { LocalService } from "../stack";
+import { explainListenError, type FixedPort } from "../ports";
+import type { Env, LocalService } from "../stack";
+
+/** ergo's IRC port, fixed so that an IRC client keeps its server setting between runs. */
+export function ergoPort(env: Env): FixedPort {
+  return {
+    service: "ergo",
+    variable: "DEV_ERGO_PORT",
+    host: "127.0.0.1",
+    port: Number(env.DEV_ERGO_PORT ?? 6667),
+    anyFreePort: true,
+  };
+}
 
 /** ergo (IRC + HTTP API) unless ERGO_IRC_URL / ERGO_API_URL name a real one. */
 export const ergoService: LocalService = {
@@ -12,7 +24,10 @@ export const ergoService: LocalService = {
   async start(env) {
     if (env.ERGO_IRC_URL || env.ERGO_API_URL)
       return { info: ["using ergo from the environment"], stop: async () => undefined };
-    const ergo = await startErgoStandin({ ircPort: Number(env.DEV_ERGO_PORT ?? 6667) });
+    const port = ergoPort(env);
+    const ergo = await startErgoStandin({ ircPort: port.port }).catch((error: unknown) => {
+      throw explainListenError(error, port);
+    });
     return {
       env: {
         ERGO_IRC_URL: ergo.ircUrl,

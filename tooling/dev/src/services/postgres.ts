@@ -19,7 +19,7 @@ export const postgresService: LocalService = {
     return {
       env: { DATABASE_URL: databaseUrl, DEV_POSTGRES_URL: pg.url() },
       info: [
-        `embedded PostgreSQL on 127.0.0.1:${pg.port} (data is thrown away on exit)`,
+        `embedded PostgreSQL on 127.0.0.1:${pg.port} (data in ${pg.dir}, thrown away on exit)`,
         `psql ${databaseUrl}`,
       ],
       stop: () => pg.stop(),
