@@ -1,13 +1,9 @@
-import Provider, {
-  errors,
-  type Account,
-  type Client,
-  type KoaContextWithOIDC,
-} from "oidc-provider";
+import type { Account, Client, KoaContextWithOIDC } from "oidc-provider";
 import { adapterFor, type ProviderStore } from "./adapter";
 import type { SigningKey } from "./keys";
 import { endSessionWithHint, logoutSource, postLogoutSuccessSource } from "./logout";
 import { errorPage } from "./pages";
+import { errors, Provider } from "./oidc-provider";
 import { matchesRegisteredUri, originsOf } from "./redirect-uris";
 import { customizeAccessToken, SERVICE_ACCOUNT_SCOPE, userClaims } from "./tokens";
 import type { KeycloakClientConfig, KeycloakServiceAccountConfig } from "./types";
