@@ -4,20 +4,26 @@
  *  (b) start-up migration of Ready, unannotated bouncers: bouncers/s beside the floor at the
  *      same concurrency;
  *  (c) RSS of the worker process with 10,000 SojuBouncers in the namespace it watches.
- * Writes bench/results/worker.json at the repo root and prints a short table.
+ * Every bouncer is owned by its own accounts-DB user (label `irc.now/owner` = `users.id`, as the
+ * web app creates it), username = bouncer name, so every setup is a first setup for a new user:
+ * no credential Secret yet, no ergo account yet.
+ * Writes bench/results/worker.json at the repo root (committed figures are deliberate snapshots:
+ * BENCH_WORKER_OUT writes elsewhere) and prints a short table.
  *
  * Knobs (environment): BENCH_LATENCY_COUNT (200), BENCH_MIGRATION_COUNT (1000),
  * BENCH_RSS_CRS (10000), BENCH_CONCURRENCY (4, the Controller's default),
- * BENCH_PHASES (latency,migration,rss), BENCH_RSS_NODE_ARGS ("--import tsx apps/worker/src/main.ts").
+ * BENCH_PHASES (latency,migration,rss), BENCH_RSS_NODE_ARGS ("--import tsx apps/worker/src/main.ts"),
+ * BENCH_WORKER_OUT (the results file; relative paths from the current directory).
  */
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
-import { join } from "node:path";
+import { cpus, loadavg, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { count, eq } from "drizzle-orm";
+import { and, count, eq, ne } from "drizzle-orm";
 import { accounts } from "@irc-now/db";
+import type { SojuBouncer } from "@irc-now/k8s";
 import { Controller } from "../../../apps/worker/src/bouncers/controller";
 import { defaultSetupSettings } from "../../../apps/worker/src/bouncers/setup";
 import { loadWorkerConfig } from "../../../apps/worker/src/env";
@@ -25,7 +31,7 @@ import { createLogger } from "../../../apps/worker/src/logger";
 import { createMetricsRegistry } from "../../../apps/worker/src/metrics/registry";
 import { createWorkerMetrics } from "../../../apps/worker/src/metrics/worker-metrics";
 import { wire, type Wiring } from "../../../apps/worker/src/wiring";
-import { floorSetup, type FloorClients } from "./worker/floor";
+import { createLockPool, floorSetup, type FloorClients } from "./worker/floor";
 import {
   procMemory,
   startWorkerProcess,
@@ -54,7 +60,9 @@ import {
 } from "./worker/stats";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const resultsFile = join(repoRoot, "bench", "results", "worker.json");
+const resultsFile = process.env.BENCH_WORKER_OUT
+  ? resolve(process.env.BENCH_WORKER_OUT)
+  : join(repoRoot, "bench", "results", "worker.json");
 
 const int = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -156,6 +164,10 @@ function startInProcessWorker(
 /** Step durations of setups: all samples per step, and per bouncer (to explain the slowest). */
 class StepTimes {
   readonly byStep: Record<string, number[]> = {};
+  /** Lock acquisitions that found the lock taken: by a setup (it ends `busy` and is retried)… */
+  busy = 0;
+  /** …or by the controller's stale-attempt sweep, meeting a setup in flight (expected). */
+  sweepMetRunning = 0;
   readonly byBouncer = new Map<string, Record<string, number>>();
 
   add(bouncer: string, step: string, ms: number): void {
@@ -169,7 +181,7 @@ class StepTimes {
     return Object.fromEntries(
       Object.entries(this.byStep).map(([k, v]) => [
         k,
-        { p50Ms: summarize(v).p50Ms, meanMs: summarize(v).meanMs },
+        { p50Ms: summarize(v).p50Ms, p99Ms: summarize(v).p99Ms, meanMs: summarize(v).meanMs },
       ]),
     );
   }
@@ -188,8 +200,11 @@ class StepTimes {
 }
 
 /**
- * Observes the worker's own step transitions (its SetupRecorder calls) to time each step; the
- * wrapper only reads the clock. `detect` = Ready committed → the attempt starts (watch, queue, GET).
+ * Observes the worker's own step transitions (its SetupRecorder calls) and its setup locks to time
+ * each step; the wrappers only read the clock. `detect` = Ready committed → the setup asks for its
+ * lock (watch, queue, reconcile's GET); `lock` = the lock's acquisition (the worker opens a
+ * PostgreSQL connection per setup) until the attempt is recorded; `lock_recheck` = its `pg_locks`
+ * check right before the annotation (inside `annotate`); `lock_release` after the attempt ends.
  */
 function traceSteps(
   w: Wiring,
@@ -198,17 +213,61 @@ function traceSteps(
   include: (bouncer: string) => boolean,
 ): void {
   const rec = w.deps.recorder;
+  const locks = w.deps.locks;
+  const nameOf = new Map<string, string>(); // uid → name
+  const acquiring = new Map<string, number>(); // uid → when the setup asked for its lock
+  const inFlight = new Set<string>(); // uids whose setup recorded its attempt and holds its lock
   const open = new Map<number, { bouncer: string; step: string; at: number }>();
+  const timed = (uid: string, step: string, t: number) => {
+    const bouncer = nameOf.get(uid);
+    if (bouncer !== undefined && include(bouncer)) times.add(bouncer, step, performance.now() - t);
+  };
+  w.deps.locks = {
+    held: locks.held,
+    async tryAcquire(uid) {
+      const t = performance.now();
+      const lock = await locks.tryAcquire(uid);
+      if (!lock) {
+        // One worker runs one reconcile per bouncer at a time: a taken lock of a setup in
+        // flight is the sweep's look (closeStaleAttempts), anything else a setup finding it busy.
+        if (inFlight.has(uid)) times.sweepMetRunning += 1;
+        else times.busy += 1;
+        return null;
+      }
+      acquiring.set(uid, t);
+      return {
+        lost: lock.lost,
+        async assertHeld() {
+          const t0 = performance.now();
+          await lock.assertHeld();
+          timed(uid, "lock_recheck", t0);
+        },
+        async release() {
+          const t0 = performance.now();
+          inFlight.delete(uid);
+          await lock.release();
+          timed(uid, "lock_release", t0);
+        },
+      };
+    },
+  };
   w.deps.recorder = {
     ...rec,
-    async start(bouncer) {
+    async start(ref) {
       const t = performance.now();
-      const ready = readyAt(bouncer);
-      if (ready !== undefined && include(bouncer)) times.add(bouncer, "detect", t - ready);
-      const attempt = await rec.start(bouncer);
-      if (include(bouncer)) {
-        times.add(bouncer, "record_attempt", performance.now() - t);
-        open.set(attempt.id, { bouncer, step: "read_secret", at: performance.now() });
+      nameOf.set(ref.uid, ref.name);
+      inFlight.add(ref.uid);
+      const asked = acquiring.get(ref.uid);
+      acquiring.delete(ref.uid);
+      const ready = readyAt(ref.name);
+      if (include(ref.name)) {
+        if (ready !== undefined) times.add(ref.name, "detect", (asked ?? t) - ready);
+        if (asked !== undefined) times.add(ref.name, "lock", t - asked);
+      }
+      const attempt = await rec.start(ref);
+      if (include(ref.name)) {
+        times.add(ref.name, "record_attempt", performance.now() - t);
+        open.set(attempt.id, { bouncer: ref.name, step: "read_secret", at: performance.now() });
       }
       return attempt;
     },
@@ -250,13 +309,18 @@ function floorClients(
     }),
   );
   const w = wire(config, createLogger("silent"));
-  const close = onTeardown(`floor clients in ${namespace}`, () => w.close());
+  const lockPool = createLockPool(config.DATABASE_URL, opts.concurrency);
+  const close = onTeardown(`floor clients in ${namespace}`, async () => {
+    await lockPool.end().catch(() => undefined);
+    await w.close();
+  });
   return {
     c: {
       w,
       namespace,
       upstreamAddr: config.SOJU_UPSTREAM_ADDR,
       network: config.SOJU_UPSTREAM_NETWORK,
+      lockPool,
     },
     close,
   };
@@ -272,11 +336,29 @@ async function attemptsByOutcome(w: Wiring, namespace: string): Promise<Record<s
   return Object.fromEntries(rows.map((r) => [r.outcome ?? "unfinished", r.n]));
 }
 
+/** The attempts that did not succeed (first 20): which step, what error, how long. */
+async function attemptFailures(w: Wiring, namespace: string) {
+  const a = accounts.bouncerSetupAttempts;
+  return w.db
+    .select({
+      bouncer: a.bouncer,
+      attemptNo: a.attemptNo,
+      outcome: a.outcome,
+      step: a.stepReached,
+      error: a.error,
+      durationMs: a.durationMs,
+    })
+    .from(a)
+    .where(and(eq(a.namespace, namespace), ne(a.outcome, "succeeded")))
+    .orderBy(a.id)
+    .limit(20);
+}
+
 async function openNs(
   stack: Stack,
   name: string,
   readyDelayMs: number,
-  onReady?: (bouncer: string, username: string) => void,
+  onReady?: (bouncer: SojuBouncer) => void,
 ): Promise<Namespace> {
   const ns = openNamespace(stack, name, readyDelayMs, onReady);
   onTeardown(`namespace ${name}`, () => closeNamespace(stack, ns));
@@ -296,9 +378,10 @@ async function closeNs(stack: Stack, ns: Namespace): Promise<void> {
 async function latencyPhase(stack: Stack, logFile: WriteStream) {
   const batch = opts.concurrency;
   const measure = async (ns: Namespace, list: string[], quiet: () => Promise<void>) => {
+    const owners = await stack.ownerIds(list);
     for (const group of chunks(list, batch)) {
       for (const name of group) {
-        createBouncerCr(stack.kube, ns.name, name);
+        createBouncerCr(stack.kube, ns.name, name, owners.get(name)!);
         ns.created.push(name);
       }
       await until(
@@ -316,13 +399,13 @@ async function latencyPhase(stack: Stack, logFile: WriteStream) {
   const limiter = createLimiter(opts.concurrency);
   const floorErrors: string[] = [];
   const floorSteps = new StepTimes();
-  const floorNs = await openNs(stack, "bench-lat-floor", READY_DELAY.latency, (name, username) => {
+  const floorNs = await openNs(stack, "bench-lat-floor", READY_DELAY.latency, (bouncer) => {
+    const name = bouncer.metadata.name;
     void limiter
       .run(() =>
         floorSetup(
           floor.c,
-          name,
-          username,
+          bouncer,
           name.startsWith("lfw") ? undefined : (step, ms) => floorSteps.add(name, step, ms),
         ),
       )
@@ -362,6 +445,7 @@ async function latencyPhase(stack: Stack, logFile: WriteStream) {
   const workerLat = summarize(ns.tracker.latencies(workerNames));
   const workerPg = await workerPeak.stop();
   const attempts = await attemptsByOutcome(worker.w, ns.name);
+  const failures = await attemptFailures(worker.w, ns.name);
   await worker.stop();
   await closeNs(stack, ns);
   say(`(a) worker: p50 ${workerLat.p50Ms} ms, p99 ${workerLat.p99Ms} ms`);
@@ -382,6 +466,8 @@ async function latencyPhase(stack: Stack, logFile: WriteStream) {
     target: "≤ 1.3× floor (p50 and p99)",
     met: r50 <= 1.3 && r99 <= 1.3,
     workerAttempts: attempts,
+    workerFailures: failures,
+    workerLockTaken: { setups: workerSteps.busy, staleSweep: workerSteps.sweepMetRunning },
     stepsMs: { worker: workerSteps.summary(), floor: floorSteps.summary() },
     slowest: {
       worker: workerSteps.slowest(latencyMap(ns.tracker, workerNames)),
@@ -418,11 +504,15 @@ async function migrationPhase(stack: Stack, logFile: WriteStream) {
   const floorSteps = new StepTimes();
   const f0 = performance.now();
   if (process.env.BENCH_DIAG) say(`DIAG f0 ${process.hrtime.bigint() / 1000n}`);
+  // Like the worker's first list: one LIST, then the Ready, unannotated ones.
+  const listed = (await floor.c.w.bouncers.list()).items;
+  const floorListMs = performance.now() - f0;
   await Promise.all(
-    floorNames.map((name) =>
+    listed.map((bouncer) =>
       limiter.run(async () => {
+        const name = bouncer.metadata.name;
         const s = performance.now();
-        await floorSetup(floor.c, name, name, (step, ms) => floorSteps.add(name, step, ms));
+        await floorSetup(floor.c, bouncer, (step, ms) => floorSteps.add(name, step, ms));
         serviceMs.push(performance.now() - s);
       }),
     ),
@@ -477,6 +567,7 @@ async function migrationPhase(stack: Stack, logFile: WriteStream) {
   const wIdle = performance.now();
   const workerPg = await workerPeak.stop();
   const attempts = await attemptsByOutcome(worker.w, ns.name);
+  const failures = await attemptFailures(worker.w, ns.name);
   await worker.stop();
   await closeNs(stack, ns);
   const workerSeconds = (w1 - w0) / 1000;
@@ -497,10 +588,13 @@ async function migrationPhase(stack: Stack, logFile: WriteStream) {
       bouncersPerSecond: Math.round(workerRate * 100) / 100,
       secondsUntilQueueIdle: Math.round(((wIdle - w0) / 1000) * 100) / 100,
       attempts,
+      failures,
+      lockTaken: { setups: workerSteps.busy, staleSweep: workerSteps.sweepMetRunning },
     },
     floor: {
       seconds: Math.round(floorSeconds * 100) / 100,
       bouncersPerSecond: Math.round(floorRate * 100) / 100,
+      listMs: Math.round(floorListMs * 10) / 10,
       perBouncer: summarize(serviceMs),
     },
     ratio: r,
@@ -550,9 +644,13 @@ async function rssPhase(stack: Stack) {
 
   say("(c) baseline: worker process, empty namespace");
   const baseline = await measure("bench-rss-empty", 10_000);
-  say(`(c) creating ${opts.rssCrs} SojuBouncers (not Ready)`);
-  for (let i = 1; i <= opts.rssCrs; i++)
-    createBouncerCr(stack.kube, "bench-rss", `r${String(i).padStart(5, "0")}`);
+  say(`(c) creating ${opts.rssCrs} SojuBouncers (not Ready) and their owners`);
+  const rssNames = Array.from(
+    { length: opts.rssCrs },
+    (_, i) => `r${String(i + 1).padStart(5, "0")}`,
+  );
+  const owners = await stack.ownerIds(rssNames);
+  for (const name of rssNames) createBouncerCr(stack.kube, "bench-rss", name, owners.get(name)!);
   say(`(c) worker process with ${opts.rssCrs} SojuBouncers`);
   const loaded = await measure("bench-rss", 25_000);
   return {
@@ -569,6 +667,15 @@ async function rssPhase(stack: Stack) {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** The machine's 1-minute load average when each phase started and ended (other jobs show here). */
+const load: Record<string, { start: number; end: number }> = {};
+async function underLoad<T>(phase: string, run: () => Promise<T>): Promise<T> {
+  const start = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  const result = await run();
+  load[phase] = { start, end: Math.round((loadavg()[0] ?? 0) * 100) / 100 };
+  return result;
+}
 
 async function main(): Promise<void> {
   const started = new Date();
@@ -593,9 +700,11 @@ async function main(): Promise<void> {
   let migration: Awaited<ReturnType<typeof migrationPhase>> | undefined;
   let rss: Awaited<ReturnType<typeof rssPhase>> | undefined;
   try {
-    if (opts.phases.has("latency")) latency = await latencyPhase(stack, logFile);
-    if (opts.phases.has("migration")) migration = await migrationPhase(stack, logFile);
-    if (opts.phases.has("rss")) rss = await rssPhase(stack);
+    if (opts.phases.has("latency"))
+      latency = await underLoad("latency", () => latencyPhase(stack, logFile));
+    if (opts.phases.has("migration"))
+      migration = await underLoad("migration", () => migrationPhase(stack, logFile));
+    if (opts.phases.has("rss")) rss = await underLoad("rss", () => rssPhase(stack));
   } catch (error) {
     const tail = (await readFile(logPath, "utf8").catch(() => ""))
       .split("\n")
@@ -612,6 +721,7 @@ async function main(): Promise<void> {
     node: process.version,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",
+    loadavg1m: load,
     memoryMB: Math.round(totalmem() / 2 ** 20),
     settings: {
       concurrency: opts.concurrency,
@@ -629,11 +739,12 @@ async function main(): Promise<void> {
     note: [
       "Everything (worker, stand-ins, floor script) runs in one Node process on the same machine as PostgreSQL, except the RSS worker, which is its own process.",
       "Numbers are noisy on a shared 2-core machine: run twice and compare.",
-      "The floor is issued with the worker's own clients (wire()) so ratios show the worker's overhead, not a client's; it does no attempt recording, no step-6 WHOIS verification and no retries.",
+      "The floor (tooling/bench/src/worker/floor.ts) is issued with the worker's own clients (wire()) so ratios show the worker's overhead, not a client's: setup lock (advisory lock on a kept-open connection), {name}-db, one tenant-DB SELECT, credential Secret read/create (+ the owner's bouncers, label-selected, when there is no Secret), ownership lookup, SAREGISTER + claim, SASL check, three soju commands, annotation with its uid+resourceVersion precondition, unlock. No attempt recording, no step-6 verification, no retries.",
+      "Every bouncer has its own new user (no credential Secret, no ergo account): each setup is a user's first.",
       ...(process.env.BENCH_NOTE ? [process.env.BENCH_NOTE] : []),
     ],
   };
-  await mkdir(join(repoRoot, "bench", "results"), { recursive: true });
+  await mkdir(dirname(resultsFile), { recursive: true });
   await writeFile(resultsFile, JSON.stringify(result, null, 2) + "\n");
   printTable(result.latency, result.migration, result.rss);
   say(`wrote ${resultsFile}`);

@@ -2,19 +2,24 @@
  * The stand-in stack the worker benchmark runs on: embedded PostgreSQL, the Kubernetes API
  * stand-in, the ergo stand-in, and one simulated soju-operator per namespace (one soju stand-in
  * and one tenant database per bouncer). Plus a tracker that timestamps each bouncer's Ready and
- * annotation transitions as the API stand-in commits them.
+ * annotation transitions as the API stand-in commits them, and the accounts-DB users that own the
+ * bouncers (the worker records ergo-account ownership with a foreign key to `users.id`, so every
+ * CR's `irc.now/owner` label is a real user's id, as the web app sets it).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { closeSojuDb, createSojuDb } from "@irc-now/db";
+import { sql } from "drizzle-orm";
+import { accounts, closeSojuDb, createAccountsDb, createSojuDb } from "@irc-now/db";
 import { migrateAccounts } from "@irc-now/db/migrate";
 import { createTestDatabase, startEmbeddedPostgres, type EmbeddedPg } from "@irc-now/db/testing";
 import {
   ANNOTATION_UPSTREAM_CONFIGURED,
+  LABEL_OWNER,
   SOJU_BOUNCER_API_VERSION,
   SOJU_BOUNCER_KIND,
+  type SojuBouncer,
 } from "@irc-now/k8s";
 import { startErgoStandin, type ErgoStandin } from "@irc-now/standins/ergo";
 import { startKubeStandin, type KubeStandin, type StoreEvent } from "@irc-now/standins/kube";
@@ -34,6 +39,11 @@ export interface Stack {
   workerEnv(namespace: string, extra?: Record<string, string>): Record<string, string>;
   /** PostgreSQL client connections right now. */
   pgConnections(): Promise<number>;
+  /**
+   * Accounts-DB user ids (`users.id`) of `usernames`, each created on first use as the portal
+   * does at sign-in (as apps/worker/test/support/harness.ts `userId()`), in batches.
+   */
+  ownerIds(usernames: readonly string[]): Promise<Map<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -62,6 +72,8 @@ export async function startStack(
     undo.push(() => ergo.stop());
     const monitor = createSojuDb(pg.url(), { max: 1 });
     undo.push(() => closeSojuDb(monitor));
+    const users = createAccountsDb(accountsUrl, { max: 1 });
+    undo.push(() => users.$client.end());
     return {
       pg,
       kube,
@@ -87,6 +99,18 @@ export async function startStack(
         );
         return Number(r.rows[0]?.n ?? 0);
       },
+      async ownerIds(usernames) {
+        const out = new Map<string, string>();
+        for (const batch of chunks(usernames, 1000)) {
+          const rows = await users
+            .insert(accounts.users)
+            .values(batch.map((username) => ({ keycloakSubject: `kc-${username}`, username })))
+            .onConflictDoUpdate({ target: accounts.users.username, set: { updatedAt: sql`now()` } })
+            .returning({ id: accounts.users.id, username: accounts.users.username });
+          for (const r of rows) out.set(r.username, r.id);
+        }
+        return out;
+      },
       stop: stopAll,
     };
   } catch (error) {
@@ -111,7 +135,7 @@ export class Tracker {
   constructor(
     kube: KubeStandin,
     readonly namespace: string,
-    private readonly onReady?: (name: string, username: string) => void,
+    private readonly onReady?: (bouncer: SojuBouncer) => void,
   ) {
     this.unsubscribe = kube.objects.watch((event) => {
       const o = event.object;
@@ -120,7 +144,7 @@ export class Tracker {
       const now = performance.now();
       if (readyOf(o) && !this.ready.has(name)) {
         this.ready.set(name, now);
-        this.onReady?.(name, (o.spec as { username: string }).username);
+        this.onReady?.(o as unknown as SojuBouncer);
       }
       if (annotatedOf(o) && !this.annotated.has(name)) this.annotated.set(name, now);
     }, CR);
@@ -140,11 +164,17 @@ export class Tracker {
   }
 }
 
-export function createBouncerCr(kube: KubeStandin, namespace: string, name: string): void {
+/** A SojuBouncer as the web app creates it: username = name, owned by the user `ownerId`. */
+export function createBouncerCr(
+  kube: KubeStandin,
+  namespace: string,
+  name: string,
+  ownerId: string,
+): void {
   kube.objects.create(CR, {
     apiVersion: SOJU_BOUNCER_API_VERSION,
     kind: SOJU_BOUNCER_KIND,
-    metadata: { name, namespace, labels: { "irc.now/owner": `u-${name}` } },
+    metadata: { name, namespace, labels: { [LABEL_OWNER]: ownerId } },
     spec: { username: name, plan: "free" },
   });
 }
@@ -165,7 +195,7 @@ export function openNamespace(
   stack: Stack,
   name: string,
   readyDelayMs: number,
-  onReady?: (bouncer: string, username: string) => void,
+  onReady?: (bouncer: SojuBouncer) => void,
 ): Namespace {
   const operator = startOperator({
     kube: stack.kube,
@@ -178,7 +208,8 @@ export function openNamespace(
 }
 
 /**
- * Creates `names` in chunks of `parallel`, waiting for each chunk to be Ready, and keeping
+ * Creates `names` (each owned by its own user, created first) in chunks of `parallel`, waiting
+ * for each chunk to be Ready, and keeping
  * PostgreSQL below `maxPgConnections` (the embedded server allows 200; every soju stand-in pool
  * keeps an idle connection for 10 s).
  */
@@ -188,6 +219,7 @@ export async function provision(
   names: readonly string[],
   opts: { parallel: number; maxPgConnections: number; onProgress?: (done: number) => void },
 ): Promise<void> {
+  const owners = await stack.ownerIds(names);
   let done = 0;
   for (const chunk of chunks(names, opts.parallel)) {
     await until(
@@ -197,7 +229,7 @@ export async function provision(
       250,
     );
     for (const name of chunk) {
-      createBouncerCr(stack.kube, ns.name, name);
+      createBouncerCr(stack.kube, ns.name, name, owners.get(name)!);
       ns.created.push(name);
     }
     await until(
