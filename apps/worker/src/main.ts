@@ -62,6 +62,7 @@ async function main(): Promise<void> {
 
   const server = await startHealthServer({
     port: config.WORKER_PORT,
+    host: config.WORKER_HOST,
     registry,
     readiness: async () => {
       const dbOk = await pingDb(w.db);
@@ -81,7 +82,12 @@ async function main(): Promise<void> {
     },
   });
   log.info(
-    { port: config.WORKER_PORT, identity, leaderElection: config.LEADER_ELECTION },
+    {
+      host: config.WORKER_HOST,
+      port: config.WORKER_PORT,
+      identity,
+      leaderElection: config.LEADER_ELECTION,
+    },
     "worker listening (/healthz, /readyz, /metrics)",
   );
 

@@ -75,6 +75,11 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
       execOpenTimeoutMs: options.execOpenTimeoutMs,
     },
   );
+  const locks = pgSetupLocks({
+    databaseUrl: config.DATABASE_URL,
+    connectTimeoutMs: 2_000,
+    statementTimeoutMs,
+  });
   const deps: SetupDeps = {
     bouncers,
     openTenantDb: tenantDbOpener(kube.core, namespace),
@@ -86,11 +91,7 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
         ensureErgoCredential(kube.core, namespace, username, candidate),
     },
     ownership: dbOwnership(db),
-    locks: pgSetupLocks({
-      databaseUrl: config.DATABASE_URL,
-      connectTimeoutMs: 2_000,
-      statementTimeoutMs,
-    }),
+    locks,
     recorder: dbRecorder(db, namespace, options.identity ?? "worker-cli"),
     settings: {
       ...defaultSetupSettings,
@@ -130,6 +131,7 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
     async close() {
       await ergo.close().catch(() => undefined);
       await soju.close().catch(() => undefined);
+      await locks.close();
       await db.$client.end().catch(() => undefined);
     },
   };

@@ -133,6 +133,7 @@ export async function closeStaleAttempts(
       closed += rows.length;
       continue;
     }
+    if (locks.held.has(uid)) continue; // a setup of this replica is running it
     const lock = await locks.tryAcquire(uid);
     if (!lock) continue;
     try {

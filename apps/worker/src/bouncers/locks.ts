@@ -4,58 +4,93 @@ import type { SetupLock, SetupLocks } from "../ports/index";
 
 export interface PgSetupLocksOptions {
   databaseUrl: string;
-  /** Time to open the lock's connection (5 000 ms). */
+  /** Time to open a lock connection (5 000 ms). */
   connectTimeoutMs?: number;
-  /** Statement deadline on the lock's connection (10 000 ms). */
+  /** Statement deadline on the lock connections (10 000 ms). */
   statementTimeoutMs?: number;
+  /** Lock connections kept open between setups (4, the queue's default concurrency). */
+  maxIdle?: number;
 }
 
 /** The advisory-lock key of a bouncer's setup: 64 bits of the CR uid, namespaced. */
 const KEY_SQL = "hashtextextended('irc-now/setup/' || $1, 0)";
 
 /**
- * Per-bouncer setup locks as PostgreSQL session advisory locks, each on a dedicated connection
+ * Per-bouncer setup locks as PostgreSQL session advisory locks, each on a connection of its own
  * held for the whole setup. Postgres releases a session lock when its connection ends, so a
  * crashed or partitioned worker can never keep a bouncer locked; and a worker whose connection
  * ended learns it (`lost`) and stops before annotating, because another worker may now hold it.
  * Any replica (a leader handing over, a standby taking over) sees the same lock, unlike the
- * Lease, which only says who should work, not who still is.
+ * Lease, which only says who should work, not who still is. Connections are reused between
+ * setups (opening one costs more than the lock itself).
  */
-export function pgSetupLocks(options: PgSetupLocksOptions): SetupLocks {
+export function pgSetupLocks(
+  options: PgSetupLocksOptions,
+): SetupLocks & { close(): Promise<void> } {
   const held = new Set<string>();
+  const idle: pg.Client[] = [];
+  const dead = new WeakSet<pg.Client>();
+  /** What to do when a connection ends while it holds a lock. */
+  const onGone = new Map<pg.Client, () => void>();
+  const maxIdle = options.maxIdle ?? 4;
+
+  const open = async () => {
+    const client = new pg.Client({
+      connectionString: options.databaseUrl,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      ...poolTimeouts(options.statementTimeoutMs),
+      application_name: "irc-now-worker setup lock",
+    });
+    const gone = () => {
+      dead.add(client);
+      const i = idle.indexOf(client);
+      if (i >= 0) idle.splice(i, 1);
+      onGone.get(client)?.();
+    };
+    client.on("error", gone);
+    client.on("end", gone);
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return client;
+  };
+  const take = async () => {
+    for (let c = idle.pop(); c; c = idle.pop()) if (!dead.has(c)) return c;
+    return open();
+  };
+  const give = async (client: pg.Client) => {
+    if (dead.has(client) || idle.length >= maxIdle) await client.end().catch(() => undefined);
+    else idle.push(client);
+  };
+
   return {
     held,
     async tryAcquire(uid) {
-      const client = new pg.Client({
-        connectionString: options.databaseUrl,
-        connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
-        ...poolTimeouts(options.statementTimeoutMs),
-        application_name: "irc-now-worker setup lock",
-      });
-      const lost = new AbortController();
-      const onGone = () => {
-        held.delete(uid);
-        lost.abort(new Error("the setup lock's database session ended"));
-      };
-      client.on("error", onGone);
-      client.on("end", onGone);
+      const client = await take();
+      let locked: boolean;
       try {
-        await client.connect();
         const { rows } = await client.query<{ ok: boolean }>(
           `SELECT pg_try_advisory_lock(${KEY_SQL}) AS ok`,
           [uid],
         );
-        if (!rows[0]?.ok) {
-          client.removeListener("end", onGone);
-          await client.end().catch(() => undefined);
-          return null;
-        }
+        locked = rows[0]?.ok === true;
       } catch (error) {
-        client.removeListener("end", onGone);
         await client.end().catch(() => undefined);
         throw error;
       }
+      if (!locked) {
+        await give(client);
+        return null;
+      }
       held.add(uid);
+      const lost = new AbortController();
+      onGone.set(client, () => {
+        held.delete(uid);
+        lost.abort(new Error("the setup lock's database session ended"));
+      });
       let released = false;
       const lock: SetupLock = {
         lost: lost.signal,
@@ -72,14 +107,21 @@ export function pgSetupLocks(options: PgSetupLocksOptions): SetupLocks {
         async release() {
           if (released) return;
           released = true;
-          client.removeListener("end", onGone);
+          onGone.delete(client);
           held.delete(uid);
-          // Ending the session releases the lock too: unlock first only to be quick about it.
-          await client.query(`SELECT pg_advisory_unlock(${KEY_SQL})`, [uid]).catch(() => undefined);
-          await client.end().catch(() => undefined);
+          // Only a connection that provably gave the lock back is reused; ending it frees it too.
+          const unlocked = await client
+            .query<{ ok: boolean }>(`SELECT pg_advisory_unlock(${KEY_SQL}) AS ok`, [uid])
+            .then((r) => r.rows[0]?.ok === true)
+            .catch(() => false);
+          if (unlocked) await give(client);
+          else await client.end().catch(() => undefined);
         },
       };
       return lock;
+    },
+    async close() {
+      await Promise.all(idle.splice(0).map((c) => c.end().catch(() => undefined)));
     },
   };
 }

@@ -159,26 +159,32 @@ export async function waitForUpstreamLogin(
 async function adoptablePassword(
   deps: SetupDeps,
   bouncer: SojuBouncer,
+  own: TenantDb,
   ownerId: string,
   signal: AbortSignal,
 ): Promise<string | null> {
   const username = bouncer.spec.username;
+  const network = deps.settings.upstreamNetwork;
+  const accepted = async (tenant: TenantDb) => {
+    const stored = await tenant.saslPlainCredentials(username, network);
+    return stored?.password &&
+      stored.username.toLowerCase() === username.toLowerCase() &&
+      (await deps.ergo.checkCredentials(username, stored.password))
+      ? stored.password
+      : null;
+  };
+  // This bouncer first, on the connection the setup already has open.
+  const mine = await accepted(own);
+  if (mine) return mine;
   const { items } = await deps.bouncers.listByOwner(ownerId);
-  const mine = items.filter(
-    (b) => b.spec.username === username && b.metadata.name !== bouncer.metadata.name,
-  );
-  for (const b of [bouncer, ...mine]) {
+  for (const b of items) {
+    if (b.spec.username !== username || b.metadata.name === bouncer.metadata.name) continue;
     signal.throwIfAborted();
     let tenant: TenantDb | undefined;
     try {
       tenant = await deps.openTenantDb(b.metadata.name);
-      const stored = await tenant.saslPlainCredentials(username, deps.settings.upstreamNetwork);
-      if (
-        stored?.password &&
-        stored.username.toLowerCase() === username.toLowerCase() &&
-        (await deps.ergo.checkCredentials(username, stored.password))
-      )
-        return stored.password;
+      const password = await accepted(tenant);
+      if (password) return password;
     } catch (error) {
       // One unreadable bouncer must not block the others: it is only a migration candidate.
       deps.log.debug(
@@ -341,22 +347,20 @@ async function setupLocked(
 
     await enter("wait_for_soju_user");
     await waitForSojuUser(tenant, username, deps, signal);
-    await tenant.close();
-    tenant = undefined;
 
     await enter("choose_password");
+    // Lookup-or-create: the candidate (adopted or generated) is made only when no Secret exists.
+    const own = tenant;
     let passwordSource: PasswordSource = "secret";
-    const existing = await deps.credentials.read(username);
-    if (existing) password = existing;
-    else {
-      const ensured = await deps.credentials.ensure(username, async () => {
-        const adopted = await adoptablePassword(deps, bouncer, ownerId, signal);
-        passwordSource = adopted ? "adopted" : "generated";
-        return adopted ?? (deps.generatePassword ?? generatePassword)();
-      });
-      password = ensured.password;
-      if (!ensured.created) passwordSource = "secret"; // another setup created it first
-    }
+    const ensured = await deps.credentials.ensure(username, async () => {
+      const adopted = await adoptablePassword(deps, bouncer, own, ownerId, signal);
+      passwordSource = adopted ? "adopted" : "generated";
+      return adopted ?? (deps.generatePassword ?? generatePassword)();
+    });
+    password = ensured.password;
+    if (!ensured.created) passwordSource = "secret"; // it existed, or another setup made it first
+    await tenant.close();
+    tenant = undefined;
 
     await enter("ensure_ergo_account");
     const ergoResult = await ensureErgoAccount(deps, username, ownerId, password);
