@@ -2,7 +2,7 @@
  * `npm run bench:web`: throughput and latency of `bouncer.mine` (a signed-in user with 20
  * bouncers in the cluster) beside a bare route handler returning static JSON, both served by
  * one production build (`next build && next start`) in the same run. Writes
- * bench/results/web.json. Speed is measured and reported, never asserted.
+ * bench-results/web.json (git-ignored). Speed is measured and reported, never asserted.
  *
  * Stand-ins: embedded PostgreSQL (migrated) and the Kubernetes API stand-in, seeded directly
  * (no operator, no worker, no Keycloak: an existing JWT session never contacts the issuer).

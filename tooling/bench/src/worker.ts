@@ -7,14 +7,15 @@
  * Every bouncer is owned by its own accounts-DB user (label `irc.now/owner` = `users.id`, as the
  * web app creates it), username = bouncer name, so every setup is a first setup for a new user:
  * no credential Secret yet, no ergo account yet.
- * Writes bench/results/worker.json at the repo root (committed figures are deliberate snapshots:
- * BENCH_WORKER_OUT writes elsewhere) and prints a short table.
+ * Writes bench-results/worker.json at the repo root (git-ignored; the committed bench/results/
+ * are deliberate snapshots; BENCH_WORKER_OUT writes elsewhere) and prints a short table.
  *
  * Knobs (environment): BENCH_LATENCY_COUNT (200), BENCH_MIGRATION_COUNT (1000),
  * BENCH_RSS_CRS (10000), BENCH_CONCURRENCY (4, the Controller's default),
  * BENCH_PHASES (latency,migration,rss), BENCH_RSS_NODE_ARGS ("--import tsx apps/worker/src/main.ts"),
  * BENCH_WORKER_OUT (the results file; relative paths from the current directory).
  */
+import { resultsPath } from "./lib/results";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -62,7 +63,7 @@ import {
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const resultsFile = process.env.BENCH_WORKER_OUT
   ? resolve(process.env.BENCH_WORKER_OUT)
-  : join(repoRoot, "bench", "results", "worker.json");
+  : resultsPath("worker");
 
 const int = (name: string, fallback: number) => {
   const raw = process.env[name];

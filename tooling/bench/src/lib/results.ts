@@ -19,9 +19,15 @@ export function machine() {
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** Writes `bench/results/<name>.json` at the repo root; returns the path relative to the root. */
+/**
+ * Where a run's figures go: `bench-results/<name>.json` at the repo root (git-ignored). The
+ * committed `bench/results/` are deliberate snapshots: copy a run there on purpose.
+ */
+export const resultsPath = (name: string) => join(repoRoot, "bench-results", `${name}.json`);
+
+/** Writes a run's figures (see resultsPath); returns the path relative to the root. */
 export async function writeResults(name: string, results: unknown): Promise<string> {
-  const path = join(repoRoot, "bench", "results", `${name}.json`);
+  const path = resultsPath(name);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, JSON.stringify(results, null, 2) + "\n");
   return relative(repoRoot, path);
