@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, startEmbeddedPostgres, type EmbeddedPg } from "@irc-now/db/testing";
@@ -56,7 +56,9 @@ describe("worker process", () => {
     const password = "readyz-test-pw";
     const kube = await startKubeStandin({ namespaces: ["irc-now"] });
     cleanups.push(() => kube.stop());
-    const kubeconfig = join(await mkdtemp(join(tmpdir(), "worker-proc-")), "config");
+    const kubeDir = await mkdtemp(join(tmpdir(), "irc-now-worker-proc-"));
+    cleanups.push(() => rm(kubeDir, { recursive: true, force: true }));
+    const kubeconfig = join(kubeDir, "config");
     await kube.writeKubeConfig(kubeconfig);
     const run = startWorker({
       DATABASE_URL: `postgresql://postgres:${password}@127.0.0.1:${pgPort}/postgres`,

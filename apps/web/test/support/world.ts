@@ -1,4 +1,4 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -23,7 +23,8 @@ export async function startWorld(postgresUrl: string): Promise<World> {
   const databaseUrl = await createTestDatabase(postgresUrl, "web");
   await migrateAccounts(databaseUrl);
   const kube = await startKubeStandin({ namespaces: ["irc-now"] });
-  const kubeconfigPath = join(await mkdtemp(join(tmpdir(), "irc-now-kube-")), "config");
+  const kubeDir = await mkdtemp(join(tmpdir(), "irc-now-kube-"));
+  const kubeconfigPath = join(kubeDir, "config");
   await kube.writeKubeConfig(kubeconfigPath);
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
@@ -45,6 +46,7 @@ export async function startWorld(postgresUrl: string): Promise<World> {
     async stop() {
       await db.$client.end();
       await kube.stop();
+      await rm(kubeDir, { recursive: true, force: true });
     },
   };
 }

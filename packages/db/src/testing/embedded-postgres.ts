@@ -176,7 +176,11 @@ async function spawnPostgres(
   const binary = await postgresBinary();
   const child = spawn("/bin/sh", ["-c", SUPERVISOR, "embedded-postgres", parent, binary, ...args], {
     ...ids,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_MESSAGES: "C" },
+    // (Cast: Next's types, in the web app's tests, make NODE_ENV a required key of ProcessEnv.)
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      LC_MESSAGES: "C",
+    } as unknown as NodeJS.ProcessEnv,
     stdio: ["pipe", "ignore", "pipe"],
     // Its own process group: Ctrl-C in a terminal signals the foreground group, and postgres
     // must outlive the clients its owner stops first. stop() (or the owner's death) stops it.

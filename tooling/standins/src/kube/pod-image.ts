@@ -16,7 +16,15 @@
  * started by one script in the background.
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { Writable } from "node:stream";
@@ -53,13 +61,31 @@ const SYSTEM_DIRS = new Set(["/bin", "/usr/bin", "/usr/local/bin", "/sbin", "/us
 let root: string | undefined;
 const binDirs = new Map<string, string>();
 
+/**
+ * Removes the image folders of processes that are gone: a test worker killed by a signal never
+ * runs its exit handler. The folder name carries its process id.
+ */
+function sweepOrphanImages(): void {
+  for (const entry of readdirSync(tmpdir())) {
+    const pid = /^irc-now-pod-image-(\d+)-/.exec(entry)?.[1];
+    if (pid === undefined || Number(pid) === process.pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ESRCH")
+        rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    }
+  }
+}
+
 /** A directory holding `sh` and a shim per command name (made once per set of names). */
 function binDirFor(names: string[], shell: string): string {
   const key = JSON.stringify([shell, ...names.sort()]);
   const existing = binDirs.get(key);
   if (existing !== undefined) return existing;
   if (root === undefined) {
-    const made = mkdtempSync(join(tmpdir(), "irc-now-pod-image-"));
+    sweepOrphanImages();
+    const made = mkdtempSync(join(tmpdir(), `irc-now-pod-image-${process.pid}-`));
     root = made;
     process.once("exit", () => rmSync(made, { recursive: true, force: true }));
     writeFileSync(join(made, "shim"), SHIM);
