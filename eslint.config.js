@@ -7,8 +7,8 @@ export default tseslint.config(
     ignores: [
       "**/node_modules/**",
       "**/.next/**",
-      "**/.next-devtest/**",
-      "**/.next-bench/**",
+      // every Next build folder (NEXT_DIST_DIR: dev test, e2e dev server, bench, a second dev)
+      "**/.next-*/**",
       "**/dist/**",
       "**/.turbo/**",
       "**/test-results/**",
