@@ -1,12 +1,12 @@
 "use client";
 
 import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink, loggerLink } from "@trpc/client";
+import { createTRPCClient } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { useState } from "react";
-import superjson from "superjson";
 import type { AppRouter } from "~/server/api/root";
+import { appLinks } from "./links";
 import { makeQueryClient } from "./query-client";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
@@ -23,16 +23,8 @@ export function TRPCReactProvider({ children }: { children: React.ReactNode }) {
   const queryClient = getQueryClient();
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
-      links: [
-        loggerLink({
-          enabled: (op) =>
-            // eslint-disable-next-line no-restricted-properties -- NODE_ENV is inlined by Next at build time
-            process.env.NODE_ENV === "development" &&
-            op.direction === "down" &&
-            op.result instanceof Error,
-        }),
-        httpBatchLink({ url: "/api/trpc", transformer: superjson }),
-      ],
+      // eslint-disable-next-line no-restricted-properties -- NODE_ENV is inlined by Next at build time
+      links: appLinks({ dev: process.env.NODE_ENV === "development" }),
     }),
   );
   return (

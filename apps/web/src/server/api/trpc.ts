@@ -87,11 +87,29 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
     const cause = result.error.cause;
     throw new TRPCError({ code: domainCodes[cause.kind], message: cause.message, cause });
   }
-  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR") {
-    console.error("tRPC internal error:", result.error.cause?.message ?? result.error.message);
-  }
   return result;
 });
+
+/**
+ * The HTTP handler's `onError`: only failures on our side are logged, once each, with the
+ * procedure and the cause's message (never the input: it may hold what a person typed). An
+ * expected answer — a bad name, a missing bouncer, a refused role — is the user's to read,
+ * not an error in the server's log.
+ */
+export function logUnexpectedError({
+  error,
+  path,
+  type,
+}: {
+  error: TRPCError;
+  path: string | undefined;
+  type: string;
+}): void {
+  if (error.code !== "INTERNAL_SERVER_ERROR") return;
+  console.error(
+    `tRPC ${type} ${path ?? "(unknown procedure)"} failed: ${error.cause?.message ?? error.message}`,
+  );
+}
 
 // ---------------------------------------------------------------------------------------
 // Router & procedures

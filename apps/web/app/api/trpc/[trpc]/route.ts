@@ -1,6 +1,6 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "~/server/api/root";
-import { createTRPCContext } from "~/server/api/trpc";
+import { createTRPCContext, logUnexpectedError } from "~/server/api/trpc";
 import { currentSession } from "~/server/auth/session";
 
 export const dynamic = "force-dynamic";
@@ -11,6 +11,7 @@ const handler = (req: Request) =>
     req,
     router: appRouter,
     createContext: async () => createTRPCContext(await currentSession()),
+    onError: logUnexpectedError,
   });
 
 export { handler as GET, handler as POST };
