@@ -1,19 +1,35 @@
 import Link from "next/link";
+import { connection } from "next/server";
+import { currentSession } from "~/server/auth/session";
+import { PageMain } from "./_components/page-main";
+import { SiteHeader } from "./_components/site-header";
+import { primaryAction, StatusPage } from "./_components/status-page";
 
-export default function Forbidden() {
+/**
+ * forbidden() (the admin console for a signed-in user without the admin role): a 403 with the
+ * site header. Its title comes from the admin pages' metadata (adminMetadata), because Next
+ * keeps resolving the page's own metadata when a layout calls forbidden().
+ */
+export default async function Forbidden() {
+  // Rendered per request: the header shows who is signed in.
+  await connection();
+  const session = await currentSession().catch(() => null);
   return (
-    <main className="mx-auto max-w-xl px-6 py-24 text-center">
-      <p className="font-mono text-sm text-amber-400">403</p>
-      <h1 className="mt-2 text-3xl font-bold text-white">You do not have access to this page</h1>
-      <p className="mt-4 text-slate-400">
-        The admin console is for irc.now staff with the admin role.
-      </p>
-      <Link
-        href="/dashboard"
-        className="mt-8 inline-block rounded-md bg-slate-800 px-4 py-2 text-slate-100 hover:bg-slate-700"
-      >
-        Back to your dashboard
-      </Link>
-    </main>
+    <>
+      <SiteHeader session={session} />
+      <PageMain>
+        <StatusPage
+          label="403"
+          title="You do not have access to this page"
+          actions={
+            <Link href="/dashboard" className={primaryAction}>
+              Back to your dashboard
+            </Link>
+          }
+        >
+          <p>The admin console is for irc.now staff with the admin role.</p>
+        </StatusPage>
+      </PageMain>
+    </>
   );
 }

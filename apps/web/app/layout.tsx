@@ -14,6 +14,13 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
   return (
     <html lang="en">
       <body className="min-h-screen bg-slate-950 font-sans text-slate-100 antialiased">
+        {/* Every page's <main> has id="main" (and tabIndex -1, so it can take focus). */}
+        <a
+          href="#main"
+          className="sr-only rounded-md bg-emerald-400 px-4 py-2 font-semibold text-slate-950 focus:not-sr-only focus:fixed focus:top-3 focus:left-3 focus:z-50 focus:outline-2 focus:outline-offset-2 focus:outline-white"
+        >
+          Skip to main content
+        </a>
         <TRPCReactProvider>{children}</TRPCReactProvider>
       </body>
     </html>

@@ -1,31 +1,37 @@
 import Link from "next/link";
 import { currentSession } from "~/server/auth/session";
+import { PageMain } from "./_components/page-main";
 import { SignInButton } from "./_components/sign-in-button";
 import { SiteHeader } from "./_components/site-header";
 
+/** What irc.now does today, each with the page that shows or explains it. */
 const features = [
   {
     title: "Always connected",
-    body: "Your own soju bouncer stays on IRC while your laptop sleeps. Come back to every message you missed.",
+    body: "Your own soju bouncer stays on IRC while your laptop sleeps, and plays back what you missed when you come back.",
+    link: { href: "/help#history", label: "How your history is kept" },
   },
   {
     title: "Any client, every device",
-    body: "Connect from WeeChat, irssi, Halloy, Goguma or gamja at once. Read state and history follow you.",
+    body: "Connect WeeChat, irssi, HexChat, Halloy or Goguma to your bouncer, one or several at a time.",
+    link: { href: "/help#connect", label: "How to connect a client" },
   },
   {
     title: "Signed in to irc.now",
     body: "Your bouncer logs in to the irc.now network with your own account over SASL, set up for you.",
+    link: { href: "/help#irc-now", label: "What the setup steps mean" },
   },
   {
     title: "Bring your networks",
-    body: "Add Libera.Chat, OFTC or any network you use, or import them from IRCCloud in one step.",
+    body: "Add Libera.Chat, OFTC or any other network to the same bouncer from your IRC client.",
+    link: { href: "/help#networks", label: "How to add a network" },
   },
 ];
 
 const steps = [
   "Sign in with your irc.now account.",
-  "Create your bouncer. It is ready in under a minute.",
-  "Point your IRC client at it with the details we show you.",
+  "Create your bouncer. Setup runs by itself, and your dashboard shows each step as it happens.",
+  "Point your IRC client at it with the details your dashboard shows.",
 ];
 
 export const dynamic = "force-dynamic";
@@ -36,8 +42,8 @@ export default async function LandingPage() {
     <div className="flex min-h-screen flex-col">
       <SiteHeader session={session} />
 
-      <main className="flex-1">
-        <section className="mx-auto max-w-5xl px-6 pt-16 pb-20 sm:pt-24">
+      <PageMain className="flex-1">
+        <section className="mx-auto max-w-5xl px-4 pt-16 pb-20 sm:px-6 sm:pt-24">
           <p className="font-mono text-sm text-emerald-400">hosted soju bouncers</p>
           <h1 className="mt-3 max-w-3xl text-4xl font-bold tracking-tight text-white sm:text-6xl">
             Your IRC, always on.
@@ -61,7 +67,7 @@ export default async function LandingPage() {
             )}
             <a
               href="#how-it-works"
-              className="text-base font-medium text-slate-300 hover:text-white"
+              className="rounded text-base font-medium text-slate-300 hover:text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-400"
             >
               How it works <span aria-hidden="true">→</span>
             </a>
@@ -86,15 +92,24 @@ export default async function LandingPage() {
           aria-labelledby="features-heading"
           className="border-t border-slate-900 bg-slate-900/40"
         >
-          <div className="mx-auto max-w-5xl px-6 py-16">
+          <div className="mx-auto max-w-5xl px-4 py-16 sm:px-6">
             <h2 id="features-heading" className="text-2xl font-semibold text-white">
               What you get
             </h2>
             <ul className="mt-8 grid gap-6 sm:grid-cols-2">
               {features.map((f) => (
-                <li key={f.title} className="rounded-lg border border-slate-800 bg-slate-950 p-6">
+                <li
+                  key={f.title}
+                  className="flex flex-col rounded-lg border border-slate-800 bg-slate-950 p-6"
+                >
                   <h3 className="font-semibold text-white">{f.title}</h3>
-                  <p className="mt-2 text-sm leading-6 text-slate-400">{f.body}</p>
+                  <p className="mt-2 flex-1 text-sm leading-6 text-slate-400">{f.body}</p>
+                  <Link
+                    href={f.link.href}
+                    className="mt-4 self-start rounded text-sm font-medium text-emerald-300 underline-offset-4 hover:text-emerald-200 hover:underline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-400"
+                  >
+                    {f.link.label} <span aria-hidden="true">→</span>
+                  </Link>
                 </li>
               ))}
             </ul>
@@ -104,7 +119,7 @@ export default async function LandingPage() {
         <section
           id="how-it-works"
           aria-labelledby="how-heading"
-          className="mx-auto max-w-5xl px-6 py-16"
+          className="mx-auto max-w-5xl px-4 py-16 sm:px-6"
         >
           <h2 id="how-heading" className="text-2xl font-semibold text-white">
             How it works
@@ -119,17 +134,18 @@ export default async function LandingPage() {
               </li>
             ))}
           </ol>
-          <p className="mt-10 text-sm text-slate-400">
-            Free accounts get one bouncer. <strong className="text-slate-200">Pro</strong> adds more
-            bouncers and control over how long your history is kept.
-          </p>
         </section>
-      </main>
+      </PageMain>
 
       <footer className="border-t border-slate-900">
-        <div className="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-4 px-6 py-8 text-sm text-slate-400">
+        <div className="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-4 px-4 py-8 text-sm text-slate-400 sm:px-6">
           <span>irc.now — hosted IRC bouncers, powered by soju and ergo.</span>
-          <span className="font-mono">ircs://irc.now:6697</span>
+          <Link
+            href="/help"
+            className="rounded hover:text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-400"
+          >
+            Help
+          </Link>
         </div>
       </footer>
     </div>

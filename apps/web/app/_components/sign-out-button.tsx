@@ -27,15 +27,14 @@ export function SignOutButton() {
             setPending(false);
           }
         }}
-        className="rounded-md border border-slate-700 px-3 py-1.5 text-slate-200 hover:bg-slate-800 disabled:opacity-50"
+        className="rounded-md border border-slate-700 px-3 py-1.5 whitespace-nowrap text-slate-200 hover:bg-slate-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-400 disabled:opacity-50"
       >
         {pending ? "Signing out…" : "Sign out"}
       </button>
-      {failed && (
-        <span role="status" className="text-xs text-red-300">
-          Could not sign out. Try again.
-        </span>
-      )}
+      {/* Always in the page, so screen readers announce the text when it appears. */}
+      <span role="status" className="text-xs text-red-300 empty:hidden">
+        {failed ? "Could not sign out. Try again." : ""}
+      </span>
     </>
   );
 }

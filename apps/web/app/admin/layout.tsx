@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { forbidden, redirect } from "next/navigation";
 import { currentSession } from "~/server/auth/session";
+import { PageMain } from "../_components/page-main";
 import { SiteHeader } from "../_components/site-header";
 import { AdminNav } from "./_components/admin-nav";
 
@@ -26,9 +27,7 @@ export default async function AdminLayout({ children }: { children: React.ReactN
           <AdminNav />
         </div>
       </div>
-      <main id="main" className="mx-auto max-w-6xl px-4 py-8 sm:px-6 sm:py-10">
-        {children}
-      </main>
+      <PageMain className="mx-auto max-w-6xl px-4 py-8 sm:px-6 sm:py-10">{children}</PageMain>
     </>
   );
 }

@@ -2,9 +2,12 @@ import type { Metadata } from "next";
 import { Suspense } from "react";
 import { AdminCharts } from "./_components/admin-charts";
 import { BouncerTable } from "./_components/bouncer-table";
+import { adminMetadata } from "./_components/metadata";
 
 // The layout's title template applies to child segments only, so this page spells it out.
-export const metadata: Metadata = { title: "Bouncers · Admin" };
+export function generateMetadata(): Promise<Metadata> {
+  return adminMetadata("Bouncers · Admin");
+}
 
 export default function AdminBouncersPage() {
   return (

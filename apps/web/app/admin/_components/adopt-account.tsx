@@ -3,6 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import { useTRPC, type RouterOutputs } from "~/trpc/react";
+import { keepTabInside } from "../../_components/focus-trap";
 import { formatDateTime } from "./format";
 import { ErrorNotice, focusRing, inputClass } from "./ui";
 
@@ -157,6 +158,7 @@ function AdoptAction({
         ref={dialog}
         aria-labelledby={ids.title}
         aria-describedby={ids.effect}
+        onKeyDown={keepTabInside}
         onClose={() => {
           setOpen(false);
           opener.current?.focus();

@@ -25,11 +25,51 @@ export function AuditTable({
 }) {
   const columns = showTarget ? 5 : 4;
   return (
+    <>
+      {/* Narrow screens: one card per entry, nothing to scroll sideways. */}
+      <div className="md:hidden">
+        {rows.length === 0 ? (
+          <p className="rounded-lg border border-slate-800 p-6 text-center text-sm text-slate-400">
+            {empty}
+          </p>
+        ) : (
+          <ul aria-label={caption} className="space-y-3">
+            {rows.map((entry) => (
+              <AuditCard key={entry.id} entry={entry} showTarget={showTarget} />
+            ))}
+          </ul>
+        )}
+      </div>
+      <AuditTableWide
+        rows={rows}
+        caption={caption}
+        showTarget={showTarget}
+        empty={empty}
+        columns={columns}
+      />
+    </>
+  );
+}
+
+function AuditTableWide({
+  rows,
+  caption,
+  showTarget,
+  empty,
+  columns,
+}: {
+  rows: AuditEntry[];
+  caption: string;
+  showTarget: boolean;
+  empty: string;
+  columns: number;
+}) {
+  return (
     <div
       role="region"
       aria-label={caption}
       tabIndex={0}
-      className={`relative overflow-x-auto rounded-lg border border-slate-800 ${focusRing}`}
+      className={`relative hidden overflow-x-auto rounded-lg border border-slate-800 md:block ${focusRing}`}
     >
       <table className="w-full min-w-[48rem] text-left text-sm">
         <caption className="sr-only">{caption}</caption>
@@ -70,11 +110,72 @@ export function AuditTable({
   );
 }
 
-function AuditRow({ entry, showTarget }: { entry: AuditEntry; showTarget: boolean }) {
-  const bouncer = bouncerOfTarget(entry.target);
-  const details = Object.entries(entry.details).filter(
+function shownDetails(entry: AuditEntry): Array<[string, unknown]> {
+  return Object.entries(entry.details).filter(
     ([k, v]) => !hiddenDetails.has(k) && ["string", "number", "boolean"].includes(typeof v),
   );
+}
+
+function AuditCard({ entry, showTarget }: { entry: AuditEntry; showTarget: boolean }) {
+  const bouncer = bouncerOfTarget(entry.target);
+  const details = shownDetails(entry);
+  return (
+    <li
+      className="rounded-lg border border-slate-800 bg-slate-900/50 p-4 text-sm"
+      data-testid="audit-card"
+    >
+      <div className="flex flex-wrap items-baseline justify-between gap-x-3 gap-y-1">
+        <span className="font-medium text-slate-100">
+          {actionLabel[entry.action] ?? entry.action}
+        </span>
+        <time dateTime={entry.createdAt.toISOString()} className="text-xs text-slate-400">
+          {formatDateTime(entry.createdAt)}
+        </time>
+      </div>
+      {entry.previousBouncer && (
+        <p className="mt-0.5 text-xs font-medium text-amber-200">
+          About a previous bouncer with this name
+        </p>
+      )}
+      <p className="mt-1 text-slate-300">
+        by <span className="font-mono text-slate-200">{entry.actorUsername}</span>
+        {showTarget && bouncer && (
+          <>
+            {" "}
+            on{" "}
+            <Link
+              href={`/admin/bouncers/${bouncer}`}
+              className={`rounded font-mono text-emerald-300 hover:text-emerald-200 hover:underline ${focusRing}`}
+            >
+              {bouncer}
+            </Link>
+          </>
+        )}
+      </p>
+      {showTarget && !bouncer && (
+        <p className="mt-1 font-mono text-xs break-all text-slate-400">{entry.target}</p>
+      )}
+      <p className="mt-2 break-words whitespace-pre-wrap text-slate-300">
+        <span className="sr-only">Reason: </span>
+        {entry.reason ?? <span className="text-slate-400">No reason given</span>}
+      </p>
+      {details.length > 0 && (
+        <dl className="mt-2 text-xs break-words text-slate-400">
+          {details.map(([k, v]) => (
+            <div key={k}>
+              <dt className="inline">{humanKey(k)}: </dt>
+              <dd className="inline">{typeof v === "boolean" ? (v ? "yes" : "no") : String(v)}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+    </li>
+  );
+}
+
+function AuditRow({ entry, showTarget }: { entry: AuditEntry; showTarget: boolean }) {
+  const bouncer = bouncerOfTarget(entry.target);
+  const details = shownDetails(entry);
   return (
     <tr className="align-top" data-testid="audit-row">
       <td className="px-3 py-3 whitespace-nowrap text-slate-300">

@@ -319,11 +319,43 @@ export function BouncerTable() {
         />
       )}
 
+      {/* Narrow screens: one card per bouncer (the same facts, no sideways scrolling). */}
+      <div className="mt-4 md:hidden">
+        {list.isPending ? (
+          <p className="rounded-lg border border-slate-800 p-6 text-center text-slate-400">
+            Loading bouncers…
+          </p>
+        ) : !list.data ? (
+          <p className="rounded-lg border border-slate-800 p-6 text-center text-slate-400">
+            The bouncer list is not available right now.
+          </p>
+        ) : list.data.rows.length === 0 ? (
+          <p className="rounded-lg border border-slate-800 p-6 text-center text-slate-400">
+            {filtered
+              ? "No bouncers match these filters."
+              : "There are no bouncers yet. They appear here as soon as someone creates one."}
+          </p>
+        ) : (
+          <>
+            <SortSelect
+              sort={state.sort}
+              direction={state.direction}
+              onChange={(sort, direction) => update({ sort, direction })}
+            />
+            <ul className="mt-3 space-y-3" aria-label="All bouncers">
+              {list.data.rows.map((row) => (
+                <BouncerCard key={row.name} row={row} />
+              ))}
+            </ul>
+          </>
+        )}
+      </div>
+
       <div
         role="region"
         aria-labelledby={ids.heading}
         tabIndex={0}
-        className={`relative mt-4 overflow-x-auto rounded-lg border border-slate-800 ${focusRing}`}
+        className={`relative mt-4 hidden overflow-x-auto rounded-lg border border-slate-800 md:block ${focusRing}`}
       >
         <table className="w-full min-w-[68rem] text-left text-sm">
           <caption className="sr-only">
@@ -420,6 +452,163 @@ function FilterSelect({
         ))}
       </select>
     </div>
+  );
+}
+
+const sortLabel: Record<Sort, string> = {
+  name: "Name",
+  owner: "Owner",
+  phase: "Phase",
+  created: "Created",
+  lastAttempt: "Last attempt",
+};
+
+/** On narrow screens there are no column headers to click: sorting is a select. */
+function SortSelect({
+  sort,
+  direction,
+  onChange,
+}: {
+  sort: Sort;
+  direction: Direction;
+  onChange: (sort: Sort, direction: Direction) => void;
+}) {
+  const id = useId();
+  const options = sorts.flatMap((s) =>
+    (["asc", "desc"] as const).map((d) => ({
+      value: `${s}:${d}`,
+      label: `${sortLabel[s]}, ${
+        s === "created" || s === "lastAttempt"
+          ? d === "desc"
+            ? "newest first"
+            : "oldest first"
+          : d === "asc"
+            ? "A to Z"
+            : "Z to A"
+      }`,
+    })),
+  );
+  return (
+    <div className="flex items-center gap-2 text-sm">
+      <label htmlFor={id} className="text-slate-300">
+        Sort by
+      </label>
+      <select
+        id={id}
+        value={`${sort}:${direction}`}
+        onChange={(e) => {
+          const [s, d] = e.target.value.split(":") as [Sort, Direction];
+          onChange(s, d);
+        }}
+        className={`min-w-0 flex-1 ${inputClass}`}
+      >
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** One bouncer as a card: what a table row shows, stacked. */
+function BouncerCard({ row }: { row: Row }) {
+  const attempt = row.lastAttempt;
+  return (
+    <li
+      className="rounded-lg border border-slate-800 bg-slate-900/50 p-4 text-sm"
+      data-testid={`admin-bouncer-card-${row.name}`}
+    >
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <Link
+          href={`/admin/bouncers/${row.name}`}
+          className={`rounded font-mono text-base font-semibold break-all text-emerald-300 hover:text-emerald-200 hover:underline ${focusRing}`}
+        >
+          {row.name}
+        </Link>
+        <PhaseBadge phase={row.phase} />
+      </div>
+      {row.phase === "needs_admin" ? (
+        <p className="mt-2 line-clamp-3 text-xs break-words text-red-200">
+          {attempt?.error ?? "The worker parked this bouncer without a reason."}
+        </p>
+      ) : (
+        row.problem && (
+          <p className="mt-2 line-clamp-3 text-xs break-words text-amber-200/90">{row.problem}</p>
+        )
+      )}
+      <dl className="mt-3 grid grid-cols-[max-content_minmax(0,1fr)] gap-x-4 gap-y-1.5">
+        <dt className="text-slate-400">Owner</dt>
+        <dd className="min-w-0 break-words">
+          {row.owner ? (
+            <>
+              <span className="font-mono text-slate-200">{row.owner.username}</span>
+              {row.owner.email && (
+                <span className="block text-xs break-all text-slate-400">{row.owner.email}</span>
+              )}
+            </>
+          ) : (
+            <>
+              <span className="font-mono text-slate-300">{row.username}</span>
+              <span className="block text-xs text-amber-300/80">No matching account</span>
+            </>
+          )}
+        </dd>
+        <dt className="text-slate-400">Plan</dt>
+        <dd className="text-slate-200">{row.plan}</dd>
+        <dt className="text-slate-400">Ready</dt>
+        <dd>
+          <YesNo value={row.ready} />
+        </dd>
+        <dt className="text-slate-400">Configured</dt>
+        <dd>
+          <YesNo value={row.configured} />
+        </dd>
+        <dt className="text-slate-400">Upstream login</dt>
+        <dd>
+          <UpstreamBadge state={row.upstream?.state ?? null} />
+          {row.upstream && (
+            <span className="mt-0.5 block text-xs text-slate-400">
+              {row.upstream.account && (
+                <>
+                  as <span className="font-mono text-slate-300">{row.upstream.account}</span>,{" "}
+                </>
+              )}
+              checked <RelativeTime date={row.upstream.checkedAt} />
+            </span>
+          )}
+        </dd>
+        <dt className="text-slate-400">Last attempt</dt>
+        <dd>
+          {attempt ? (
+            <>
+              <span className="inline-flex flex-wrap items-center gap-2">
+                <OutcomeBadge outcome={attempt.outcome} />
+                <span className="text-xs text-slate-400">
+                  #{attempt.attemptNo} · {stepLabel[attempt.step] ?? attempt.step}
+                </span>
+              </span>
+              {attempt.error && row.phase !== "needs_admin" && (
+                <span className="mt-1 line-clamp-2 block font-mono text-xs break-words text-red-300">
+                  <span className="sr-only">Error: </span>
+                  {attempt.error}
+                </span>
+              )}
+              <span className="block text-xs text-slate-400">
+                <RelativeTime date={attempt.startedAt} />
+              </span>
+            </>
+          ) : (
+            <span className="text-slate-400">No attempts yet</span>
+          )}
+        </dd>
+        <dt className="text-slate-400">Created</dt>
+        <dd className="text-slate-300">
+          {row.createdAt ? <RelativeTime date={new Date(row.createdAt)} /> : "—"}
+        </dd>
+      </dl>
+    </li>
   );
 }
 

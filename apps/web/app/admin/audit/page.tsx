@@ -1,8 +1,11 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { AuditLog } from "../_components/audit-log";
+import { adminMetadata } from "../_components/metadata";
 
-export const metadata: Metadata = { title: "Audit log" };
+export function generateMetadata(): Promise<Metadata> {
+  return adminMetadata("Audit log");
+}
 
 export default function AdminAuditPage() {
   return (

@@ -1,4 +1,9 @@
+import type { Metadata } from "next";
 import Link from "next/link";
+import { PageMain } from "../../_components/page-main";
+import { SiteHeader } from "../../_components/site-header";
+
+export const metadata: Metadata = { title: "Sign-in problem" };
 
 const messages: Record<string, string> = {
   Username:
@@ -28,17 +33,24 @@ export default async function AuthErrorPage({
   // Only known codes turn into text: nothing from the URL is echoed.
   const because = error === "UsernameReserved" ? reservedBecause[reason ?? ""] : undefined;
   return (
-    <main className="mx-auto max-w-xl px-6 py-24">
-      <h1 className="text-2xl font-bold text-white">Sign-in problem</h1>
-      <div role="alert" className="mt-4 space-y-2 text-slate-300">
-        <p data-testid="auth-error-message">
-          {messages[error ?? ""] ?? "Something went wrong while signing you in. Please try again."}
-        </p>
-        {because && <p data-testid="auth-error-reason">{because}</p>}
-      </div>
-      <Link href="/" className="mt-8 inline-block text-emerald-400 hover:text-emerald-300">
-        Back to irc.now
-      </Link>
-    </main>
+    <>
+      <SiteHeader session={null} />
+      <PageMain className="mx-auto max-w-xl px-4 py-16 sm:px-6 sm:py-24">
+        <h1 className="text-2xl font-bold text-white">Sign-in problem</h1>
+        <div role="alert" className="mt-4 space-y-2 text-slate-300">
+          <p data-testid="auth-error-message">
+            {messages[error ?? ""] ??
+              "Something went wrong while signing you in. Please try again."}
+          </p>
+          {because && <p data-testid="auth-error-reason">{because}</p>}
+        </div>
+        <Link
+          href="/"
+          className="mt-8 inline-block rounded text-emerald-400 underline-offset-4 hover:text-emerald-300 hover:underline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-400"
+        >
+          Back to irc.now
+        </Link>
+      </PageMain>
+    </>
   );
 }

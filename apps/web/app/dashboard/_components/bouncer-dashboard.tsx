@@ -1,11 +1,30 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import type { TRPCClientErrorLike } from "@trpc/client";
+import Link from "next/link";
+import { useCallback, useEffect, useId, useRef, useState } from "react";
+import type { AppRouter } from "~/server/api/root";
 import { useTRPC, type RouterOutputs } from "~/trpc/react";
+import { keepTabInside } from "../../_components/focus-trap";
 import { phaseLabel, StatusSteps } from "./status-steps";
 
 type Bouncer = RouterOutputs["bouncer"]["mine"]["bouncers"][number];
+type AppError = TRPCClientErrorLike<AppRouter>;
+
+/** The server's bouncer name limit (bouncerNameSchema). */
+const MAX_NAME = 63;
+
+const focusRing =
+  "focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-400";
+const inputBase =
+  "mt-1 block rounded-md border bg-slate-950 px-3 py-2 font-mono text-slate-100 placeholder:text-slate-400";
+
+/** The person-readable text of an error; a hint when the server could not be reached. */
+function errorText(error: AppError): string {
+  if (!error.data) return "Could not reach irc.now. Check your connection and try again.";
+  return error.message;
+}
 
 export function BouncerDashboard() {
   const trpc = useTRPC();
@@ -23,48 +42,125 @@ export function BouncerDashboard() {
       },
     }),
   );
+  // A confirmation after an action that removes what had focus (deleting a bouncer): shown in a
+  // live region, and focused so keyboard and screen reader users continue from there.
+  const [notice, setNotice] = useState<{ text: string; seq: number } | null>(null);
+  const noticeRef = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (notice) noticeRef.current?.focus();
+  }, [notice]);
+  // The bouncer just created: its heading takes focus once its card is on the page.
+  const [focusName, setFocusName] = useState<string | null>(null);
+  const clearFocusName = useCallback(() => setFocusName(null), []);
 
-  if (mine.isPending) return <p className="mt-8 text-slate-400">Loading your bouncers…</p>;
-  if (mine.isError) {
+  const noticeRegion = (
+    <div role="status" data-testid="dashboard-notice" className="empty:hidden">
+      {notice && (
+        <p
+          key={notice.seq}
+          ref={noticeRef}
+          tabIndex={-1}
+          className={`rounded-md border border-emerald-800 bg-emerald-950/40 p-3 text-sm text-emerald-200 ${focusRing}`}
+        >
+          {notice.text}
+        </p>
+      )}
+    </div>
+  );
+
+  if (mine.isPending)
     return (
-      <p
-        role="alert"
-        className="mt-8 rounded-md border border-red-900 bg-red-950/40 p-4 text-red-200"
-      >
-        {mine.error.message}
-      </p>
+      <div className="mt-8 space-y-8">
+        {noticeRegion}
+        <p className="text-slate-400">Loading your bouncers…</p>
+      </div>
+    );
+  if (mine.isError && !mine.data) {
+    return (
+      <div className="mt-8 space-y-8">
+        {noticeRegion}
+        <p role="alert" className="rounded-md border border-red-900 bg-red-950/40 p-4 text-red-200">
+          {errorText(mine.error)}
+        </p>
+      </div>
     );
   }
   const { bouncers, quota, plan } = mine.data;
   return (
     <div className="mt-8 space-y-8">
+      {noticeRegion}
       {bouncers.length === 0 && (
         <p className="text-slate-300">
-          You have no bouncer yet. Create one below — it takes about a minute.
+          You have no bouncer yet. Create one below: setup runs by itself, and this page shows each
+          step as it happens.
         </p>
       )}
       {bouncers.map((b) => (
-        <BouncerCard key={b.name} bouncer={b} />
+        <BouncerCard
+          key={b.name}
+          bouncer={b}
+          takeFocus={focusName === b.name}
+          onFocused={clearFocusName}
+          onDeleted={(name) =>
+            setNotice((n) => ({ text: `${name} was deleted.`, seq: (n?.seq ?? 0) + 1 }))
+          }
+        />
       ))}
-      <CreateBouncerForm atQuota={bouncers.length >= quota} quota={quota} plan={plan} />
+      <CreateBouncerForm
+        atQuota={bouncers.length >= quota}
+        quota={quota}
+        plan={plan}
+        onCreated={(name) => {
+          setNotice(null);
+          setFocusName(name);
+        }}
+      />
     </div>
   );
 }
 
-function BouncerCard({ bouncer }: { bouncer: Bouncer }) {
-  const [confirming, setConfirming] = useState(false);
+function BouncerCard({
+  bouncer,
+  takeFocus,
+  onFocused,
+  onDeleted,
+}: {
+  bouncer: Bouncer;
+  takeFocus: boolean;
+  onFocused: () => void;
+  onDeleted: (name: string) => void;
+}) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (!takeFocus) return;
+    heading.current?.focus();
+    onFocused();
+  }, [takeFocus, onFocused]);
+  const headingId = `bouncer-${bouncer.name}`;
   return (
     <section
-      aria-labelledby={`bouncer-${bouncer.name}`}
-      className="rounded-lg border border-slate-800 bg-slate-900/50 p-6"
+      aria-labelledby={headingId}
+      className="rounded-lg border border-slate-800 bg-slate-900/50 p-4 sm:p-6"
       data-testid={`bouncer-${bouncer.name}`}
     >
       <div className="flex flex-wrap items-start justify-between gap-4">
-        <div>
-          <h2 id={`bouncer-${bouncer.name}`} className="font-mono text-xl font-semibold text-white">
+        <div className="min-w-0">
+          <h2
+            id={headingId}
+            ref={heading}
+            tabIndex={-1}
+            className={`rounded font-mono text-xl font-semibold break-all text-white ${focusRing}`}
+          >
             {bouncer.name}
           </h2>
-          <p className="mt-1 text-sm text-slate-400">
+          {/* A live region: when the status changes, screen readers hear which bouncer and what. */}
+          <p
+            role="status"
+            aria-atomic="true"
+            className="mt-1 text-sm text-slate-400"
+            data-testid="bouncer-status-line"
+          >
+            <span className="sr-only">{bouncer.name}: </span>
             Status:{" "}
             <strong className="text-slate-100" data-testid="bouncer-status">
               {phaseLabel[bouncer.phase]}
@@ -77,28 +173,22 @@ function BouncerCard({ bouncer }: { bouncer: Bouncer }) {
             )}
           </p>
         </div>
-        <button
-          type="button"
-          onClick={() => setConfirming(true)}
-          className="rounded-md border border-red-900 px-3 py-1.5 text-sm text-red-300 hover:bg-red-950"
-        >
-          Delete…
-        </button>
+        {bouncer.phase !== "deleting" && (
+          <DeleteBouncer name={bouncer.name} onDeleted={onDeleted} />
+        )}
       </div>
       <StatusSteps bouncer={bouncer} />
       {bouncer.detail && !bouncer.problem && (
         <p className="mt-3 text-sm text-slate-400">{bouncer.detail}…</p>
       )}
-      {bouncer.problem && (
-        <p
-          role="status"
-          className="mt-4 rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200"
-        >
-          {bouncer.problem}
-        </p>
-      )}
+      <div aria-live="polite" className="empty:hidden">
+        {bouncer.problem && (
+          <p className="mt-4 rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200">
+            {bouncer.problem}
+          </p>
+        )}
+      </div>
       <ConnectionDetails bouncer={bouncer} />
-      {confirming && <DeleteDialog name={bouncer.name} onClose={() => setConfirming(false)} />}
     </section>
   );
 }
@@ -115,111 +205,203 @@ function ConnectionDetails({ bouncer }: { bouncer: Bouncer }) {
   return (
     <div className="mt-6">
       <h3 className="text-sm font-semibold text-slate-300">Connect your IRC client</h3>
-      <dl className="mt-2 grid grid-cols-[max-content_1fr] gap-x-6 gap-y-1 text-sm">
+      <dl className="mt-2 grid grid-cols-[max-content_minmax(0,1fr)] gap-x-6 gap-y-1 text-sm">
         {rows.map(([k, v]) => (
           <div key={k} className="contents">
             <dt className="text-slate-400">{k}</dt>
-            <dd className="font-mono text-slate-200">{v}</dd>
+            <dd className="font-mono break-all text-slate-200">{v}</dd>
           </div>
         ))}
       </dl>
+      <Link
+        href="/help#connect"
+        className={`mt-3 inline-block rounded text-sm text-emerald-300 underline-offset-4 hover:text-emerald-200 hover:underline ${focusRing}`}
+      >
+        How to connect a client <span aria-hidden="true">→</span>
+      </Link>
     </div>
   );
 }
 
-function DeleteDialog({ name, onClose }: { name: string; onClose: () => void }) {
+/**
+ * "Delete…" and its confirmation: a modal dialog that takes focus (the confirmation field),
+ * keeps it (Tab cycles inside, the page behind is inert), closes on Escape or Cancel and gives
+ * focus back to "Delete…". After a delete, focus goes to the dashboard's confirmation.
+ */
+function DeleteBouncer({ name, onDeleted }: { name: string; onDeleted: (name: string) => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const ids = { title: useId(), effect: useId(), input: useId(), error: useId() };
+  const dialog = useRef<HTMLDialogElement>(null);
+  const opener = useRef<HTMLButtonElement>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const deleted = useRef(false);
   const [typed, setTyped] = useState("");
+  const [localError, setLocalError] = useState<string | null>(null);
+  const confirmMessage = `Type "${name}" to confirm that you want to delete this bouncer.`;
+
   const del = useMutation(
     trpc.bouncer.delete.mutationOptions({
       onSuccess: async () => {
+        deleted.current = true;
+        dialog.current?.close();
+        onDeleted(name);
         await queryClient.invalidateQueries({ queryKey: trpc.bouncer.mine.queryKey() });
-        onClose();
       },
+      onError: () => input.current?.focus(),
     }),
   );
+
+  // The server refuses a wrong confirmation with BAD_REQUEST: that is about the field.
+  const fieldError =
+    localError ?? (del.error?.data?.code === "BAD_REQUEST" ? del.error.message : null);
+  const otherError = del.error && !fieldError ? errorText(del.error) : null;
+
+  const open = () => {
+    deleted.current = false;
+    setTyped("");
+    setLocalError(null);
+    del.reset();
+    dialog.current?.showModal();
+    input.current?.focus();
+  };
+
   return (
-    <div
-      role="dialog"
-      aria-modal="true"
-      aria-labelledby={`delete-${name}`}
-      className="mt-6 rounded-md border border-red-900 bg-red-950/30 p-4"
-    >
-      <h3 id={`delete-${name}`} className="font-semibold text-red-200">
-        Delete {name}?
-      </h3>
-      <p className="mt-1 text-sm text-red-200/80">
-        This removes the bouncer, its networks and its stored history. It cannot be undone.
-      </p>
-      <form
-        className="mt-3 flex flex-wrap items-end gap-3"
-        onSubmit={(e) => {
-          e.preventDefault();
-          del.mutate({ name, confirmName: typed });
-        }}
+    <>
+      <button
+        ref={opener}
+        type="button"
+        onClick={open}
+        className={`rounded-md border border-red-900 px-3 py-1.5 text-sm whitespace-nowrap text-red-300 hover:bg-red-950 ${focusRing}`}
       >
-        <label className="text-sm text-slate-300">
-          Type <span className="font-mono">{name}</span> to confirm
-          <input
-            value={typed}
-            onChange={(e) => setTyped(e.target.value)}
-            className="mt-1 block rounded-md border border-slate-700 bg-slate-950 px-3 py-2 font-mono text-slate-100"
-            autoComplete="off"
-          />
-        </label>
-        <button
-          type="submit"
-          disabled={del.isPending}
-          className="rounded-md bg-red-600 px-4 py-2 text-sm font-semibold text-white hover:bg-red-500 disabled:opacity-50"
-        >
-          {del.isPending ? "Deleting…" : "Delete bouncer"}
-        </button>
-        <button
-          type="button"
-          onClick={onClose}
-          className="rounded-md px-3 py-2 text-sm text-slate-300 hover:bg-slate-800"
-        >
-          Cancel
-        </button>
-      </form>
-      {del.isError && (
-        <p role="alert" className="mt-2 text-sm text-red-300">
-          {del.error.message}
+        Delete…
+      </button>
+      <dialog
+        ref={dialog}
+        aria-labelledby={ids.title}
+        aria-describedby={ids.effect}
+        onKeyDown={keepTabInside}
+        onClose={() => {
+          if (!deleted.current) opener.current?.focus();
+        }}
+        className="m-auto w-[min(32rem,calc(100vw-2rem))] rounded-lg border border-red-900 bg-slate-900 p-6 text-slate-200 shadow-2xl backdrop:bg-slate-950/80"
+      >
+        <h2 id={ids.title} className="text-lg font-semibold text-red-200">
+          Delete {name}?
+        </h2>
+        <p id={ids.effect} className="mt-2 text-sm text-slate-300">
+          This removes the bouncer, its networks and its stored history. It cannot be undone.
         </p>
-      )}
-    </div>
+        <form
+          noValidate
+          className="mt-4"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (typed.trim() !== name) {
+              del.reset();
+              setLocalError(confirmMessage);
+              input.current?.focus();
+              return;
+            }
+            setLocalError(null);
+            del.mutate({ name, confirmName: typed });
+          }}
+        >
+          <label htmlFor={ids.input} className="block text-sm text-slate-300">
+            Type <span className="font-mono text-slate-100">{name}</span> to confirm
+          </label>
+          <input
+            ref={input}
+            id={ids.input}
+            value={typed}
+            onChange={(e) => {
+              setTyped(e.target.value);
+              if (localError || del.isError) {
+                setLocalError(null);
+                del.reset();
+              }
+            }}
+            maxLength={MAX_NAME}
+            autoComplete="off"
+            autoCapitalize="none"
+            spellCheck={false}
+            aria-invalid={fieldError ? true : undefined}
+            aria-describedby={fieldError ? ids.error : undefined}
+            className={`${inputBase} w-full ${fieldError ? "border-red-500" : "border-slate-700"} ${focusRing}`}
+          />
+          {fieldError && (
+            <p id={ids.error} role="alert" className="mt-2 text-sm text-red-300">
+              {fieldError}
+            </p>
+          )}
+          {otherError && (
+            <p role="alert" className="mt-2 text-sm text-red-300">
+              {otherError}
+            </p>
+          )}
+          <div className="mt-5 flex flex-wrap justify-end gap-3">
+            <button
+              type="submit"
+              disabled={del.isPending}
+              className={`rounded-md bg-red-700 px-4 py-2 text-sm font-semibold text-white hover:bg-red-800 disabled:cursor-wait disabled:opacity-50 ${focusRing}`}
+            >
+              {del.isPending ? "Deleting…" : "Delete bouncer"}
+            </button>
+            <button
+              type="button"
+              onClick={() => dialog.current?.close()}
+              className={`rounded-md px-3 py-2 text-sm text-slate-300 hover:bg-slate-800 ${focusRing}`}
+            >
+              Cancel
+            </button>
+          </div>
+        </form>
+      </dialog>
+    </>
   );
+}
+
+/** The name field's own problem (its format, a name already taken), or null for other errors. */
+function nameError(error: AppError): string | null {
+  const fieldErrors = error.data?.fieldErrors as Record<string, string> | null | undefined;
+  if (fieldErrors?.name) return fieldErrors.name;
+  if (error.data?.code === "CONFLICT" || error.data?.code === "BAD_REQUEST") return error.message;
+  return null;
 }
 
 function CreateBouncerForm({
   atQuota,
   quota,
   plan,
+  onCreated,
 }: {
   atQuota: boolean;
   quota: number;
   plan: "free" | "pro";
+  onCreated: (name: string) => void;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const input = useRef<HTMLInputElement>(null);
   const [name, setName] = useState("");
   const create = useMutation(
     trpc.bouncer.create.mutationOptions({
-      onSuccess: async () => {
+      onSuccess: async (created) => {
         setName("");
+        onCreated(created.name);
         await queryClient.invalidateQueries({ queryKey: trpc.bouncer.mine.queryKey() });
+      },
+      onError: (error) => {
+        if (nameError(error)) input.current?.focus();
       },
     }),
   );
-  const fieldError =
-    create.error?.data && "fieldErrors" in create.error.data
-      ? (create.error.data.fieldErrors as Record<string, string> | null)?.name
-      : undefined;
+  const fieldError = create.error ? nameError(create.error) : null;
+  const otherError = create.error && !fieldError ? errorText(create.error) : null;
   return (
     <section
       aria-labelledby="create-heading"
-      className="rounded-lg border border-dashed border-slate-700 p-6"
+      className="rounded-lg border border-dashed border-slate-700 p-4 sm:p-6"
     >
       <h2 id="create-heading" className="text-lg font-semibold text-white">
         Create a bouncer
@@ -227,46 +409,67 @@ function CreateBouncerForm({
       {atQuota ? (
         <p className="mt-2 text-sm text-slate-400" data-testid="quota-message">
           Your {plan} plan includes {quota} bouncer{quota === 1 ? "" : "s"}, and you are using{" "}
-          {quota === 1 ? "it" : "all of them"}.{plan === "free" ? " Upgrade to pro for more." : ""}
+          {quota === 1 ? "it" : "all of them"}. To create another, delete{" "}
+          {quota === 1 ? "it" : "one"} first.
         </p>
       ) : (
         <form
+          noValidate
           className="mt-3 flex flex-wrap items-start gap-3"
           onSubmit={(e) => {
             e.preventDefault();
             create.mutate({ name: name.trim() });
           }}
         >
-          <div>
+          <div className="w-full max-w-64">
             <label htmlFor="bouncer-name" className="block text-sm text-slate-300">
               Name
             </label>
             <input
+              ref={input}
               id="bouncer-name"
               value={name}
-              onChange={(e) => setName(e.target.value)}
+              onChange={(e) => {
+                setName(e.target.value);
+                if (create.isError) create.reset();
+              }}
               placeholder="e.g. alice"
-              aria-describedby="bouncer-name-help"
-              aria-invalid={create.isError || undefined}
-              className="mt-1 block w-64 rounded-md border border-slate-700 bg-slate-950 px-3 py-2 font-mono text-slate-100"
+              maxLength={MAX_NAME}
               autoComplete="off"
+              autoCapitalize="none"
+              spellCheck={false}
+              aria-invalid={fieldError ? true : undefined}
+              aria-describedby={
+                fieldError ? "bouncer-name-error bouncer-name-help" : "bouncer-name-help"
+              }
+              className={`${inputBase} w-full ${fieldError ? "border-red-500" : "border-slate-700"} ${focusRing}`}
             />
+            {fieldError && (
+              <p
+                id="bouncer-name-error"
+                role="alert"
+                data-testid="create-error"
+                className="mt-1 text-sm text-red-300"
+              >
+                {fieldError}
+              </p>
+            )}
             <p id="bouncer-name-help" className="mt-1 text-xs text-slate-400">
-              Lowercase letters, digits and hyphens; up to 63 characters.
+              Lowercase letters, digits and hyphens; up to {MAX_NAME} characters.
             </p>
           </div>
           <button
             type="submit"
             disabled={create.isPending}
-            className="mt-6 rounded-md bg-emerald-500 px-4 py-2 font-semibold text-slate-950 hover:bg-emerald-400 disabled:opacity-50"
+            className={`mt-6 rounded-md bg-emerald-500 px-4 py-2 font-semibold text-slate-950 hover:bg-emerald-400 disabled:cursor-wait disabled:opacity-50 ${focusRing}`}
           >
             {create.isPending ? "Creating…" : "Create bouncer"}
           </button>
         </form>
       )}
-      {create.isError && (
+      {otherError && (
         <p role="alert" data-testid="create-error" className="mt-3 text-sm text-red-300">
-          {fieldError ?? create.error.message}
+          {otherError}
         </p>
       )}
     </section>

@@ -70,7 +70,7 @@ export async function createBouncer(
         "PRECONDITION_FAILED",
         actor.plan === "pro"
           ? `Your pro plan includes ${quota} bouncer${quota === 1 ? "" : "s"}, and you have reached it. Delete one to create another.`
-          : `Your free plan includes ${quota} bouncer${quota === 1 ? "" : "s"}. Upgrade to pro for more, or delete your bouncer first.`,
+          : `Your free plan includes ${quota} bouncer${quota === 1 ? "" : "s"}. To create another, delete ${quota === 1 ? "yours" : "one"} first.`,
       );
     }
     try {

@@ -2,17 +2,21 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { bouncerNameSchema } from "~/server/domain/names";
 import { BouncerDetail } from "../../_components/bouncer-detail";
+import { adminMetadata, NOT_FOUND_TITLE } from "../../_components/metadata";
 
 type Props = { params: Promise<{ name: string }> };
 
+const possibleName = (name: string) => bouncerNameSchema.safeParse(name).success;
+
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { name } = await params;
-  return { title: name };
+  // The page answers 404 (admin/not-found.tsx); Next keeps this page's metadata for it.
+  return adminMetadata(possibleName(name) ? name : { absolute: NOT_FOUND_TITLE });
 }
 
 export default async function AdminBouncerPage({ params }: Props) {
   const { name } = await params;
   // Not a possible bouncer name (the admin.bouncer procedure would refuse it): a plain 404.
-  if (!bouncerNameSchema.safeParse(name).success) notFound();
+  if (!possibleName(name)) notFound();
   return <BouncerDetail name={name} />;
 }

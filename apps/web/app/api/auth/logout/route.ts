@@ -22,7 +22,12 @@ export async function POST(req: NextRequest): Promise<Response> {
     `${config.KEYCLOAK_ISSUER.replace(/\/$/, "")}/protocol/openid-connect/logout`,
   );
   endSession.searchParams.set("client_id", config.KEYCLOAK_CLIENT_ID);
-  endSession.searchParams.set("post_logout_redirect_uri", config.AUTH_URL);
+  // Back to a page that says the sign-out worked. Keycloak's client must allow it as a valid
+  // post-logout redirect URI (`<AUTH_URL>/signed-out`, or `<AUTH_URL>/*`).
+  endSession.searchParams.set(
+    "post_logout_redirect_uri",
+    `${config.AUTH_URL.replace(/\/+$/, "")}/signed-out`,
+  );
   if (token?.idToken) endSession.searchParams.set("id_token_hint", token.idToken);
 
   // The sign-out button asks for JSON and navigates itself: CSP `form-action 'self'` would block a
