@@ -7,11 +7,18 @@ if [ -x "$CHROMIUM" ]; then
   exit 0
 fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Chromium is missing: installing Debian's chromium package (one time)..."
+  # apt is quiet here (its progress would drown the test output), so say what is going on.
+  started=$(date +%s)
+  echo "Browser tests: Chromium is missing; installing Debian's chromium package once (apt-get, about a minute)..."
   export DEBIAN_FRONTEND=noninteractive
+  echo "  apt-get update"
   apt-get update -qq
+  echo "  apt-get install chromium"
   apt-get install -y -qq chromium >/dev/null
-  [ -x "$CHROMIUM" ] && exit 0
+  if [ -x "$CHROMIUM" ]; then
+    echo "  Chromium installed in $(( $(date +%s) - started )) s: $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
+    exit 0
+  fi
 fi
 cat >&2 <<MSG
 Browser tests need Chromium at $CHROMIUM and it is not there.
