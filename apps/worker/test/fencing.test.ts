@@ -76,6 +76,14 @@ async function attempts(name: string) {
     .orderBy(accounts.bouncerSetupAttempts.attemptNo);
 }
 
+/** True when no session holds the bouncer's setup lock (probed through replica B's locks). */
+async function runSetupLockFree(uid: string): Promise<boolean> {
+  // A pooled connection the termination also ended fails once; the next probe opens a new one.
+  const lock = await other.deps.locks.tryAcquire(uid).catch(() => null);
+  await lock?.release();
+  return lock !== null;
+}
+
 describe("fenced setups", () => {
   it("a setup whose lock another replica holds is 'busy': nothing recorded, nothing touched", async () => {
     const bouncer = await readyBouncer("fen-busy");
@@ -139,6 +147,11 @@ describe("fenced setups", () => {
     );
     await admin.end();
     expect(rows[0]!.n).toBeGreaterThanOrEqual(1);
+    // Postgres frees the lock once the terminated backend has exited (not at once).
+    await until(
+      async () => (await runSetupLockFree(bouncer.metadata.uid!)) || undefined,
+      "the lock freed",
+    );
     const b = await runSetup(other.deps, bouncer);
     expect(b).toMatchObject({ outcome: "succeeded" });
     g.open();

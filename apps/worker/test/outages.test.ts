@@ -97,6 +97,32 @@ describe("accounts DB outages", () => {
     expect(rows.map((r) => r.outcome)).toEqual(["failed", "succeeded"]);
   });
 
+  it("the DB going down right after the annotation: the setup still succeeds, its record is written later", async () => {
+    await readyBouncer("after-annotate");
+    const bouncers = new Proxy(w.deps.bouncers, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as (...a: unknown[]) => Promise<unknown>;
+        if (key !== "markConfigured") return value.bind(target);
+        return async (...args: unknown[]) => {
+          const annotated = await value.apply(target, args);
+          proxy.down();
+          return annotated;
+        };
+      },
+    });
+    try {
+      const { result, next } = await reconcileBouncer({ ...w.deps, bouncers }, "after-annotate");
+      expect(result).toMatchObject({ outcome: "succeeded" });
+      expect(next).toBe("done");
+    } finally {
+      proxy.up();
+    }
+    expect(await w.deps.recorder.flush()).toBe(0);
+    expect((await attemptsOf("after-annotate")).map((r) => [r.outcome, r.stepReached])).toEqual([
+      ["succeeded", "done"],
+    ]);
+  });
+
   it("the DB restarting in the middle of 50 setups: none lost, none left running, all authenticated", async () => {
     const names = Array.from({ length: 50 }, (_, i) => `burst-${i}`);
     const controller = new Controller({

@@ -332,7 +332,13 @@ async function setupLocked(
     if (signal.aborted) throw new SetupCancelled(step, `cancelled: ${errorText(signal.reason)}`);
     step = next;
     deps.onStep?.(next);
-    await deps.recorder.step(attempt.id, next);
+    const recorded = deps.recorder.step(attempt.id, next);
+    if (!configured) return recorded; // before the annotation, an unrecordable step is a failure
+    // After it, the setup is done but for verifying: bookkeeping must not turn it into a failure
+    // (the attempt's end is written later, by the recorder).
+    await recorded.catch((e: unknown) =>
+      log.warn({ step: next, error: errorText(e, [password]) }, "could not record the step"),
+    );
   };
 
   try {
