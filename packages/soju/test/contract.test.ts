@@ -280,6 +280,7 @@ describe.each(cases)(
       });
       const good = secret("Good-pw-before");
       await admin.setSaslPlain(b, name, "irc.now", name, good);
+      await bouncer.settled(); // the restart that write caused is counted before, not after
       const restartsBefore = bouncer.restarts;
       for (const bad of ["\r", "\n", "\0", "\r\n"]) {
         const password = `Crlf-Secret-${bad}-tail`;
@@ -304,6 +305,7 @@ describe.each(cases)(
       }
       expect((await bouncer.networks(name, "irc.now"))[0]?.saslPlainPassword).toBe(good);
       expect(await bouncer.networks(name, "bad")).toHaveLength(0);
+      await bouncer.settled();
       expect(bouncer.restarts).toBe(restartsBefore);
     });
 

@@ -189,6 +189,7 @@ async function ignoreConflict(call: () => Promise<unknown>): Promise<void> {
 
 export class RealBouncer implements ContractBouncer {
   private deleted = 0;
+  private created = 0;
   private chain: Promise<void> = Promise.resolve();
   private abort: AbortController | undefined;
   private stopped = false;
@@ -206,6 +207,7 @@ export class RealBouncer implements ContractBouncer {
   }
 
   private async createPod(): Promise<void> {
+    this.created += 1;
     await this.core.createNamespacedPod({
       namespace: NS,
       body: {
@@ -249,8 +251,24 @@ export class RealBouncer implements ContractBouncer {
     await this.chain;
   }
 
-  settled(): Promise<void> {
-    return this.chain;
+  /**
+   * Resolves once every pod deletion so far has reached this Deployment's watch and its restart
+   * is done: the watch delivers DELETED a moment after the adapter's delete returns, so awaiting
+   * the restart chain alone could miss the last deletion (and `restarts` would move later).
+   */
+  async settled(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { items } = await this.core.listNamespacedPod({
+        namespace: NS,
+        labelSelector: `irc.now/bouncer=${this.name}`,
+      });
+      const live = items.filter((p) => !p.metadata?.deletionTimestamp).length;
+      if (this.deleted === this.created - live) break;
+      if (Date.now() > deadline) throw new Error(`bouncer ${this.name}: pod deletions not seen`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await this.chain;
   }
 
   async user(username: string) {
