@@ -2,11 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { accounts } from "@irc-now/db";
-import {
-  ANNOTATION_RETRY_REQUESTED_AT,
-  ANNOTATION_UPSTREAM_CONFIGURED,
-  ergoCredentialSecretName,
-} from "@irc-now/k8s";
+import { ANNOTATION_RETRY_REQUESTED_AT, ANNOTATION_UPSTREAM_CONFIGURED } from "@irc-now/k8s";
 import { reconcileBouncer } from "../src/bouncers/reconcile";
 import { runSetup } from "../src/bouncers/setup";
 import { createLogger } from "../src/logger";
@@ -36,29 +32,10 @@ async function readyBouncer(name: string, username = name) {
   return (await h.w.bouncers.get(name))!;
 }
 
-function secretPassword(username: string) {
-  const s = h.kube.objects.find("secrets", NS, ergoCredentialSecretName(username)) as
-    { data?: Record<string, string> } | undefined;
-  return Buffer.from(s!.data!["password"]!, "base64").toString("utf8");
-}
-
-async function storedPassword(name: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: h.operator.get(name)!.databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ p: string }>(
-      `SELECT sasl_plain_password AS p FROM "Network" WHERE name = 'irc.now'`,
-    );
-    return rows[0]?.p;
-  } finally {
-    await client.end();
-  }
-}
-
 /** soju, ergo and the Secret agree, and this bouncer's soju is logged in. */
 async function expectConsistent(name: string, username = name) {
-  const password = secretPassword(username);
-  expect(await storedPassword(name)).toBe(password);
+  const password = h.credential(username)!;
+  expect((await h.storedSasl(name))?.password).toBe(password);
   expect(await h.ergo.checkPassword(username, password)).toBe(true);
   await until(
     async () =>

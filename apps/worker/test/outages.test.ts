@@ -1,13 +1,11 @@
-import { Registry } from "prom-client";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { accounts } from "@irc-now/db";
 import { ANNOTATION_UPSTREAM_CONFIGURED } from "@irc-now/k8s";
-import { Controller } from "../src/bouncers/controller";
 import { reconcileBouncer } from "../src/bouncers/reconcile";
 import { createLogger } from "../src/logger";
-import { createWorkerMetrics } from "../src/metrics/worker-metrics";
 import { wire, type Wiring } from "../src/wiring";
+import { quickController } from "./support/controller";
 import { gate, holdAt } from "./support/gates";
 import { NS, startHarness, until, type Harness } from "./support/harness";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
@@ -125,19 +123,7 @@ describe("accounts DB outages", () => {
 
   it("the DB restarting in the middle of 50 setups: none lost, none left running, all authenticated", async () => {
     const names = Array.from({ length: 50 }, (_, i) => `burst-${i}`);
-    const controller = new Controller({
-      deps: w.deps,
-      kubeConfig: h.kubeConfig,
-      namespace: NS,
-      accountsDb: w.db,
-      metrics: createWorkerMetrics(new Registry()),
-      tenantUrls: w.tenantUrls,
-      verifyIntervalMs: 2_000,
-      usersIntervalMs: 1_000,
-      tenantsIntervalMs: 600_000,
-      retryBaseMs: 200,
-      retryMaxMs: 2_000,
-    });
+    const controller = quickController(w);
     controller.start();
     try {
       for (const name of names) await h.createBouncer(name);

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ANNOTATION_UPSTREAM_CONFIGURED, ergoCredentialSecretName } from "@irc-now/k8s";
+import { ANNOTATION_UPSTREAM_CONFIGURED } from "@irc-now/k8s";
 import { reconcileBouncer } from "../src/bouncers/reconcile";
 import { verifyBouncer } from "../src/bouncers/verifier";
 import { CR, NS, startHarness, until, type Harness } from "./support/harness";
@@ -21,25 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-const secretPassword = () => {
-  const s = h.kube.objects.find("secrets", NS, ergoCredentialSecretName("pam")) as
-    { data?: Record<string, string> } | undefined;
-  return Buffer.from(s!.data!["password"]!, "base64").toString("utf8");
-};
-
-async function storedPassword(name: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: h.operator.get(name)!.databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ p: string }>(
-      `SELECT sasl_plain_password AS p FROM "Network" WHERE name = 'irc.now'`,
-    );
-    return rows[0]?.p;
-  } finally {
-    await client.end();
-  }
-}
 
 /** Every bouncer's own soju reports the irc.now login (what its IRC client would see). */
 async function everyOneAuthenticated() {
@@ -62,8 +43,8 @@ describe("a pro user with three bouncers", () => {
       const { result } = await reconcileBouncer(h.w.deps, name);
       expect(result).toMatchObject({ outcome: "succeeded" });
     }
-    const password = secretPassword();
-    for (const name of names) expect(await storedPassword(name)).toBe(password);
+    const password = h.credential("pam")!;
+    for (const name of names) expect((await h.storedSasl(name))?.password).toBe(password);
     reconnectAll();
     expect(
       await until(async () => {
@@ -81,13 +62,13 @@ describe("a pro user with three bouncers", () => {
   });
 
   it("an admin retry on one leaves all three authenticated", async () => {
-    const before = secretPassword();
+    const before = h.credential("pam")!;
     h.kube.objects.patch(CR, NS, "pam-work", {
       metadata: { annotations: { [ANNOTATION_UPSTREAM_CONFIGURED]: null } },
     });
     const { result } = await reconcileBouncer(h.w.deps, "pam-work");
     expect(result).toMatchObject({ outcome: "succeeded", passwordSource: "secret", ergo: "reset" });
-    expect(secretPassword()).toBe(before);
+    expect(h.credential("pam")!).toBe(before);
     reconnectAll();
     await until(async () => {
       const states = await everyOneAuthenticated();
@@ -96,7 +77,7 @@ describe("a pro user with three bouncers", () => {
   });
 
   it("the password lives only in the Secret, soju's DBs and ergo: no log, DB row, CR or metric", async () => {
-    const password = secretPassword();
+    const password = h.credential("pam")!;
     expect(h.logs.join("")).not.toContain(password);
     // every text column of every accounts-DB table
     const client = new pg.Client({ connectionString: h.env.DATABASE_URL });

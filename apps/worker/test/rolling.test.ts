@@ -1,13 +1,12 @@
-import { Registry } from "prom-client";
 import { and, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { accounts } from "@irc-now/db";
 import { ANNOTATION_UPSTREAM_CONFIGURED } from "@irc-now/k8s";
-import { Controller } from "../src/bouncers/controller";
+import type { Controller } from "../src/bouncers/controller";
 import { LeaderElector } from "../src/leader/lease";
 import { createLogger } from "../src/logger";
-import { createWorkerMetrics } from "../src/metrics/worker-metrics";
 import { wire } from "../src/wiring";
+import { quickController } from "./support/controller";
 import { NS, startHarness, until, type Harness } from "./support/harness";
 
 /**
@@ -39,19 +38,7 @@ function startReplica(id: string) {
     renewDeadlineMs: 1_200,
     retryPeriodMs: 200,
     onStartedLeading: () => {
-      controller = new Controller({
-        deps: w.deps,
-        kubeConfig: w.kube.kubeConfig,
-        namespace: NS,
-        accountsDb: w.db,
-        metrics: createWorkerMetrics(new Registry()),
-        tenantUrls: w.tenantUrls,
-        verifyIntervalMs: 2_000,
-        usersIntervalMs: 1_000,
-        tenantsIntervalMs: 600_000,
-        retryBaseMs: 200,
-        retryMaxMs: 2_000,
-      });
+      controller = quickController(w);
       controller.start();
     },
     onStoppedLeading: async () => {

@@ -1,8 +1,7 @@
 import { and, eq } from "drizzle-orm";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { accounts } from "@irc-now/db";
-import { ANNOTATION_UPSTREAM_CONFIGURED, ergoCredentialSecretName } from "@irc-now/k8s";
+import { ANNOTATION_UPSTREAM_CONFIGURED } from "@irc-now/k8s";
 import { reconcileBouncer } from "../src/bouncers/reconcile";
 import { verifyBouncer } from "../src/bouncers/verifier";
 import { CR, NS, startHarness, until, type Harness } from "./support/harness";
@@ -32,12 +31,6 @@ async function attemptsOf(name: string) {
 }
 
 /** The user's ergo credential as its Secret holds it. */
-function secretPassword(username: string): string | undefined {
-  const secret = h.kube.objects.find("secrets", NS, ergoCredentialSecretName(username)) as
-    { data?: Record<string, string> } | undefined;
-  const b64 = secret?.data?.["password"];
-  return b64 === undefined ? undefined : Buffer.from(b64, "base64").toString("utf8");
-}
 
 async function ownerOf(account: string) {
   const [row] = await h.w.db
@@ -70,16 +63,6 @@ async function stateOf(name: string) {
   return row;
 }
 
-async function storedSasl(name: string): Promise<{ user: string; password: string } | undefined> {
-  const client = new pg.Client({ connectionString: h.operator.get(name)!.databaseUrl });
-  await client.connect();
-  const { rows } = await client.query(
-    `SELECT sasl_plain_username AS user, sasl_plain_password AS password FROM "Network" WHERE name = 'irc.now'`,
-  );
-  await client.end();
-  return rows[0];
-}
-
 describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
   it("happy path: Ready bouncer → credential Secret → owned ergo account → soju SASL → annotated → logged in", async () => {
     await readyBouncer("alice");
@@ -93,9 +76,9 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     });
     expect(next).toBe("done");
     expect(h.annotations("alice")[ANNOTATION_UPSTREAM_CONFIGURED]).toBe("true");
-    const password = secretPassword("alice");
+    const password = h.credential("alice");
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    const sasl = await storedSasl("alice");
+    const sasl = await h.storedSasl("alice");
     expect(sasl).toEqual({ user: "alice", password });
     expect(await h.ergo.checkPassword("alice", password!)).toBe(true);
     expect(await sojuSasl("alice")).toEqual({ kind: "authenticated", account: "alice" });
@@ -156,7 +139,7 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     const second = await reconcileBouncer(h.w.deps, "bob");
     expect(second.result).toMatchObject({ outcome: "succeeded", ergo: "reset", attemptNo: 2 });
     expect(await h.ergo.checkPassword("bob", "old-bob-password")).toBe(false);
-    expect(await h.ergo.checkPassword("bob", secretPassword("bob")!)).toBe(true);
+    expect(await h.ergo.checkPassword("bob", h.credential("bob")!)).toBe(true);
     expect(await sojuSasl("bob")).toEqual({ kind: "authenticated", account: "bob" });
   });
 
@@ -185,7 +168,7 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
       const { result, next } = await reconcileBouncer(h.w.deps, name);
       expect(result).toMatchObject({ outcome: "needs_admin", step: "read_secret" });
       expect(next).toBe("done"); // parked, not retried every few minutes
-      expect(secretPassword(username)).toBeUndefined();
+      expect(h.credential(username)).toBeUndefined();
       expect(h.ergo.accountExists(username)).toBe(false);
     },
   );
@@ -232,9 +215,9 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     }
     const { result } = await reconcileBouncer(h.w.deps, "carol");
     expect(result).toMatchObject({ outcome: "succeeded", passwordSource: "adopted" });
-    expect(secretPassword("carol")).toBe("carol-kept-pw-1");
+    expect(h.credential("carol")).toBe("carol-kept-pw-1");
     expect(await h.ergo.checkPassword("carol", "carol-kept-pw-1")).toBe(true);
-    expect((await storedSasl("carol"))?.password).toBe("carol-kept-pw-1");
+    expect((await h.storedSasl("carol"))?.password).toBe("carol-kept-pw-1");
     // createOrUpdateNetwork took the update path: still one irc.now network.
     const out = await sojuctl("carol", ["user", "run", "carol", "network", "status"]);
     expect(out.stdout.split("\n").filter((l) => l.startsWith("irc.now "))).toHaveLength(1);
@@ -275,12 +258,12 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     }
     const { result } = await reconcileBouncer(h.w.deps, "cleo");
     expect(result).toMatchObject({ outcome: "succeeded", passwordSource: "generated" });
-    expect(secretPassword("cleo")).not.toBe("stale-pw-of-cleo");
-    expect((await storedSasl("cleo"))?.password).toBe(secretPassword("cleo"));
+    expect(h.credential("cleo")).not.toBe("stale-pw-of-cleo");
+    expect((await h.storedSasl("cleo"))?.password).toBe(h.credential("cleo"));
   });
 
   it("removing the annotation (admin retry) runs setup again with the same credential", async () => {
-    const before = secretPassword("alice");
+    const before = h.credential("alice");
     h.kube.objects.patch(CR, NS, "alice", {
       metadata: { annotations: { [ANNOTATION_UPSTREAM_CONFIGURED]: null } },
     });
@@ -292,7 +275,7 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
       passwordSource: "secret",
       ergo: "reset",
     });
-    expect(secretPassword("alice")).toBe(before);
+    expect(h.credential("alice")).toBe(before);
     expect(h.annotations("alice")[ANNOTATION_UPSTREAM_CONFIGURED]).toBe("true");
   });
 
@@ -333,6 +316,21 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     expect(result).toMatchObject({ outcome: "failed", step: "read_secret", configured: false });
     expect(next).toBe("retry");
     expect(h.annotations("ghost2")[ANNOTATION_UPSTREAM_CONFIGURED]).toBeUndefined();
+  });
+
+  it("a bouncer whose owner label is not a portal user id needs an admin, not endless retries", async () => {
+    h.kube.objects.create(CR, {
+      apiVersion: "irc.now/v1alpha1",
+      kind: "SojuBouncer",
+      metadata: { name: "stray", namespace: NS, labels: { "irc.now/owner": "u-stray" } },
+      spec: { username: "stray", plan: "free" },
+    });
+    await h.operator.provisioned("stray");
+    await until(() => h.readyOf("stray") === "True", "stray Ready");
+    const { result, next } = await reconcileBouncer(h.w.deps, "stray");
+    expect(result).toMatchObject({ outcome: "needs_admin", step: "read_secret" });
+    expect(result).toHaveProperty("error", expect.stringMatching(/not a portal user id/));
+    expect(next).toBe("done");
   });
 
   it("a bouncer without an owner label needs an admin (no one to own its ergo account)", async () => {

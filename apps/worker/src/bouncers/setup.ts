@@ -91,6 +91,9 @@ export type SetupResult =
   /** Another setup of this bouncer holds its lock (another replica, or one still draining). */
   | { outcome: "busy" };
 
+/** A portal user id (accounts DB `users.id`), as the web labels the CRs it creates. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** 32 random bytes, URL-safe: no spaces or quotes, so no quoting surprises anywhere. */
 export const generatePassword = () => randomBytes(24).toString("base64url");
 
@@ -346,6 +349,8 @@ async function setupLocked(
     const ownerId = bouncer.metadata.labels?.[LABEL_OWNER];
     if (!ownerId)
       throw new NeedsAdmin(step, `the bouncer has no ${LABEL_OWNER} label: no owner to set up for`);
+    if (!UUID.test(ownerId))
+      throw new NeedsAdmin(step, `its ${LABEL_OWNER} label "${ownerId}" is not a portal user id`);
     // Refused at sign-in too; a CR made another way still must not loop on it.
     const unusable = unusableAccountName(username, { adminNick: deps.settings.adminNick });
     if (unusable) throw new NeedsAdmin(step, `${unusable.message}: ergo cannot have this account`);

@@ -1,6 +1,8 @@
 import { Writable } from "node:stream";
 import { KubeConfig } from "@kubernetes/client-node";
 import { sql } from "drizzle-orm";
+import pg from "pg";
+import { ergoCredentialSecretName } from "@irc-now/k8s";
 import { accounts } from "@irc-now/db";
 import { migrateAccounts } from "@irc-now/db/migrate";
 import { createTestDatabase } from "@irc-now/db/testing";
@@ -33,6 +35,10 @@ export interface Harness {
   /** A SojuBouncer CR owned by `username`'s portal user, as the web app creates it. */
   createBouncer(name: string, username?: string): Promise<void>;
   readyOf(name: string): string | undefined;
+  /** The user's ergo credential as its Secret `irc-now-ergo-{username}` holds it. */
+  credential(username: string): string | undefined;
+  /** The SASL PLAIN credentials a bouncer's soju stores for irc.now (its tenant DB). */
+  storedSasl(name: string): Promise<{ user: string; password: string } | undefined>;
   annotations(name: string): Record<string, string>;
   stop(): Promise<void>;
 }
@@ -119,6 +125,24 @@ export async function startHarness(
         metadata: { name, namespace: NS, labels: { "irc.now/owner": owner } },
         spec: { username, plan: "free" },
       });
+    },
+    credential(username) {
+      const secret = kube.objects.find("secrets", NS, ergoCredentialSecretName(username)) as
+        { data?: Record<string, string> } | undefined;
+      const b64 = secret?.data?.["password"];
+      return b64 === undefined ? undefined : Buffer.from(b64, "base64").toString("utf8");
+    },
+    async storedSasl(name) {
+      const client = new pg.Client({ connectionString: operator.get(name)!.databaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ user: string; password: string }>(
+          `SELECT sasl_plain_username AS user, sasl_plain_password AS password FROM "Network" WHERE name = 'irc.now'`,
+        );
+        return rows[0];
+      } finally {
+        await client.end();
+      }
     },
     readyOf(name) {
       const cr = kube.objects.find(CR, NS, name) as
