@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { accounts } from "@irc-now/db";
 import { ANNOTATION_UPSTREAM_CONFIGURED } from "@irc-now/k8s";
 import { reconcileBouncer } from "../src/bouncers/reconcile";
+import { createLogger } from "../src/logger";
+import { wire } from "../src/wiring";
 import { verifyBouncer } from "../src/bouncers/verifier";
 import { CR, NS, startHarness, until, type Harness } from "./support/harness";
 
@@ -346,6 +348,25 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     expect(result).toMatchObject({ outcome: "needs_admin", step: "read_secret" });
     expect(next).toBe("done");
     expect(h.ergo.accountExists("orphan")).toBe(false);
+  });
+
+  it("with SOJU_ADMIN=sql-restart (soju's live SASL state unreadable): authenticated per ergo's WHOIS, said so", async () => {
+    const sql = wire({ ...h.config, SOJU_ADMIN: "sql-restart" }, createLogger("silent", "sql"), {
+      identity: "sql-restart-worker",
+    });
+    sql.deps.settings = h.w.deps.settings;
+    try {
+      await readyBouncer("sqlr");
+      const { result } = await reconcileBouncer(sql.deps, "sqlr");
+      expect(result).toMatchObject({ outcome: "succeeded" });
+      expect(await stateOf("sqlr")).toMatchObject({
+        state: "authenticated",
+        account: "sqlr",
+        detail: expect.stringMatching(/per ergo's WHOIS only/),
+      });
+    } finally {
+      await sql.close();
+    }
   });
 
   it("verifier: authenticated, then unauthenticated after ergo's password changes (read-only)", async () => {

@@ -45,7 +45,11 @@ export async function checkUpstream(
       (e: unknown) => ({ error: errorText(e) }),
     );
 
-  if (status instanceof SojuUnsupported) {
+  // soju cannot tell (the sql-restart adapter reads only its DB): ergo's WHOIS is all there is.
+  if (
+    status instanceof SojuUnsupported ||
+    (!(status instanceof Error) && status.state.kind === "unknown")
+  ) {
     const seen = await whois();
     if ("error" in seen)
       return { state: "unknown", account: null, detail: `ergo did not answer: ${seen.error}` };
@@ -53,12 +57,13 @@ export async function checkUpstream(
       ? {
           state: "authenticated",
           account: seen.account,
-          detail: "per ergo's WHOIS only: soju's own SASL state cannot be read with this adapter",
+          detail: "per ergo's WHOIS only: this bouncer's own SASL state cannot be read",
         }
       : {
           state: "unknown",
           account: seen.account,
-          detail: "ergo does not show the nick logged in; soju's own SASL state cannot be read",
+          detail:
+            "ergo does not show the nick logged in; this bouncer's own SASL state cannot be read",
         };
   }
   if (status instanceof Error)
@@ -92,13 +97,7 @@ export async function checkUpstream(
     case "disconnected":
       return { state: "disconnected", account: null, detail: "soju is not connected to irc.now" };
     default:
-      return {
-        state: "unknown",
-        account: null,
-        detail: status.state.detail
-          ? `soju gave an SASL state we do not know: ${status.state.detail}`
-          : "soju gave no SASL state",
-      };
+      return { state: "unknown", account: null, detail: "soju gave no SASL state" };
   }
 }
 
