@@ -251,20 +251,30 @@ export class Bouncer {
       .items.map((p) => p.metadata.name);
   }
 
-  async user(username: string) {
-    const [row] = await this.db.select().from(sojuUser).where(eq(sojuUser.username, username));
-    return row;
+  user(username: string) {
+    return sojuUserRow(this.db, username);
   }
 
-  async networks(username: string, name?: string) {
-    const user = await this.user(username);
-    if (!user) return [];
-    const where =
-      name === undefined
-        ? eq(sojuNetwork.user, user.id)
-        : and(eq(sojuNetwork.user, user.id), eq(sojuNetwork.name, name));
-    return this.db.select().from(sojuNetwork).where(where);
+  networks(username: string, name?: string) {
+    return sojuNetworkRows(this.db, username, name);
   }
+}
+
+/** A soju user's row in its tenant DB (what soju stored), or undefined. */
+export async function sojuUserRow(db: SojuDb, username: string) {
+  const [row] = await db.select().from(sojuUser).where(eq(sojuUser.username, username));
+  return row;
+}
+
+/** A soju user's networks (one, by name, when given) as soju stored them. */
+export async function sojuNetworkRows(db: SojuDb, username: string, name?: string) {
+  const user = await sojuUserRow(db, username);
+  if (!user) return [];
+  const where =
+    name === undefined
+      ? eq(sojuNetwork.user, user.id)
+      : and(eq(sojuNetwork.user, user.id), eq(sojuNetwork.name, name));
+  return db.select().from(sojuNetwork).where(where);
 }
 
 /** Awaits a promise that must reject; returns the error. */

@@ -13,7 +13,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig, Watch, type V1Pod } from "@kubernetes/client-node";
-import { closeSojuDb, createSojuDb, sojuNetwork, sojuUser, type SojuDb } from "@irc-now/db/soju";
+import {
+  closeSojuDb,
+  createSojuDb,
+  type sojuNetwork,
+  type sojuUser,
+  type SojuDb,
+} from "@irc-now/db/soju";
 import { readTenantDbUrl } from "@irc-now/k8s";
 import {
   createDatabase,
@@ -24,9 +30,8 @@ import {
   type PeersContext,
   type RealSoju,
 } from "@irc-now/peers";
-import { and, eq } from "drizzle-orm";
 import { createSojuAdmin, type SojuAdmin } from "../src/index";
-import { captureLogger, World, type Mode } from "./helpers";
+import { captureLogger, sojuNetworkRows, sojuUserRow, World, type Mode } from "./helpers";
 
 /** What the contract cases use of a bouncer: its tenant DB and its restarts. */
 export interface ContractBouncer {
@@ -271,18 +276,11 @@ export class RealBouncer implements ContractBouncer {
     await this.chain;
   }
 
-  async user(username: string) {
-    const [row] = await this.db.select().from(sojuUser).where(eq(sojuUser.username, username));
-    return row;
+  user(username: string) {
+    return sojuUserRow(this.db, username);
   }
 
-  async networks(username: string, name?: string) {
-    const user = await this.user(username);
-    if (!user) return [];
-    const where =
-      name === undefined
-        ? eq(sojuNetwork.user, user.id)
-        : and(eq(sojuNetwork.user, user.id), eq(sojuNetwork.name, name));
-    return this.db.select().from(sojuNetwork).where(where);
+  networks(username: string, name?: string) {
+    return sojuNetworkRows(this.db, username, name);
   }
 }

@@ -1,7 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -155,22 +154,8 @@ export function makeStateDir(prefix: string): Promise<string> {
   return mkdtemp(join(stateRoot(), prefix));
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address
-          ? resolvePromise(address.port)
-          : reject(new Error("no port")),
-      );
-    });
-  });
-}
+/** A TCP port on 127.0.0.1 that was free a moment ago (the embedded-PostgreSQL helper's). */
+export { freePort } from "@irc-now/db/testing";
 
 /**
  * Retries `start` with fresh ports when the kit refused because a port was taken between our
