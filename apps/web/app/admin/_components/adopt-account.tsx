@@ -5,13 +5,10 @@ import { useEffect, useId, useRef, useState } from "react";
 import { useTRPC, type RouterOutputs } from "~/trpc/react";
 import { keepTabInside } from "../../_components/focus-trap";
 import { formatDateTime } from "./format";
-import { ErrorNotice, focusRing, inputClass } from "./ui";
+import { MIN_REASON, REASON_TOO_SHORT, ReasonField } from "./reason-field";
+import { ErrorNotice, focusRing } from "./ui";
 
 type ErgoAccount = RouterOutputs["admin"]["bouncer"]["ergoAccount"];
-
-const MIN_REASON = 3;
-const MAX_REASON = 500;
-const tooShort = `Say briefly why (at least ${MIN_REASON} characters).`;
 
 /**
  * The bouncer's ergo account as the portal knows it and, when the bouncer waits for an admin
@@ -100,7 +97,7 @@ function AdoptAction({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const ids = { title: useId(), effect: useId(), reason: useId(), help: useId(), error: useId() };
+  const ids = { title: useId(), effect: useId() };
   const dialog = useRef<HTMLDialogElement>(null);
   const opener = useRef<HTMLButtonElement>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
@@ -188,7 +185,7 @@ function AdoptAction({
             e.preventDefault();
             const trimmed = reason.trim();
             if (trimmed.length < MIN_REASON) {
-              setLocalError(tooShort);
+              setLocalError(REASON_TOO_SHORT);
               adopt.reset();
               textarea.current?.focus();
               return;
@@ -197,37 +194,15 @@ function AdoptAction({
             adopt.mutate({ name, reason: trimmed });
           }}
         >
-          <div>
-            <label htmlFor={ids.reason} className="block text-sm font-medium text-slate-300">
-              Reason
-            </label>
-            <textarea
-              ref={textarea}
-              id={ids.reason}
-              value={reason}
-              onChange={(e) => {
-                setReason(e.target.value);
-                if (localError && e.target.value.trim().length >= MIN_REASON) setLocalError(null);
-              }}
-              required
-              minLength={MIN_REASON}
-              maxLength={MAX_REASON}
-              rows={3}
-              placeholder="e.g. the user registered it on IRC before signing up"
-              aria-invalid={fieldError ? true : undefined}
-              aria-describedby={fieldError ? `${ids.error} ${ids.help}` : ids.help}
-              className={`mt-1 block w-full ${inputClass} ${fieldError ? "border-red-700" : ""}`}
-              data-testid="adopt-reason"
-            />
-            <p id={ids.help} className="mt-1 text-xs text-slate-400">
-              Required, {MIN_REASON}–{MAX_REASON} characters. Visible to other admins.
-            </p>
-            {fieldError && (
-              <p id={ids.error} role="alert" className="mt-1 text-sm text-red-300">
-                {fieldError}
-              </p>
-            )}
-          </div>
+          <ReasonField
+            textarea={textarea}
+            value={reason}
+            onChange={setReason}
+            onLongEnough={() => setLocalError(null)}
+            error={fieldError}
+            placeholder="e.g. the user registered it on IRC before signing up"
+            testId="adopt-reason"
+          />
           {otherError && <ErrorNotice error={otherError} prefix="The account was not adopted:" />}
           <div className="flex flex-wrap justify-end gap-3 pt-2">
             <button

@@ -3,11 +3,8 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useRef, useState } from "react";
 import { useTRPC } from "~/trpc/react";
-import { ErrorNotice, focusRing, inputClass } from "./ui";
-
-const MIN_REASON = 3;
-const MAX_REASON = 500;
-const tooShort = `Say briefly why (at least ${MIN_REASON} characters).`;
+import { MIN_REASON, REASON_TOO_SHORT, ReasonField } from "./reason-field";
+import { ErrorNotice, focusRing } from "./ui";
 
 /**
  * Retry setup: the server removes `irc.now/upstream-configured` so the worker sets the bouncer
@@ -16,7 +13,7 @@ const tooShort = `Say briefly why (at least ${MIN_REASON} characters).`;
 export function RetryForm({ name }: { name: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const ids = { heading: useId(), reason: useId(), help: useId(), error: useId() };
+  const ids = { heading: useId() };
   const textarea = useRef<HTMLTextAreaElement>(null);
   const [reason, setReason] = useState("");
   const [localError, setLocalError] = useState<string | null>(null);
@@ -60,7 +57,7 @@ export function RetryForm({ name }: { name: string }) {
           setSucceeded(false);
           const trimmed = reason.trim();
           if (trimmed.length < MIN_REASON) {
-            setLocalError(tooShort);
+            setLocalError(REASON_TOO_SHORT);
             retry.reset();
             textarea.current?.focus();
             return;
@@ -69,42 +66,16 @@ export function RetryForm({ name }: { name: string }) {
           retry.mutate({ name, reason: trimmed });
         }}
       >
-        <div>
-          <label htmlFor={ids.reason} className="block text-sm font-medium text-slate-300">
-            Reason
-          </label>
-          <textarea
-            ref={textarea}
-            id={ids.reason}
-            value={reason}
-            onChange={(e) => {
-              setReason(e.target.value);
-              if (localError && e.target.value.trim().length >= MIN_REASON) setLocalError(null);
-            }}
-            required
-            minLength={MIN_REASON}
-            maxLength={MAX_REASON}
-            rows={3}
-            placeholder="e.g. ergo was down during the first setup"
-            aria-invalid={fieldError ? true : undefined}
-            aria-describedby={fieldError ? `${ids.error} ${ids.help}` : ids.help}
-            className={`mt-1 block w-full ${inputClass} ${fieldError ? "border-red-700" : ""}`}
-            data-testid="retry-reason"
-          />
-          <p id={ids.help} className="mt-1 text-xs text-slate-400">
-            Required, {MIN_REASON}–{MAX_REASON} characters. Visible to other admins.
-          </p>
-          {fieldError && (
-            <p
-              id={ids.error}
-              role="alert"
-              className="mt-1 text-sm text-red-300"
-              data-testid="retry-error"
-            >
-              {fieldError}
-            </p>
-          )}
-        </div>
+        <ReasonField
+          textarea={textarea}
+          value={reason}
+          onChange={setReason}
+          onLongEnough={() => setLocalError(null)}
+          error={fieldError}
+          placeholder="e.g. ergo was down during the first setup"
+          testId="retry-reason"
+          errorTestId="retry-error"
+        />
         <button
           type="submit"
           disabled={retry.isPending}
