@@ -25,6 +25,11 @@ export const users = pgTable(
     updatedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
     lastLoginAt: t.timestamp({ withTimezone: true }),
     loginCount: t.integer().notNull().default(0),
+    /**
+     * Server-side session cutoff: a session issued before this instant is refused on every
+     * request (set on sign-out, so a copied session cookie stops working). Null: no cutoff.
+     */
+    sessionsValidAfter: t.timestamp({ withTimezone: true }),
   }),
   (table) => [
     index("users_last_login_at_idx").on(table.lastLoginAt),
@@ -169,9 +174,80 @@ export const adminAuditLog = pgTable(
   ],
 );
 
+/**
+ * Counters of rate-limiter-flexible's Postgres store (the library's own column layout; the
+ * table is created here, not by the library, so the web's DB role needs no DDL rights).
+ */
+export const rateLimits = pgTable("rate_limits", (t) => ({
+  key: t.varchar({ length: 255 }).primaryKey(),
+  points: t.integer().notNull().default(0),
+  /** Epoch milliseconds at which the counter resets (null: never). */
+  expire: t.bigint({ mode: "number" }),
+}));
+
+/**
+ * The portal's projection of every SojuBouncer (kept by the worker's watch, written by the
+ * web on create/delete): who owns a bouncer, its soju username and whether it is suspended,
+ * without a Kubernetes call (soju's `auth http` endpoint reads it on every client login).
+ */
+export const bouncers = pgTable(
+  "bouncers",
+  (t) => ({
+    namespace: t.text().notNull(),
+    name: t.text().notNull(),
+    /** The CR's `metadata.uid`: a later bouncer of the same name replaces the row. */
+    uid: t.text().notNull(),
+    /** The owner label as a portal user; null when the label names no user. */
+    ownerId: t.uuid().references(() => users.id, { onDelete: "cascade" }),
+    sojuUsername: t.text().notNull(),
+    /** Set while the bouncer is suspended (e.g. over the free quota after losing pro). */
+    suspendedAt: t.timestamp({ withTimezone: true }),
+    suspendedReason: t.text(),
+    createdAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** When the projection last saw the CR. */
+    observedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+  }),
+  (table) => [
+    primaryKey({ name: "bouncers_pk", columns: [table.namespace, table.name] }),
+    index("bouncers_owner_idx").on(table.ownerId),
+  ],
+);
+
+/**
+ * IRC app passwords (DESIGN.md §2 "Logging in to a bouncer from an IRC client"): per device,
+ * shown once; only `lookup` (the token's public id part) and a keyed hash of the whole token
+ * are stored.
+ */
+export const appPasswords = pgTable(
+  "app_passwords",
+  (t) => ({
+    id: t.uuid().primaryKey().defaultRandom(),
+    userId: t
+      .uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    label: t.text().notNull(),
+    /** The token's public id part: the one indexed lookup of the auth endpoint. */
+    lookup: t.text().notNull().unique("app_passwords_lookup_key"),
+    /** Keyed hash of the whole token (hex). */
+    secretHash: t.text().notNull(),
+    /** Scope: one bouncer of the user's, or null for all of them. */
+    bouncer: t.text(),
+    createdAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    expiresAt: t.timestamp({ withTimezone: true }),
+    revokedAt: t.timestamp({ withTimezone: true }),
+    lastUsedAt: t.timestamp({ withTimezone: true }),
+    /** The client address soju forwarded on the last successful login. */
+    lastUsedFrom: t.text(),
+  }),
+  (table) => [index("app_passwords_user_idx").on(table.userId)],
+);
+
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type BouncerSetupAttempt = typeof bouncerSetupAttempts.$inferSelect;
 export type BouncerUpstreamState = typeof bouncerUpstreamStates.$inferSelect;
 export type ErgoAccount = typeof ergoAccounts.$inferSelect;
 export type AdminAuditEntry = typeof adminAuditLog.$inferSelect;
+export type BouncerProjection = typeof bouncers.$inferSelect;
+export type AppPassword = typeof appPasswords.$inferSelect;
