@@ -54,6 +54,7 @@ const domainCodes = {
   BAD_REQUEST: "BAD_REQUEST",
   PRECONDITION_FAILED: "PRECONDITION_FAILED",
   UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  RATE_LIMITED: "TOO_MANY_REQUESTS",
 } as const;
 
 const t = initTRPC.context<TRPCContext>().create({
