@@ -109,6 +109,23 @@ export const workerEnv = defineArea({
   secrets: [],
 });
 
+/**
+ * The issuer's tokens decide who is admin and its JWKS is fetched over this URL, so plain http
+ * is refused unless the Keycloak runs on this machine (the dev stack's and the tests' stand-in
+ * on 127.0.0.1): a rule on the URL itself, not on NODE_ENV, which tests and builds set freely.
+ */
+function httpsOrLoopback(value: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(value);
+    if (protocol !== "http:") return true; // https, or a scheme url() above reports
+    return (
+      hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname)
+    );
+  } catch {
+    return true; // the url() check above reports it
+  }
+}
+
 export const authEnv = defineArea({
   name: "auth",
   shape: {
@@ -117,10 +134,15 @@ export const authEnv = defineArea({
     KEYCLOAK_ISSUER: url(
       ["http", "https"],
       "HTTP URL including the realm, e.g. https://kc.example/realms/irc-now",
-    ),
+    ).refine(httpsOrLoopback, {
+      error:
+        "must use https:// (http:// only for a Keycloak on this machine: localhost, 127.0.0.0/8, ::1)",
+    }),
     KEYCLOAK_CLIENT_ID: text,
     KEYCLOAK_CLIENT_SECRET: secret(),
     ADMIN_ROLE: text.default("irc-now-admin"),
+    /** How often a session's roles are re-read from Keycloak (refresh-token grant). */
+    AUTH_ROLE_REFRESH_S: positiveInt(300),
   },
   secrets: ["AUTH_SECRET", "KEYCLOAK_CLIENT_SECRET"],
 });
@@ -173,6 +195,18 @@ export const publicEnv = defineArea({
     BOUNCER_PUBLIC_TLS: bool(true),
   },
   secrets: [],
+});
+
+/**
+ * The key of the app passwords' keyed hash (HMAC-SHA256; apps/web/src/server/domain/app-passwords.ts).
+ * Not in DESIGN.md's table: added with issue 12. Optional: when absent the web derives the key
+ * from AUTH_SECRET with HKDF (its own label, so the two keys are independent). Set it to rotate
+ * the two apart: changing whichever one is in use invalidates every app password.
+ */
+export const appPasswordsEnv = defineArea({
+  name: "app-passwords",
+  shape: { APP_PASSWORD_PEPPER: secret(32).optional() },
+  secrets: ["APP_PASSWORD_PEPPER"],
 });
 
 export const logEnv = defineArea({

@@ -123,6 +123,47 @@ describe("loadConfig", () => {
     expect(problem?.message).toMatch(reason);
   });
 
+  it("refuses an http:// Keycloak issuer unless it runs on this machine; reads the role refresh interval", () => {
+    const auth = {
+      AUTH_SECRET: "a".repeat(32),
+      AUTH_URL: "https://portal.example",
+      KEYCLOAK_CLIENT_ID: "account-portal",
+      KEYCLOAK_CLIENT_SECRET: "secret",
+    };
+    const issuerProblem = (issuer: string) =>
+      problemsOf(() => loadConfig([authEnv], { ...auth, KEYCLOAK_ISSUER: issuer })).problems;
+    for (const issuer of [
+      "http://kc.example/realms/irc-now",
+      "http://10.0.0.5:8080/realms/irc-now",
+      "http://127.0.0.1.evil.example/realms/irc-now",
+    ]) {
+      expect(issuerProblem(issuer)).toEqual([
+        {
+          variable: "KEYCLOAK_ISSUER",
+          message:
+            "must use https:// (http:// only for a Keycloak on this machine: localhost, 127.0.0.0/8, ::1)",
+        },
+      ]);
+    }
+    for (const issuer of [
+      "https://kc.example/realms/irc-now",
+      "http://127.0.0.1:8180/realms/irc-now",
+      "http://localhost:8180/realms/irc-now",
+      "http://[::1]:8180/realms/irc-now",
+    ]) {
+      const cfg = loadConfig([authEnv], { ...auth, KEYCLOAK_ISSUER: issuer });
+      expect(cfg.KEYCLOAK_ISSUER).toBe(issuer);
+      expect(cfg.AUTH_ROLE_REFRESH_S).toBe(300);
+    }
+    expect(
+      loadConfig([authEnv], {
+        ...auth,
+        KEYCLOAK_ISSUER: "https://kc.example/realms/irc-now",
+        AUTH_ROLE_REFRESH_S: "5",
+      }).AUTH_ROLE_REFRESH_S,
+    ).toBe(5);
+  });
+
   it("requires either the ergo HTTP API or a complete oper session", () => {
     const none = problemsOf(() => loadConfig([ergoEnv], {}));
     expect(none.problems.map((p) => p.variable).sort()).toEqual([
