@@ -120,6 +120,10 @@ export function adapterFor(store: ProviderStore): AdapterConstructor {
     }
 
     async consume(id: string): Promise<void> {
+      // Keycloak's default ("Revoke Refresh Token" off) keeps a refresh token valid after it
+      // was used, so two requests refreshing at once both succeed. oidc-provider would treat a
+      // consumed refresh token's reuse as theft and revoke the whole grant.
+      if (this.#name === "RefreshToken") return;
       const payload = store.live(this.#name, id);
       if (payload) payload.consumed = Math.floor(Date.now() / 1000);
     }

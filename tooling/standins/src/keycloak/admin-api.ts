@@ -1,7 +1,13 @@
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { bearerToken, readBody, sendEmpty, sendJson } from "./http";
 import { clientRolesIn, TokenError, verifyAccessToken, type TokenContext } from "./tokens";
-import { DuplicateUserError, type KeycloakUser, type UserAttributes } from "./users";
+import {
+  defaultRealmRoles,
+  DuplicateUserError,
+  type KeycloakUser,
+  type UserAttributes,
+} from "./users";
 
 export interface AdminApiContext extends TokenContext {
   readonly unmanagedAttributePolicy: "ENABLED" | "DISABLED";
@@ -160,7 +166,74 @@ function safeDecode(segment: string): string {
   }
 }
 
-/** Minimal Keycloak admin REST API: user search, read and update. */
+/** Keycloak gives every role a UUID; the stand-in derives a stable one from realm and name. */
+export function roleId(realm: string, name: string): string {
+  const hex = createHash("sha1").update(`keycloak-standin-role:${realm}:${name}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Realm roles that exist: the default composite's and every role some user holds. */
+function realmRoleNames(ctx: AdminApiContext): Set<string> {
+  const names = new Set(defaultRealmRoles(ctx.realm));
+  for (const user of ctx.users.listPeople()) for (const role of user.realmRoles) names.add(role);
+  return names;
+}
+
+/** `RoleRepresentation` of a realm role. */
+function roleRepresentation(ctx: AdminApiContext, name: string): Record<string, unknown> {
+  return {
+    id: roleId(ctx.realm, name),
+    name,
+    composite: name === `default-roles-${ctx.realm}`,
+    clientRole: false,
+    containerId: ctx.realm,
+  };
+}
+
+/**
+ * `POST`/`DELETE /users/{id}/role-mappings/realm` with a JSON array of role representations.
+ * As Keycloak's RoleMapperResource: each role is looked up by name and must carry that role's
+ * id (404 "Role not found" otherwise); 204 on success.
+ */
+async function changeRealmRoleMappings(
+  ctx: AdminApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  user: KeycloakUser,
+  add: boolean,
+): Promise<void> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await readBody(req));
+  } catch {
+    sendJson(res, 400, { error: "unknown_error" });
+    return;
+  }
+  if (!Array.isArray(body)) {
+    sendJson(res, 400, { error: "unknown_error" });
+    return;
+  }
+  const known = realmRoleNames(ctx);
+  const names: string[] = [];
+  for (const rep of body as { id?: unknown; name?: unknown }[]) {
+    const name = typeof rep?.name === "string" ? rep.name : "";
+    if (!known.has(name) || rep.id !== roleId(ctx.realm, name)) {
+      sendJson(res, 404, { error: "Role not found" });
+      return;
+    }
+    names.push(name);
+  }
+  const realmRoles = add
+    ? [...new Set([...user.realmRoles, ...names])]
+    : user.realmRoles.filter((role) => !names.includes(role));
+  ctx.users.replace(user.id, { ...user, realmRoles });
+  sendEmpty(res, 204);
+}
+
+/**
+ * Minimal Keycloak admin REST API: user search, read and update (including `enabled`), realm
+ * role lookup, and a user's realm role mappings (list, add, remove).
+ */
 export async function handleAdminApi(
   ctx: AdminApiContext,
   req: IncomingMessage,
@@ -168,12 +241,14 @@ export async function handleAdminApi(
   url: URL,
 ): Promise<void> {
   const parts = url.pathname.split("/").filter(Boolean).map(safeDecode);
-  // ["admin", "realms", realm, "users", id?]
+  // ["admin", "realms", realm, "users", id?, "role-mappings", "realm"] or [..., "roles", name]
   if (parts[2] !== ctx.realm) {
     sendJson(res, 404, { error: "Realm not found." });
     return;
   }
-  if (parts[3] !== "users" || parts.length > 5) {
+  const roleMappings = parts[5] === "role-mappings" && parts[6] === "realm" && parts.length === 7;
+  const roleByName = parts[3] === "roles" && parts.length === 5;
+  if (!roleByName && (parts[3] !== "users" || (parts.length > 5 && !roleMappings))) {
     sendJson(res, 404, { error: "Unable to find matching target resource method" });
     return;
   }
@@ -189,7 +264,35 @@ export async function handleAdminApi(
     return;
   }
   const deny = () => sendJson(res, 403, { error: "HTTP 403 Forbidden" });
+  const methodNotAllowed = () => sendJson(res, 405, { error: "HTTP 405 Method Not Allowed" });
+
+  if (roleByName) {
+    if (req.method !== "GET") return methodNotAllowed();
+    if (!allowed(roles, "view")) return deny();
+    const name = parts[4]!;
+    if (!realmRoleNames(ctx).has(name)) return sendJson(res, 404, { error: "Could not find role" });
+    sendJson(res, 200, roleRepresentation(ctx, name));
+    return;
+  }
   const id = parts[4];
+  if (roleMappings) {
+    const user = ctx.users.byId(id!);
+    if (req.method === "GET") {
+      if (!allowed(roles, "view")) return deny();
+      if (!user) return sendJson(res, 404, { error: "User not found" });
+      sendJson(
+        res,
+        200,
+        user.realmRoles.map((name) => roleRepresentation(ctx, name)),
+      );
+      return;
+    }
+    if (req.method !== "POST" && req.method !== "DELETE") return methodNotAllowed();
+    if (!allowed(roles, "manage")) return deny();
+    if (!user) return sendJson(res, 404, { error: "User not found" });
+    await changeRealmRoleMappings(ctx, req, res, user, req.method === "POST");
+    return;
+  }
 
   if (id === undefined || id === "count") {
     if (req.method !== "GET") {
