@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { createAccountsDb, type AccountsDb } from "@irc-now/db";
+import { createAccountsDb, type accounts, type AccountsDb } from "@irc-now/db";
 import { migrateAccounts } from "@irc-now/db/migrate";
 import { createTestDatabase } from "@irc-now/db/testing";
 import { BouncerApi, createKubeClients } from "@irc-now/k8s";
@@ -19,7 +19,10 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(postgresUrl: string): Promise<World> {
+export async function startWorld(
+  postgresUrl: string,
+  options: { pool?: accounts.AccountsDbOptions } = {},
+): Promise<World> {
   const databaseUrl = await createTestDatabase(postgresUrl, "web");
   await migrateAccounts(databaseUrl);
   const kube = await startKubeStandin({ namespaces: ["irc-now"] });
@@ -28,7 +31,7 @@ export async function startWorld(postgresUrl: string): Promise<World> {
   await kube.writeKubeConfig(kubeconfigPath);
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
-  const db = createAccountsDb(databaseUrl);
+  const db = createAccountsDb(databaseUrl, options.pool);
   const ctx: DomainContext = {
     db,
     bouncers: new BouncerApi(createKubeClients({ kubeConfig: kc }).objects, "irc-now"),

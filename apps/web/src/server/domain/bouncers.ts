@@ -33,10 +33,37 @@ export async function getMyBouncer(
   return view!;
 }
 
+/** How long a create waits for the user's create lock before giving up (`lock_timeout`). */
+export const CREATE_LOCK_WAIT_MS = 5_000;
+
+/**
+ * This process's creates, one at a time per user: a burst of one user's creates then waits here,
+ * not on a pooled connection each, so it cannot take the pool from everyone else.
+ */
+const createQueues = new Map<string, Promise<void>>();
+
+function onePerUser<T>(userId: string, task: () => Promise<T>): Promise<T> {
+  const run = (createQueues.get(userId) ?? Promise.resolve()).then(task);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  createQueues.set(userId, tail);
+  void tail.then(() => {
+    if (createQueues.get(userId) === tail) createQueues.delete(userId);
+  });
+  return run;
+}
+
+const pgCodeOf = (error: unknown): unknown =>
+  (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
+
 /**
  * Creates a SojuBouncer for the caller. Idempotent: submitting the same name twice returns the
- * existing bouncer. The quota check and the create run under a per-user advisory lock so two
- * concurrent submissions cannot both slip under the quota.
+ * existing bouncer. The quota check and the create run under a per-user advisory lock (across
+ * replicas) so two concurrent submissions cannot both slip under the quota. The transaction that
+ * holds the lock uses its one connection and Kubernetes only: the view is built after the commit,
+ * so no lock holder ever waits for a second pooled connection; the lock wait is bounded.
  */
 export async function createBouncer(
   ctx: DomainContext,
@@ -51,51 +78,71 @@ export async function createBouncer(
       `Your username "${actor.username}" is reserved on the irc.now IRC network, so a bouncer cannot be set up for it. Please change your username in your account settings and sign in again.`,
     );
   }
-  return ctx.db.transaction(async (tx) => {
-    await tx.execute(
-      sql`SELECT pg_advisory_xact_lock(hashtextextended(${"bouncer-create:" + actor.id}, 0))`,
-    );
-    const existing = await ctx.bouncers.get(name);
-    if (existing) {
-      if (ownedBy(existing, actor)) return (await toViews(ctx, [existing]))[0]!;
-      throw new DomainError(
-        "CONFLICT",
-        `The name "${name}" is already taken. Please pick another one.`,
-      );
-    }
-    const { items } = await ctx.bouncers.listByOwner(actor.id);
-    const quota = quotaFor(ctx, actor.plan);
-    if (items.filter((b) => ownedBy(b, actor)).length >= quota) {
-      throw new DomainError(
-        "PRECONDITION_FAILED",
-        actor.plan === "pro"
-          ? `Your pro plan includes ${quota} bouncer${quota === 1 ? "" : "s"}, and you have reached it. Delete one to create another.`
-          : `Your free plan includes ${quota} bouncer${quota === 1 ? "" : "s"}. To create another, delete ${quota === 1 ? "yours" : "one"} first.`,
-      );
-    }
-    try {
-      const created = await ctx.bouncers.create({
-        name,
-        username: actor.username,
-        plan: actor.plan,
-        ownerId: actor.id,
-      });
-      return (await toViews(ctx, [created]))[0]!;
-    } catch (error) {
-      if (reasonOf(error) === "AlreadyExists") {
-        const raced = await ctx.bouncers.get(name);
-        if (raced && ownedBy(raced, actor)) return (await toViews(ctx, [raced]))[0]!;
-        throw new DomainError(
-          "CONFLICT",
-          `The name "${name}" is already taken. Please pick another one.`,
+  const bouncer = await onePerUser(actor.id, () =>
+    ctx.db
+      .transaction(async (tx) => {
+        await tx.execute(
+          sql`SELECT set_config('lock_timeout', ${`${CREATE_LOCK_WAIT_MS}ms`}, true)`,
         );
-      }
-      throw new DomainError(
-        "UNAVAILABLE",
-        `Could not create your bouncer right now (${describeKubeError(error)}). Please try again.`,
-      );
+        await tx.execute(
+          sql`SELECT pg_advisory_xact_lock(hashtextextended(${"bouncer-create:" + actor.id}, 0))`,
+        );
+        return createUnderLock(ctx, actor, name);
+      })
+      .catch((error: unknown) => {
+        // 55P03 lock_not_available: another create of this user (another replica) is stuck.
+        if (pgCodeOf(error) === "55P03")
+          throw new DomainError(
+            "UNAVAILABLE",
+            "Another change to your bouncers is still in progress. Please try again in a minute.",
+          );
+        throw error;
+      }),
+  );
+  return (await toViews(ctx, [bouncer]))[0]!;
+}
+
+/** The quota check and the create; Kubernetes only (the caller's transaction holds the lock). */
+async function createUnderLock(
+  ctx: DomainContext,
+  actor: Actor,
+  name: string,
+): Promise<SojuBouncer> {
+  const taken = () =>
+    new DomainError("CONFLICT", `The name "${name}" is already taken. Please pick another one.`);
+  const existing = await ctx.bouncers.get(name);
+  if (existing) {
+    if (ownedBy(existing, actor)) return existing;
+    throw taken();
+  }
+  const { items } = await ctx.bouncers.listByOwner(actor.id);
+  const quota = quotaFor(ctx, actor.plan);
+  if (items.filter((b) => ownedBy(b, actor)).length >= quota) {
+    throw new DomainError(
+      "PRECONDITION_FAILED",
+      actor.plan === "pro"
+        ? `Your pro plan includes ${quota} bouncer${quota === 1 ? "" : "s"}, and you have reached it. Delete one to create another.`
+        : `Your free plan includes ${quota} bouncer${quota === 1 ? "" : "s"}. To create another, delete ${quota === 1 ? "yours" : "one"} first.`,
+    );
+  }
+  try {
+    return await ctx.bouncers.create({
+      name,
+      username: actor.username,
+      plan: actor.plan,
+      ownerId: actor.id,
+    });
+  } catch (error) {
+    if (reasonOf(error) === "AlreadyExists") {
+      const raced = await ctx.bouncers.get(name);
+      if (raced && ownedBy(raced, actor)) return raced;
+      throw taken();
     }
-  });
+    throw new DomainError(
+      "UNAVAILABLE",
+      `Could not create your bouncer right now (${describeKubeError(error)}). Please try again.`,
+    );
+  }
 }
 
 /** Deletes the caller's own bouncer; `confirmName` must repeat its name. */
