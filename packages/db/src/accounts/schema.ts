@@ -243,6 +243,90 @@ export const appPasswords = pgTable(
   (table) => [index("app_passwords_user_idx").on(table.userId)],
 );
 
+/**
+ * Imports from IRCCloud (issue 15). A job is a `draft` from the preview (what IRCCloud sent,
+ * minus the IRCCloud credentials and session, which are never stored) until the user starts it;
+ * then `queued` → `running` (the worker's leader) → `succeeded` or `failed`. One active job per
+ * user. Network and NickServ passwords and channel keys are sealed (AES-GCM, IMPORT_SECRET_KEY)
+ * and erased as soon as their item is applied, or when the job ends.
+ */
+export const importJobState = pgEnum("import_job_state", [
+  "draft",
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+]);
+
+export const importJobs = pgTable(
+  "import_jobs",
+  (t) => ({
+    id: t.uuid().primaryKey().defaultRandom(),
+    userId: t
+      .uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    state: importJobState().notNull().default("draft"),
+    /** The bouncer the import goes into (set when the job starts). */
+    bouncer: t.text(),
+    /** Why the whole job stopped, in words for the user (no secrets). */
+    error: t.text(),
+    createdAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    startedAt: t.timestamp({ withTimezone: true }),
+    finishedAt: t.timestamp({ withTimezone: true }),
+  }),
+  (table) => [
+    index("import_jobs_user_idx").on(table.userId),
+    index("import_jobs_state_idx").on(table.state),
+    uniqueIndex("import_jobs_one_active_per_user")
+      .on(table.userId)
+      .where(sql`${table.state} in ('queued', 'running')`),
+  ],
+);
+
+export const importItemKind = pgEnum("import_item_kind", [
+  "bouncer",
+  "ready",
+  "network",
+  "channel",
+]);
+export const importItemState = pgEnum("import_item_state", [
+  "pending",
+  "applying",
+  "done",
+  "skipped",
+  "failed",
+]);
+
+/** One step of a job, in order: the bouncer, its readiness, each network, each channel. */
+export const importItems = pgTable(
+  "import_items",
+  (t) => ({
+    id: t.uuid().primaryKey().defaultRandom(),
+    jobId: t
+      .uuid()
+      .notNull()
+      .references(() => importJobs.id, { onDelete: "cascade" }),
+    position: t.integer().notNull(),
+    kind: importItemKind().notNull(),
+    /** soju network name (network and channel items). */
+    network: t.text(),
+    channel: t.text(),
+    /** Chosen in the preview; unselected items are dropped when the job starts. */
+    selected: t.boolean().notNull().default(true),
+    /** What to apply, without secrets (addr, nick, username, realname, archived, keyed…). */
+    spec: t.jsonb().notNull().default({}),
+    /** AES-GCM sealed secrets of this item; null once applied or when there are none. */
+    sealed: t.text(),
+    state: importItemState().notNull().default("pending"),
+    /** What happened, in words for the user (no secrets). */
+    detail: t.text(),
+    updatedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+  }),
+  (table) => [uniqueIndex("import_items_job_position_key").on(table.jobId, table.position)],
+);
+
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type BouncerSetupAttempt = typeof bouncerSetupAttempts.$inferSelect;
@@ -251,3 +335,5 @@ export type ErgoAccount = typeof ergoAccounts.$inferSelect;
 export type AdminAuditEntry = typeof adminAuditLog.$inferSelect;
 export type BouncerProjection = typeof bouncers.$inferSelect;
 export type AppPassword = typeof appPasswords.$inferSelect;
+export type ImportJob = typeof importJobs.$inferSelect;
+export type ImportItem = typeof importItems.$inferSelect;
