@@ -33,6 +33,8 @@ export interface BouncerConfig {
   reconnectMinDelayMs: number;
   reconnectMaxDelayMs: number;
   upstreamTimeoutMs: number;
+  /** soju.conf `auth http <url>`: every PASS and SASL PLAIN login is checked there. */
+  authHttp?: string;
   log: (line: string) => void;
 }
 

@@ -14,10 +14,19 @@ import {
   parseIrcLine,
   type IrcMessage,
 } from "./irc";
+import {
+  AUTHENTICATION_FAILED,
+  httpAuthPlain,
+  INVALID_CREDENTIALS,
+  type AuthResult,
+} from "./auth-http";
 import { checkPassword, hashPassword, needsRehash } from "./password";
 import { handleServiceText } from "./service";
 import { newChannelRecord } from "./store";
 import { goQuote } from "./words";
+
+/** soju's downstreamRegisterTimeout: the auth request shares the registration deadline. */
+const REGISTER_TIMEOUT_MS = 30_000;
 
 /** eventDownstreamConnected: attach the session, clear auto-away, rewrite the user row (facts §3). */
 export async function downstreamConnected(
@@ -73,16 +82,26 @@ export class SimulatedDownstream implements DownstreamSession {
 }
 
 /**
- * Splits a downstream username: `<user>[/<network>][@<client>]` (facts §6: `alice/ergo` works).
+ * Splits a downstream username `<user>[/<network>][@<client>]` (either suffix order) as soju
+ * 0.10.1's unmarshalUsername does: the user ends at the first `/` or `@`; the last suffix is
+ * the network (`/`) or the client (`@`), and a middle one the other.
  */
-export function parseDownstreamUsername(raw: string): { username: string; network: string } {
-  let rest = raw;
-  const at = rest.lastIndexOf("@");
-  if (at !== -1) rest = rest.slice(0, at);
-  const slash = rest.indexOf("/");
-  return slash === -1
-    ? { username: rest, network: "" }
-    : { username: rest.slice(0, slash), network: rest.slice(slash + 1) };
+export function parseDownstreamUsername(raw: string): {
+  username: string;
+  network: string;
+  client: string;
+} {
+  const first = raw.search(/[/@]/);
+  if (first === -1) return { username: raw, network: "", client: "" };
+  const last = Math.max(raw.lastIndexOf("/"), raw.lastIndexOf("@"));
+  const parts = { username: raw.slice(0, first), network: "", client: "" };
+  if (raw[last] === "@") parts.client = raw.slice(last + 1);
+  else parts.network = raw.slice(last + 1);
+  if (first < last) {
+    if (raw[first] === "@") parts.client = raw.slice(first + 1, last);
+    else parts.network = raw.slice(first + 1, last);
+  }
+  return parts;
 }
 
 /**
@@ -299,7 +318,8 @@ class DownstreamConn implements DownstreamSession {
     const parts = Buffer.from(value, "base64").toString("utf8").split("\0");
     const [, authcid = "", password = ""] = parts;
     const { username } = parseDownstreamUsername(authcid);
-    if (await this.checkCredentials(username, password)) {
+    const result = await this.authPlain(username, password);
+    if (result.ok) {
       this.saslUser = authcid;
       this.send({
         prefix: this.prefix,
@@ -307,20 +327,47 @@ class DownstreamConn implements DownstreamSession {
         params: ["*", "SASL authentication successful"],
       });
     } else {
-      this.send({ prefix: this.prefix, command: "904", params: ["*", "Authentication failed"] });
+      // soju 0.10.1 wraps the error with the username before authErrorReason sees it, so a SASL
+      // client never gets "Invalid credentials", only this
+      this.bouncer.config.log(
+        `SASL PLAIN authentication error for nick ${goQuote(this.nick)}: ${result.internal} (username ${goQuote(username)})`,
+      );
+      this.send({
+        prefix: this.prefix,
+        command: "904",
+        params: ["*", AUTHENTICATION_FAILED],
+      });
     }
   }
 
+  /** The configured PlainAuthenticator: `auth http` when set, else soju's own DB passwords. */
+  private authPlain(username: string, password: string): Promise<AuthResult> {
+    const url = this.bouncer.config.authHttp;
+    if (url === undefined) return this.internalAuth(username, password);
+    const { remoteAddress, remotePort } = this.socket;
+    const remote =
+      remoteAddress !== undefined && remotePort !== undefined
+        ? { address: remoteAddress, port: remotePort }
+        : undefined;
+    return httpAuthPlain(url, username, password, remote, REGISTER_TIMEOUT_MS);
+  }
+
   /** auth/internal.go: the password is checked against the DB row; a low cost is re-hashed and stored. */
-  private async checkCredentials(username: string, password: string): Promise<boolean> {
+  private async internalAuth(username: string, password: string): Promise<AuthResult> {
+    const invalid = (internal: string): AuthResult => ({
+      ok: false,
+      external: INVALID_CREDENTIALS,
+      internal,
+    });
     const record = await this.bouncer.store.getUser(username);
-    if (!record || record.password === "") return false;
-    if (!(await checkPassword(record.password, password))) return false;
+    if (!record) return invalid("user not found");
+    if (record.password === "" || !(await checkPassword(record.password, password)))
+      return invalid("password mismatch");
     if (needsRehash(record.password)) {
       record.password = await hashPassword(password);
       await this.bouncer.store.storeUser(record);
     }
-    return true;
+    return { ok: true };
   }
 
   private async tryRegister(): Promise<void> {
@@ -350,15 +397,29 @@ class DownstreamConn implements DownstreamSession {
       this.close();
       return;
     }
-    if (this.saslUser === undefined && !(await this.checkCredentials(login.username, this.pass))) {
-      this.send({ prefix: this.prefix, command: "464", params: ["*", "Invalid credentials"] });
-      this.close();
-      return;
+    if (this.saslUser === undefined) {
+      const result = await this.authPlain(login.username, this.pass);
+      this.pass = "";
+      if (!result.ok) {
+        this.bouncer.config.log(
+          `PASS authentication error for user ${goQuote(this.userParam)}: ${result.internal}`,
+        );
+        this.send({ prefix: this.prefix, command: "464", params: ["*", result.external] });
+        this.close();
+        return;
+      }
     }
     const user = this.bouncer.getUser(login.username);
     if (!user) {
+      // server.go getOrCreateUser (enable-user-on-auth is off): an authenticated user soju has
+      // not loaded gets this ERROR, whether its DB row is missing or only not loaded yet
+      const inDb = (await this.bouncer.store.getUser(login.username)) !== undefined;
       this.bouncer.config.log(
-        `user ${goQuote(login.username)} exists in the DB but hasn't been loaded by the bouncer -- a restart may help`,
+        `failed to get/create user: ${
+          inDb
+            ? `user ${goQuote(login.username)} exists in the DB but hasn't been loaded by the bouncer -- a restart may help`
+            : `cannot find user ${goQuote(login.username)} in the DB`
+        }`,
       );
       this.send({ command: "ERROR", params: ["Internal server error"] });
       this.close();

@@ -8,6 +8,7 @@ export { splitWords, goQuote, quoteWordsForSoju, sojuctlCommandText } from "./wo
 export { formatIrcMessage, parseIrcLine, type IrcMessage } from "./irc";
 export { userDeleteToken } from "./service";
 export { SOJU_SCHEMA_VERSION } from "./schema";
+export { parseDownstreamUsername } from "./downstream";
 export type { SojuctlResult } from "./sojuctl";
 
 export interface SojuStandinOptions {
@@ -35,6 +36,12 @@ export interface SojuStandinOptions {
   reconnectMaxDelayMs?: number;
   /** Connect + registration deadline per upstream attempt (soju: 1 min). */
   upstreamTimeoutMs?: number;
+  /**
+   * soju.conf `auth http <url>` (soju 0.10.1, auth/http.go): every PASS and SASL PLAIN login is a
+   * `POST <url>` with Basic credentials; soju's own stored passwords are no longer used. The
+   * authenticated user must exist in soju (`enable-user-on-auth` is not modelled: off).
+   */
+  authHttp?: string;
   log?: (line: string) => void;
 }
 
@@ -91,6 +98,7 @@ export async function startSojuStandin(options: SojuStandinOptions): Promise<Soj
     reconnectMinDelayMs: options.reconnectMinDelayMs ?? 1000,
     reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? 30_000,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? 60_000,
+    authHttp: options.authHttp,
     log,
   };
   let downstreamPort = options.downstream?.port ?? 0;

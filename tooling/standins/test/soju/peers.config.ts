@@ -9,7 +9,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL("../..", import.meta.url)),
-    include: ["test/soju/soju-0.10.1.test.ts"],
+    include: ["test/soju/soju-0.10.1.test.ts", "test/soju/auth-http.test.ts"],
     globalSetup: ["./test/soju/peers.setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
