@@ -1,12 +1,10 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
-import { bouncerNameSchema } from "~/server/domain/names";
 import { BouncerDetail } from "../../_components/bouncer-detail";
+import { isAdminBouncerName as possibleName } from "../../_components/bouncer-name";
 import { adminMetadata, NOT_FOUND_TITLE } from "../../_components/metadata";
 
 type Props = { params: Promise<{ name: string }> };
-
-const possibleName = (name: string) => bouncerNameSchema.safeParse(name).success;
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { name } = await params;
