@@ -1,4 +1,5 @@
 import {
+  appPasswordsEnv,
   authEnv,
   dbEnv,
   defineArea,
@@ -21,7 +22,16 @@ const ergoNickEnv = defineArea({
   secrets: [],
 });
 
-const webAreas = [dbEnv, kubeEnv, authEnv, plansEnv, publicEnv, ergoNickEnv, logEnv] as const;
+const webAreas = [
+  dbEnv,
+  kubeEnv,
+  authEnv,
+  appPasswordsEnv,
+  plansEnv,
+  publicEnv,
+  ergoNickEnv,
+  logEnv,
+] as const;
 
 export type WebConfig = ReturnType<typeof loadConfig<typeof webAreas>>;
 

@@ -8,6 +8,7 @@ import type { AppRouter } from "~/server/api/root";
 import { useTRPC, type RouterOutputs } from "~/trpc/react";
 import { keepTabInside } from "../../_components/focus-trap";
 import { phaseLabel, StatusSteps } from "./status-steps";
+import { useLiveStatus } from "./use-live-status";
 
 type Bouncer = RouterOutputs["bouncer"]["mine"]["bouncers"][number];
 type AppError = TRPCClientErrorLike<AppRouter>;
@@ -28,11 +29,14 @@ function errorText(error: AppError): string {
 
 export function BouncerDashboard() {
   const trpc = useTRPC();
-  // Poll while anything is still moving; slow down once every bouncer is settled.
+  // Live status pushes changes as they happen; polling is then only a slow safety net.
+  const live = useLiveStatus(trpc.bouncer.mine.queryKey());
+  // Without it: poll while anything is still moving; slow down once every bouncer is settled.
   const mine = useQuery(
     trpc.bouncer.mine.queryOptions(undefined, {
       // A bouncer waiting for staff may wait a while: check every 10 s rather than every 2 s.
       refetchInterval: (query) => {
+        if (live) return 60_000;
         const bouncers = query.state.data?.bouncers;
         if (!bouncers) return 2_000;
         if (bouncers.every((b) => b.phase === "authenticated")) return 30_000;
@@ -87,7 +91,7 @@ export function BouncerDashboard() {
   }
   const { bouncers, quota, plan } = mine.data;
   return (
-    <div className="mt-8 space-y-8">
+    <div className="mt-8 space-y-8" data-live={live ? "on" : "off"}>
       {noticeRegion}
       {bouncers.length === 0 && (
         <p className="text-slate-300">

@@ -1,10 +1,12 @@
 import { adminRouter } from "./routers/admin";
+import { appPasswordsRouter } from "./routers/app-passwords";
 import { bouncerRouter } from "./routers/bouncer";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   bouncer: bouncerRouter,
   admin: adminRouter,
+  appPasswords: appPasswordsRouter,
 });
 
 export type AppRouter = typeof appRouter;
