@@ -33,6 +33,14 @@ export interface OperatorOptions {
   failProvisioning?: (name: string) => string | undefined;
   /** Start a downstream listener in each soju (for IRC clients in dev). */
   downstream?: boolean;
+  /**
+   * soju's `auth http` URL per bouncer, `{name}` replaced by the bouncer's name, e.g.
+   * `http://127.0.0.1:3000/api/soju/auth/{name}` (the portal's `SOJU_AUTH_PATH`). Then IRC
+   * clients log in with the portal's app passwords, and the soju user is created with
+   * `-disable-password` (soju no longer reads its own passwords). Unset: soju checks a random
+   * password of its own, `userPassword`.
+   */
+  authHttpUrl?: string;
   log?: (line: string) => void;
 }
 
@@ -42,8 +50,10 @@ export interface ManagedBouncer {
   databaseUrl: string;
   soju: SojuStandin;
   podName: string;
-  /** The soju user's password (for logging in with an IRC client in dev). */
-  userPassword: string;
+  /** The soju user's password (for an IRC client in dev); none when soju uses `auth http`. */
+  userPassword: string | undefined;
+  /** soju's `auth http` URL, when the operator was given `authHttpUrl`. */
+  authHttp: string | undefined;
 }
 
 export interface Operator {
@@ -164,10 +174,12 @@ export function startOperator(options: OperatorOptions): Operator {
         uri: b64(databaseUrl),
       },
     });
+    const authHttp = options.authHttpUrl?.split("{name}").join(name);
     const soju = await startSojuStandin({
       databaseUrl,
       adminSocketPath: socketTemplate.split("{name}").join(name),
       downstream: options.downstream ? { host: "127.0.0.1", port: 0 } : undefined,
+      authHttp,
       log: (line) => log(`[soju ${name}] ${line}`),
     });
     const bouncer: ManagedBouncer = {
@@ -176,7 +188,8 @@ export function startOperator(options: OperatorOptions): Operator {
       databaseUrl,
       soju,
       podName: `${name}-soju-0`,
-      userPassword: randomBytes(9).toString("base64url"),
+      userPassword: authHttp ? undefined : randomBytes(9).toString("base64url"),
+      authHttp,
     };
     managed.set(name, bouncer);
     createPod(bouncer);
@@ -184,6 +197,10 @@ export function startOperator(options: OperatorOptions): Operator {
     const userDelay = valueOf(options.userDelayMs, name, 0);
     const createUser = async () => {
       await sleep(userDelay);
+      const password =
+        bouncer.userPassword === undefined
+          ? ["-disable-password"]
+          : ["-password", bouncer.userPassword];
       const r = await soju.runSojuctl([
         "-config",
         soju.configPath,
@@ -191,8 +208,7 @@ export function startOperator(options: OperatorOptions): Operator {
         "create",
         "-username",
         username,
-        "-password",
-        bouncer.userPassword,
+        ...password,
       ]);
       if (r.exitCode !== 0 && !/already exists/.test(r.stderr))
         log(`[operator] user create for ${name} failed: ${r.stderr.trim()}`);
@@ -203,8 +219,12 @@ export function startOperator(options: OperatorOptions): Operator {
     };
     await Promise.all([createUser(), ready()]);
     const irc = soju.downstreamAddress;
+    const login =
+      bouncer.userPassword === undefined
+        ? "an app password from the dashboard"
+        : `password ${bouncer.userPassword}`;
     log(
-      `[operator] ${name} is Ready${irc ? ` (IRC clients: ${irc.host}:${irc.port}, user ${username}, password ${bouncer.userPassword})` : ""}`,
+      `[operator] ${name} is Ready${irc ? ` (IRC clients: ${irc.host}:${irc.port}, user ${username}, ${login})` : ""}`,
     );
     return bouncer;
   }

@@ -1,3 +1,5 @@
+import http from "node:http";
+import net, { type AddressInfo } from "node:net";
 import { PassThrough, Readable } from "node:stream";
 import { CoreV1Api, Exec, KubeConfig, type V1Status } from "@kubernetes/client-node";
 import pg from "pg";
@@ -239,6 +241,73 @@ describe("simulated soju-operator", () => {
     await client.end();
     expect(dbs).toBe(true);
     expect(operator.get("bob")).toBeUndefined();
+  });
+
+  it("with authHttpUrl, each soju asks <url>/<bouncer> on every login and its user has no password", async () => {
+    const requests: { url?: string; authorization?: string }[] = [];
+    let status = 200;
+    const auth = http.createServer((req, res) => {
+      requests.push({ url: req.url, authorization: req.headers.authorization });
+      res.writeHead(status).end();
+    });
+    await new Promise<void>((resolve) => auth.listen(0, "127.0.0.1", resolve));
+    const { port } = auth.address() as AddressInfo;
+    kube.objects.create("namespaces", {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "auth-ns" },
+    });
+    const withAuth = startOperator({
+      kube,
+      postgresUrl: pgServer.url(),
+      namespace: "auth-ns",
+      readyDelayMs: 10,
+      downstream: true,
+      authHttpUrl: `http://127.0.0.1:${port}/api/soju/auth/{name}`,
+    });
+    try {
+      kube.objects.create("sojubouncers.irc.now", {
+        apiVersion: "irc.now/v1alpha1",
+        kind: "SojuBouncer",
+        metadata: { name: "dana-bnc", namespace: "auth-ns" },
+        spec: { username: "dana", plan: "free" },
+      });
+      const b = await withAuth.provisioned("dana-bnc");
+      expect(b.authHttp).toBe(`http://127.0.0.1:${port}/api/soju/auth/dana-bnc`);
+      expect(b.userPassword).toBeUndefined();
+      const db = new pg.Client({ connectionString: b.databaseUrl });
+      await db.connect();
+      const { rows } = await db.query(`SELECT username, password FROM "User"`);
+      await db.end();
+      expect(rows).toEqual([{ username: "dana", password: null }]);
+
+      const irc = b.soju.downstreamAddress!;
+      const firstReply = async () => {
+        const socket = net.connect(irc.port, irc.host);
+        socket.write("PASS app-pw\r\nNICK dana\r\nUSER dana@laptop 0 * :d\r\n");
+        let buffered = "";
+        const line = await new Promise<string>((resolve, reject) => {
+          socket.on("data", (d: Buffer) => {
+            buffered += d.toString();
+            const nl = buffered.indexOf("\r\n");
+            if (nl !== -1) resolve(buffered.slice(0, nl));
+          });
+          socket.on("error", reject);
+        });
+        socket.destroy();
+        return line;
+      };
+      expect(await firstReply()).toBe(":soju.test 001 dana :Welcome to soju, dana");
+      status = 403;
+      expect(await firstReply()).toBe(":soju.test 464 * :Invalid credentials");
+      expect(requests).toEqual([
+        { url: "/api/soju/auth/dana-bnc", authorization: `Basic ${btoa("dana:app-pw")}` },
+        { url: "/api/soju/auth/dana-bnc", authorization: `Basic ${btoa("dana:app-pw")}` },
+      ]);
+    } finally {
+      await withAuth.stop();
+      await new Promise<void>((resolve) => auth.close(() => resolve()));
+    }
   });
 
   it("reports provisioning failures in the Ready condition", async () => {
