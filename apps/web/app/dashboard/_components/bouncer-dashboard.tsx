@@ -2,11 +2,11 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { TRPCClientErrorLike } from "@trpc/client";
-import Link from "next/link";
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 import type { AppRouter } from "~/server/api/root";
 import { useTRPC, type RouterOutputs } from "~/trpc/react";
 import { keepTabInside } from "../../_components/focus-trap";
+import { ConnectClient } from "./connect-client";
 import { phaseLabel, StatusSteps } from "./status-steps";
 import { useLiveStatus } from "./use-live-status";
 
@@ -103,6 +103,7 @@ export function BouncerDashboard() {
         <BouncerCard
           key={b.name}
           bouncer={b}
+          bouncerNames={bouncers.map((x) => x.name)}
           takeFocus={focusName === b.name}
           onFocused={clearFocusName}
           onDeleted={(name) =>
@@ -128,8 +129,11 @@ function BouncerCard({
   takeFocus,
   onFocused,
   onDeleted,
+  bouncerNames,
 }: {
   bouncer: Bouncer;
+  /** All of the user's bouncers: the scopes an app password can have. */
+  bouncerNames: string[];
   takeFocus: boolean;
   onFocused: () => void;
   onDeleted: (name: string) => void;
@@ -192,38 +196,8 @@ function BouncerCard({
           </p>
         )}
       </div>
-      <ConnectionDetails bouncer={bouncer} />
+      <ConnectClient bouncer={bouncer} bouncers={bouncerNames} />
     </section>
-  );
-}
-
-function ConnectionDetails({ bouncer }: { bouncer: Bouncer }) {
-  const c = bouncer.connection;
-  const rows = [
-    ["Server", c.host],
-    ["Port", String(c.port)],
-    ["TLS", c.tls ? "Yes" : "No"],
-    ["Username", c.username],
-    ["Password", "your irc.now password"],
-  ];
-  return (
-    <div className="mt-6">
-      <h3 className="text-sm font-semibold text-slate-300">Connect your IRC client</h3>
-      <dl className="mt-2 grid grid-cols-[max-content_minmax(0,1fr)] gap-x-6 gap-y-1 text-sm">
-        {rows.map(([k, v]) => (
-          <div key={k} className="contents">
-            <dt className="text-slate-400">{k}</dt>
-            <dd className="font-mono break-all text-slate-200">{v}</dd>
-          </div>
-        ))}
-      </dl>
-      <Link
-        href="/help#connect"
-        className={`mt-3 inline-block rounded text-sm text-emerald-300 underline-offset-4 hover:text-emerald-200 hover:underline ${focusRing}`}
-      >
-        How to connect a client <span aria-hidden="true">→</span>
-      </Link>
-    </div>
   );
 }
 
