@@ -12,7 +12,7 @@
  *
  * Knobs (environment): BENCH_LATENCY_COUNT (200), BENCH_MIGRATION_COUNT (1000),
  * BENCH_RSS_CRS (10000), BENCH_CONCURRENCY (4, the Controller's default),
- * BENCH_PHASES (latency,migration,rss), BENCH_RSS_NODE_ARGS ("--import tsx apps/worker/src/main.ts"),
+ * BENCH_PHASES (latency,migration,rss), BENCH_RSS_NODE_ARGS (default: the bundle, apps/worker/dist/main.js),
  * BENCH_WORKER_OUT (the results file; relative paths from the current directory).
  */
 import { resultsPath } from "./lib/results";

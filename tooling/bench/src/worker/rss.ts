@@ -1,8 +1,9 @@
 /**
- * The worker as its own process (`node --import tsx apps/worker/src/main.ts`), for memory:
- * RSS read from /proc/<pid>/status while it lists and works through a namespace's bouncers.
+ * The worker as its own process, as the image runs it (`node apps/worker/dist/main.js`, the
+ * esbuild bundle, built here first), for memory: RSS read from /proc/<pid>/status while it lists
+ * and works through a namespace's bouncers.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { freePort } from "@irc-now/db/testing";
 import { sleep } from "./stats";
@@ -14,17 +15,33 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-/** How the worker is started (relative to the repo root); BENCH_RSS_NODE_ARGS overrides it, e.g. for a built bundle. */
-export const workerNodeArgs = (
-  process.env.BENCH_RSS_NODE_ARGS ?? "--import tsx apps/worker/src/main.ts"
-)
+/** The production bundle, relative to the repo root. */
+export const WORKER_BUNDLE = "apps/worker/dist/main.js";
+
+/**
+ * How the worker is started (relative to the repo root): the bundle; BENCH_RSS_NODE_ARGS
+ * overrides it (e.g. "--import tsx apps/worker/src/main.ts" for the TypeScript sources).
+ */
+export const workerNodeArgs = (process.env.BENCH_RSS_NODE_ARGS ?? WORKER_BUNDLE)
   .split(" ")
   .filter(Boolean);
+
+let bundleBuilt = false;
+/** Builds the bundle once per run (about 3 s), so the figure is always the current code's. */
+function ensureBundle(repoRoot: string): void {
+  if (bundleBuilt || !workerNodeArgs.includes(WORKER_BUNDLE)) return;
+  execFileSync(process.execPath, ["apps/worker/scripts/build.mjs"], {
+    cwd: repoRoot,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  bundleBuilt = true;
+}
 
 export async function startWorkerProcess(
   repoRoot: string,
   env: Record<string, string>,
 ): Promise<WorkerProcess> {
+  ensureBundle(repoRoot);
   const port = await freePort();
   const child = spawn(process.execPath, workerNodeArgs, {
     cwd: repoRoot,
