@@ -37,13 +37,13 @@ import {
   type LoadTarget,
   type TargetFigures,
 } from "./lib/load";
-import { buildWeb, requireFromWeb, startNext } from "./lib/next-app";
+import { buildWeb, startNext } from "./lib/next-app";
 import { machine, printTable, writeResults } from "./lib/results";
+import { sessionCookie } from "./lib/session";
 
 const NAMESPACE = "irc-now";
 const BOUNCERS = 20;
 const TARGET_RATIO = 0.5;
-const SESSION_MAX_AGE_S = 8 * 60 * 60; // as apps/web's authOptions
 const USER = {
   subject: "kc-bench-user",
   username: "benchuser",
@@ -54,12 +54,6 @@ const USER = {
 const STATIC_PATH = "/api/bench/static";
 // What the browser's httpBatchLink sends for `bouncer.mine` (void input, superjson-encoded).
 const MINE_PATH = `/api/trpc/bouncer.mine?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { json: null, meta: { values: ["undefined"], v: 1 } } }))}`;
-
-type EncodeJwt = (params: {
-  token: Record<string, unknown>;
-  secret: string;
-  maxAge?: number;
-}) => Promise<string>;
 
 /** The user row as `recordLogin` leaves it after a first sign-in; returns its id. */
 async function createUser(databaseUrl: string): Promise<string> {
@@ -160,25 +154,6 @@ async function seedBouncers(
   }
 }
 
-/** A next-auth v4 session cookie, encoded by the web's own next-auth as its jwt callback would fill it. */
-async function sessionCookie(userId: string, secret: string): Promise<string> {
-  const { encode } = requireFromWeb("next-auth/jwt") as { encode: EncodeJwt };
-  const token = await encode({
-    token: {
-      sub: USER.subject,
-      name: USER.name,
-      email: USER.email,
-      userId,
-      username: USER.username,
-      isAdmin: false,
-    },
-    secret,
-    maxAge: SESSION_MAX_AGE_S,
-  });
-  // AUTH_URL is http://, so next-auth uses the cookie name without the __Secure- prefix.
-  return `next-auth.session-token=${token}`;
-}
-
 /** Both endpoints answer 200 with what they should before any load is applied. */
 async function verify(baseUrl: string, cookie: string): Promise<void> {
   const s = await fetch(baseUrl + STATIC_PATH);
@@ -258,7 +233,11 @@ async function main(): Promise<number> {
       },
       STATIC_PATH,
     );
-    const cookie = await sessionCookie(userId, authSecret);
+    const cookie = await sessionCookie(userId, USER.username, authSecret, {
+      sub: USER.subject,
+      name: USER.name,
+      email: USER.email,
+    });
     await verify(web.url, cookie);
 
     const allTargets: LoadTarget[] = [
