@@ -16,7 +16,8 @@ const config = (): NextConfig => ({
   transpilePackages: ["@irc-now/config", "@irc-now/db", "@irc-now/ergo"],
   // Images run .next/standalone (server.js + the traced node_modules only); docs/deploy.md.
   output: "standalone",
-  serverExternalPackages: ["pg"],
+  // pg-listen (via pg-format) requires files by __dirname, which a bundle cannot resolve.
+  serverExternalPackages: ["pg", "pg-listen"],
   poweredByHeader: false,
   reactStrictMode: true,
   // forbidden() in app/admin/layout.tsx: a real 403 rendering app/forbidden.tsx.
