@@ -11,6 +11,7 @@ import {
   MAX_APP_PASSWORDS,
   revokeAppPassword,
 } from "~/server/domain/app-passwords";
+import { appPasswordStats } from "~/server/domain/app-password-stats";
 import { createBouncer } from "~/server/domain/bouncers";
 import type { Actor } from "~/server/domain/context";
 import { DomainError } from "~/server/domain/errors";
@@ -248,5 +249,62 @@ describe("create, list, revoke", () => {
       expiresInDays: null,
       bouncer: null,
     });
+  });
+});
+
+describe("what admins see", () => {
+  it("counts and the last login for a bouncer's owner, never a label, address or hash", async () => {
+    expect(await appPasswordStats(world.ctx, "alice")).toEqual({
+      known: false,
+      live: 0,
+      kept: 0,
+      lastUsedAt: null,
+    });
+    await world.db.insert(accounts.bouncers).values([
+      { namespace: "irc-now", name: "alice", uid: "u1", ownerId: alice.id, sojuUsername: "alice" },
+      {
+        namespace: "irc-now",
+        name: "alice-2",
+        uid: "u2",
+        ownerId: alice.id,
+        sojuUsername: "alice",
+      },
+    ]);
+    expect(await appPasswordStats(world.ctx, "alice")).toEqual({
+      known: true,
+      live: 0,
+      kept: 0,
+      lastUsedAt: null,
+    });
+    const mk = (label: string, bouncer: string | null) =>
+      world.db
+        .insert(accounts.appPasswords)
+        .values({ userId: alice.id, label, lookup: label, secretHash: "00", bouncer })
+        .returning()
+        .then((r) => r[0]!);
+    const all = await mk("all", null);
+    const other = await mk("other", "alice-2");
+    const expired = await mk("expired", "alice");
+    const revoked = await mk("revoked", "alice");
+    await mk("bobs", null).then((r) =>
+      world.db
+        .update(accounts.appPasswords)
+        .set({ userId: bob.id })
+        .where(eq(accounts.appPasswords.id, r.id)),
+    );
+    const t = (s: string) => new Date(`2026-11-30T${s}Z`);
+    const set = (id: string, v: Partial<accounts.AppPassword>) =>
+      world.db.update(accounts.appPasswords).set(v).where(eq(accounts.appPasswords.id, id));
+    await set(all.id, { lastUsedAt: t("10:00:00") });
+    await set(other.id, { lastUsedAt: t("12:00:00") }); // another bouncer's: not this one's use
+    await set(expired.id, { expiresAt: t("00:00:00") });
+    await set(revoked.id, { revokedAt: t("00:00:00"), lastUsedAt: t("11:00:00") });
+    expect(await appPasswordStats(world.ctx, "alice")).toEqual({
+      known: true,
+      live: 2,
+      kept: 3,
+      lastUsedAt: t("11:00:00"),
+    });
+    expect((await appPasswordStats(world.ctx, "alice-2")).lastUsedAt).toEqual(t("12:00:00"));
   });
 });

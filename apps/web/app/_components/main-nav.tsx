@@ -6,11 +6,16 @@ import { usePathname } from "next/navigation";
 const linkClass =
   "rounded-md px-2.5 py-2 whitespace-nowrap hover:bg-slate-800 hover:text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-400 sm:px-3";
 
-/** Dashboard / Admin for a signed-in user; marks the current section with aria-current. */
+/** Dashboard / App passwords / Admin for a signed-in user; marks the current section with aria-current. */
 export function MainNav({ isAdmin }: { isAdmin: boolean }) {
   const pathname = usePathname();
   const links = [
     { href: "/dashboard", label: "Dashboard", current: pathname.startsWith("/dashboard") },
+    {
+      href: "/app-passwords",
+      label: "App passwords",
+      current: pathname.startsWith("/app-passwords"),
+    },
     ...(isAdmin
       ? [{ href: "/admin", label: "Admin", current: pathname.startsWith("/admin") }]
       : []),

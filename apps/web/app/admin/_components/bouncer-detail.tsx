@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC, type RouterOutputs } from "~/trpc/react";
+import { AppPasswordStatsPanel } from "./app-password-stats";
 import { ErgoAccountPanel } from "./adopt-account";
 import { AuditTable } from "./audit-table";
 import { formatDateTime, formatDuration, stepLabel } from "./format";
@@ -165,6 +166,7 @@ function DetailBody({ name, data }: { name: string; data: Detail }) {
 
         <div className="space-y-6">
           <ErgoAccountPanel name={name} ergoAccount={ergoAccount} waitingForAdmin={needsAdmin} />
+          <AppPasswordStatsPanel name={name} />
           <RetryForm name={name} />
         </div>
       </div>

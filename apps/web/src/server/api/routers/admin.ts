@@ -7,6 +7,7 @@ import {
   listAllBouncers,
   retryBouncerSetup,
 } from "../../domain/admin";
+import { appPasswordStats } from "../../domain/app-password-stats";
 import { existingBouncerNameSchema } from "../../domain/names";
 import {
   adminBouncerRow,
@@ -71,6 +72,19 @@ export const adminRouter = createTRPCRouter({
     .mutation(({ ctx, input }) =>
       adoptErgoAccount(ctx.domain, ctx.actor, input.name, input.reason),
     ),
+
+  /** Counts and the last login time of the owner's app passwords; never the passwords. */
+  appPasswordStats: adminProcedure
+    .input(z.object({ name: existingBouncerNameSchema }))
+    .output(
+      z.object({
+        known: z.boolean(),
+        live: z.number(),
+        kept: z.number(),
+        lastUsedAt: z.date().nullable(),
+      }),
+    )
+    .query(({ ctx, input }) => appPasswordStats(ctx.domain, input.name)),
 
   audit: adminProcedure
     .input(z.object({ page, pageSize: z.number().int().min(1).max(200).default(50) }))
