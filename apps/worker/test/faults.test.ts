@@ -61,9 +61,14 @@ describe("setup under faults", () => {
     const real = h.w.deps.soju;
     let failures = 1;
     const flaky: SojuAdmin = Object.assign(Object.create(real) as SojuAdmin, {
-      setSaslPlain: async (...args: Parameters<SojuAdmin["setSaslPlain"]>) => {
-        if (failures-- > 0) throw new SojuUnavailable("soju admin socket closed");
-        return real.setSaslPlain(...args);
+      applyUpstreamNetwork: async (...args: Parameters<SojuAdmin["applyUpstreamNetwork"]>) => {
+        if (failures-- > 0) {
+          // The network is created (disabled), then soju goes away before the credentials.
+          const [bouncer, user, network] = args;
+          await real.createOrUpdateNetwork(bouncer, user, { ...network, enabled: false });
+          throw new SojuUnavailable("soju admin socket closed");
+        }
+        return real.applyUpstreamNetwork(...args);
       },
     });
     const deps = { ...h.w.deps, soju: flaky };

@@ -79,11 +79,11 @@ describe("fenced setups", () => {
 
   it("handover: the old leader, held mid-setup, cannot run beside the new one; both end consistent", async () => {
     const bouncer = await readyBouncer("fen-hand");
-    // Replica A is held right before it gives soju the password.
+    // Replica A is held right before it applies the soju network (and gives soju the password).
     const g = gate();
     const stopA = new AbortController();
     const a = runSetup(
-      { ...h.w.deps, soju: holdAt(h.w.deps.soju, "setSaslPlain", g) },
+      { ...h.w.deps, soju: holdAt(h.w.deps.soju, "applyUpstreamNetwork", g) },
       bouncer,
       stopA.signal,
     );
@@ -113,7 +113,10 @@ describe("fenced setups", () => {
   it("a replica whose lock session dies mid-setup stops before annotating; the other finishes", async () => {
     const bouncer = await readyBouncer("fen-lost");
     const g = gate();
-    const a = runSetup({ ...h.w.deps, soju: holdAt(h.w.deps.soju, "enableNetwork", g) }, bouncer);
+    const a = runSetup(
+      { ...h.w.deps, soju: holdAt(h.w.deps.soju, "applyUpstreamNetwork", g) },
+      bouncer,
+    );
     await g.reached;
     // A network partition / DB failover ends A's lock session: Postgres frees the lock.
     const admin = new pg.Client({ connectionString: h.env.DATABASE_URL });
@@ -140,7 +143,10 @@ describe("fenced setups", () => {
   it("an admin retry during a setup fails its annotation (precondition); the rerun annotates", async () => {
     const bouncer = await readyBouncer("fen-retry");
     const g = gate();
-    const a = runSetup({ ...h.w.deps, soju: holdAt(h.w.deps.soju, "enableNetwork", g) }, bouncer);
+    const a = runSetup(
+      { ...h.w.deps, soju: holdAt(h.w.deps.soju, "applyUpstreamNetwork", g) },
+      bouncer,
+    );
     await g.reached;
     h.kube.objects.patch(CR, NS, "fen-retry", {
       metadata: { annotations: { [ANNOTATION_RETRY_REQUESTED_AT]: new Date().toISOString() } },
@@ -156,7 +162,10 @@ describe("fenced setups", () => {
   it("an unrelated write to the CR during setup (a label, the operator's status) does not fail the annotation", async () => {
     const bouncer = await readyBouncer("fen-status");
     const g = gate();
-    const a = runSetup({ ...h.w.deps, soju: holdAt(h.w.deps.soju, "enableNetwork", g) }, bouncer);
+    const a = runSetup(
+      { ...h.w.deps, soju: holdAt(h.w.deps.soju, "applyUpstreamNetwork", g) },
+      bouncer,
+    );
     await g.reached;
     h.kube.objects.patch(CR, NS, "fen-status", { metadata: { labels: { touched: "yes" } } });
     g.open();
@@ -166,7 +175,10 @@ describe("fenced setups", () => {
   it("a deleted-and-recreated bouncer is never annotated by a setup of its predecessor", async () => {
     const bouncer = await readyBouncer("fen-recreate");
     const g = gate();
-    const a = runSetup({ ...h.w.deps, soju: holdAt(h.w.deps.soju, "enableNetwork", g) }, bouncer);
+    const a = runSetup(
+      { ...h.w.deps, soju: holdAt(h.w.deps.soju, "applyUpstreamNetwork", g) },
+      bouncer,
+    );
     await g.reached;
     h.kube.objects.delete(CR, NS, "fen-recreate");
     await until(async () => (await h.w.bouncers.get("fen-recreate")) === null, "gone");

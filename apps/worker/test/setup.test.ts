@@ -108,6 +108,33 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
     expect(h.logs.join("")).not.toContain(password);
   });
 
+  it("soju refusing a command of the apply step: needs_admin naming that command and soju's words; nothing after it ran", async () => {
+    await readyBouncer("capped");
+    // soju counts enabled networks against the user's limit: with 0, `network create -enabled
+    // false` and `sasl set-plain` pass and the final `network update -enabled true` is refused.
+    expect(
+      (await sojuctl("capped", ["user", "update", "capped", "-max-networks", "0"])).exitCode,
+    ).toBe(0);
+    const { result } = await reconcileBouncer(h.w.deps, "capped");
+    expect(result).toMatchObject({
+      outcome: "needs_admin",
+      step: "apply_soju_network",
+      configured: false,
+    });
+    const error = result?.outcome === "needs_admin" ? result.error : "";
+    expect(error).toMatch(/soju refused network update: .*maximum number of enabled networks/);
+    expect(h.annotations("capped")[ANNOTATION_UPSTREAM_CONFIGURED]).toBeUndefined();
+    // The credentials were set before the enable was refused; the network stays disabled.
+    expect(await h.storedSasl("capped")).toEqual({
+      user: "capped",
+      password: h.credential("capped"),
+    });
+    expect(
+      (await sojuctl("capped", ["user", "run", "capped", "network", "status"])).stdout,
+    ).toMatch(/\[disabled\]/);
+    expect(h.logs.join("")).not.toContain(h.credential("capped")!);
+  });
+
   it("an annotated bouncer is never touched again", async () => {
     const before = (await attemptsOf("alice")).length;
     const { decision } = await reconcileBouncer(h.w.deps, "alice");

@@ -31,9 +31,29 @@ import { assertSendable } from "./words";
  */
 export interface SojuTransport {
   run(bouncer: string, words: readonly string[]): Promise<string[]>;
+  /**
+   * Runs several commands in one round trip, strictly in order, stopping at the first that
+   * fails: the commands after it are never sent. Resolves with the output of the commands that
+   * succeeded and, when one failed, its index and typed error (as `run` would have thrown it).
+   * Every word is validated before anything is sent.
+   */
+  runSequence(bouncer: string, commands: ReadonlyArray<readonly string[]>): Promise<SequenceResult>;
   /** Drops what the transport keeps for the bouncer (e.g. its admin-socket connection). */
   release(bouncer: string): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface SequenceResult {
+  /** Output lines of each command that succeeded, in order. */
+  outputs: string[][];
+  /** The command that failed (the ones after it were not run). */
+  failure?: { index: number; error: Error };
+}
+
+/** A command's name for error texts, without values: `network create`, `sasl set-plain`. */
+export function commandName(words: readonly string[]): string {
+  const rest = words[0] === "user" && words[1] === "run" ? words.slice(3) : words;
+  return rest.slice(0, 2).join(" ");
 }
 
 export interface BouncerServAdminOptions {
@@ -97,6 +117,79 @@ export class BouncerServAdmin implements SojuAdmin {
       this.log[level]({ bouncer, command, error: errorText(safe) }, "soju command failed");
       throw safe;
     }
+  }
+
+  /**
+   * Several commands in one round trip (SojuTransport.runSequence), logged and scrubbed like
+   * `send`; a failure is named after its command.
+   */
+  private async sendSequence(
+    bouncer: string,
+    commands: ReadonlyArray<readonly string[]>,
+  ): Promise<SequenceResult> {
+    const secrets = commands.flatMap((words) => secretsOf(words));
+    const command = commands.map((words) => redactWords(words).join(" ")).join("; ");
+    let result: SequenceResult;
+    try {
+      for (const words of commands) assertSendable(words);
+      this.log.debug({ bouncer, command }, "soju command sequence");
+      result = await this.transport.runSequence(bouncer, commands);
+    } catch (error) {
+      const safe = scrubError(error, secrets);
+      this.log.warn({ bouncer, command, error: errorText(safe) }, "soju command sequence failed");
+      throw safe;
+    }
+    if (result.failure === undefined) {
+      this.log.debug({ bouncer, command, commands: commands.length }, "soju command sequence done");
+      return result;
+    }
+    const { index } = result.failure;
+    const name = commandName(commands[index] ?? []);
+    const raw = result.failure.error;
+    const safe = scrubError(
+      raw instanceof SojuCommandFailed ? new SojuCommandFailed(raw.reply, name) : raw,
+      secrets,
+    );
+    const level = safe instanceof SojuUnavailable ? "warn" : "debug";
+    this.log[level](
+      { bouncer, command, failed: name, error: errorText(safe) },
+      "soju command sequence stopped at a failure",
+    );
+    return { outputs: result.outputs, failure: { index, error: safe } };
+  }
+
+  async applyUpstreamNetwork(
+    bouncer: string,
+    user: string,
+    network: Omit<NetworkSpec, "enabled">,
+    sasl: { username: string; password: string },
+  ): Promise<"created" | "updated"> {
+    assertNetworkName(network.name);
+    const flags = networkFlags({ ...network, enabled: false });
+    const run = (words: string[]) => ["user", "run", user, ...words];
+    // `--` ends the flags, so a username or password starting with '-' stays positional.
+    const rest = [
+      run(["sasl", "set-plain", "-network", network.name, "--", sasl.username, sasl.password]),
+      run(["network", "update", network.name, "-enabled", "true"]),
+    ];
+    let created: "created" | "updated" = "created";
+    let result = await this.sendSequence(bouncer, [run(["network", "create", ...flags]), ...rest]);
+    const first = result.failure;
+    if (
+      first?.index === 0 &&
+      first.error instanceof SojuCommandFailed &&
+      parseNetworkExists(first.error.reply) !== undefined
+    ) {
+      // A setup that ran before (a retry): the same sequence with `network update`.
+      this.log.debug({ bouncer, user, network: network.name }, "soju network exists; updating it");
+      created = "updated";
+      result = await this.sendSequence(bouncer, [
+        run(["network", "update", network.name, ...flags]),
+        ...rest,
+      ]);
+    }
+    if (result.failure) throw result.failure.error;
+    return created;
   }
 
   userRun(bouncer: string, user: string, words: string[]): Promise<string[]> {

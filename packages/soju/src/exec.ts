@@ -23,6 +23,7 @@
  * whole command, from the request to the exit status, by `commandTimeoutMs` (default 60 s). On
  * either, the pending connection or the open socket is torn down (never left to hang).
  */
+import { randomBytes } from "node:crypto";
 import type { Agent } from "node:http";
 import { PassThrough, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
@@ -35,7 +36,7 @@ import {
   type V1Status,
 } from "@kubernetes/client-node";
 import { describeKubeError, findBouncerPods, podSelectorFor } from "@irc-now/k8s";
-import type { SojuTransport } from "./admin";
+import type { SequenceResult, SojuTransport } from "./admin";
 import { silentLogger, type SojuLogger } from "./logger";
 import { SojuCommandFailed, SojuUnavailable } from "./port";
 import { stripGoLogTimestamp } from "./replies";
@@ -84,6 +85,121 @@ export function sojuctlExec(
     command: ["sh", "-c", SOJUCTL_STDIN_SCRIPT, "sojuctl", configPath, String(words.length)],
     stdin: words.map((word) => `${word}\n`).join(""),
   };
+}
+
+/**
+ * Several sojuctl commands in one exec session (`runSequence`): runs in the pod's `sh` as
+ * `sh -c <this> sojuctl <config path> <command count> <marker>`. stdin holds, per command, its
+ * word count on a line and then its words, one per line. The script first reads ALL of stdin
+ * (exit 125 when it ends early or a count is not a number: nothing is run), then runs the
+ * commands in order; after each it prints `<marker> <index> <exit status>` on stdout and on
+ * stderr (so each command's output and error text can be told apart), and it stops at the first
+ * command that did not exit 0, so a later command (enabling the network) never runs after an
+ * earlier one (its credentials) failed. The words are kept in variables whose names hold only
+ * digits and `x` (`w<i>x<j>`) and are rebuilt into "$@" without ever being parsed by the shell
+ * (eval only ever sees those names). The marker is random per session: soju's output cannot
+ * fake one. One exec round trip instead of one per command (~30 ms each on the bench).
+ */
+export const SOJUCTL_SEQUENCE_SCRIPT = String.raw`c=$1 n=$2 k=$3
+case $n in ""|*[!0-9]*) echo "irc-now exec: bad command count" >&2; exit 125;; esac
+i=0
+while [ "$i" -lt "$n" ]; do
+  IFS= read -r m || { echo "irc-now exec: stdin ended before command $((i + 1)) of $n" >&2; exit 125; }
+  case $m in ""|*[!0-9]*) echo "irc-now exec: bad word count" >&2; exit 125;; esac
+  eval "m$i=\$m"
+  j=0
+  while [ "$j" -lt "$m" ]; do
+    IFS= read -r w || { echo "irc-now exec: stdin ended inside command $((i + 1)) of $n" >&2; exit 125; }
+    eval "w$i"x"$j=\$w"
+    j=$((j + 1))
+  done
+  i=$((i + 1))
+done
+i=0
+while [ "$i" -lt "$n" ]; do
+  eval "m=\$m$i"
+  set --
+  j=0
+  while [ "$j" -lt "$m" ]; do eval "set -- \"\$@\" \"\$w$i"x"$j\""; j=$((j + 1)); done
+  sojuctl -config "$c" "$@"
+  s=$?
+  printf '%s %s %s\n' "$k" "$i" "$s"
+  printf '%s %s %s\n' "$k" "$i" "$s" >&2
+  [ "$s" -eq 0 ] || exit 0
+  i=$((i + 1))
+done`;
+
+/** The exec request's argv (no secrets in it) and stdin (the words) for a command sequence. */
+export function sojuctlSequenceExec(
+  configPath: string,
+  commands: ReadonlyArray<readonly string[]>,
+  marker: string = randomBytes(12).toString("hex"),
+): { command: string[]; stdin: string; marker: string } {
+  for (const words of commands) assertSojuctlSafe(words);
+  return {
+    command: [
+      "sh",
+      "-c",
+      SOJUCTL_SEQUENCE_SCRIPT,
+      "sojuctl",
+      configPath,
+      String(commands.length),
+      marker,
+    ],
+    stdin: commands
+      .map((words) => `${words.length}\n${words.map((word) => `${word}\n`).join("")}`)
+      .join(""),
+    marker,
+  };
+}
+
+/** A stream of the sequence script cut at its markers: each command's text and exit status. */
+function splitAtMarkers(
+  text: string,
+  marker: string,
+): { byIndex: Map<number, { text: string; status: number }>; rest: string } {
+  const byIndex = new Map<number, { text: string; status: number }>();
+  const pattern = new RegExp(`${marker} (\\d+) (\\d+)\n`, "g");
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    byIndex.set(Number(m[1]), { text: text.slice(last, m.index), status: Number(m[2]) });
+    last = m.index + m[0].length;
+  }
+  return { byIndex, rest: text.slice(last) };
+}
+
+/** The sequence script's result → per-command outputs, stopping at the first failure. */
+export function interpretSequence(
+  result: ExecResult,
+  marker: string,
+  count: number,
+): SequenceResult {
+  const out = splitAtMarkers(result.stdout, marker);
+  const err = splitAtMarkers(result.stderr, marker);
+  const outputs: string[][] = [];
+  for (let index = 0; index < count; index++) {
+    const done = out.byIndex.get(index);
+    if (done === undefined) {
+      const text = stderrText(err.rest);
+      const error = new SojuUnavailable(
+        `the exec session ended (exit ${result.exitCode}) before command ${index + 1} of ${count} reported${text ? `: ${text}` : ""}`,
+      );
+      return { outputs, failure: { index, error } };
+    }
+    try {
+      outputs.push(
+        interpretSojuctl({
+          stdout: done.text,
+          stderr: err.byIndex.get(index)?.text ?? "",
+          exitCode: done.status,
+        }),
+      );
+    } catch (error) {
+      const typed = error instanceof Error ? error : new SojuUnavailable(String(error));
+      return { outputs, failure: { index, error: typed } };
+    }
+  }
+  return { outputs };
 }
 
 export interface ExecResult {
@@ -207,6 +323,16 @@ export class ExecTransport implements SojuTransport {
     const { command, stdin } = sojuctlExec(this.options.configPath, words);
     const pod = await this.findPod(bouncer);
     return interpretSojuctl(await this.execute(pod, command, stdin));
+  }
+
+  /** The commands in one exec session (SOJUCTL_SEQUENCE_SCRIPT), bounded by the one command deadline. */
+  async runSequence(
+    bouncer: string,
+    commands: ReadonlyArray<readonly string[]>,
+  ): Promise<SequenceResult> {
+    const { command, stdin, marker } = sojuctlSequenceExec(this.options.configPath, commands);
+    const pod = await this.findPod(bouncer);
+    return interpretSequence(await this.execute(pod, command, stdin), marker, commands.length);
   }
 
   private async findPod(bouncer: string): Promise<string> {

@@ -1,6 +1,11 @@
 export * from "./port";
 export { createSojuAdmin, type SojuAdminConfig, type SojuAdminDeps } from "./factory";
-export { BouncerServAdmin, type BouncerServAdminOptions, type SojuTransport } from "./admin";
+export {
+  BouncerServAdmin,
+  type BouncerServAdminOptions,
+  type SequenceResult,
+  type SojuTransport,
+} from "./admin";
 export {
   DEFAULT_SOCKET_IDLE_TIMEOUT_MS,
   SocketTransport,
@@ -9,8 +14,11 @@ export {
 } from "./socket";
 export {
   ExecTransport,
+  SOJUCTL_SEQUENCE_SCRIPT,
   SOJUCTL_STDIN_SCRIPT,
+  interpretSequence,
   sojuctlExec,
+  sojuctlSequenceExec,
   type ExecTransportOptions,
 } from "./exec";
 export { SqlRestartAdmin, type SqlRestartOptions } from "./sql-restart";

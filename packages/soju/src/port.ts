@@ -63,6 +63,19 @@ export interface SojuAdmin {
   ): Promise<void>;
   /** `network update <network> -enabled true`: soju (re)connects. */
   enableNetwork(bouncer: string, user: string, network: string): Promise<void>;
+  /**
+   * The upstream setup's soju step in one round trip where the adapter can (one exec session,
+   * one admin-socket turn): `network create` (or `update` when it exists) with `-enabled false`,
+   * `sasl set-plain`, then `network update -enabled true`, strictly in that order and stopping
+   * at the first failure, so the network is never enabled before its credentials are set. A
+   * failure is the failing command's typed error; a SojuCommandFailed names that command.
+   */
+  applyUpstreamNetwork(
+    bouncer: string,
+    user: string,
+    network: Omit<NetworkSpec, "enabled">,
+    sasl: { username: string; password: string },
+  ): Promise<"created" | "updated">;
   saslStatus(bouncer: string, user: string, network: string): Promise<SaslStatus>;
   networkStatus(bouncer: string, user: string): Promise<NetworkStatus[]>;
   /**
@@ -78,8 +91,16 @@ export interface SojuAdmin {
 /** soju answered `FAIL BOUNCERSERV :<text>` (or sojuctl exited 1 with that text). */
 export class SojuCommandFailed extends Error {
   override readonly name = "SojuCommandFailed";
-  constructor(readonly reply: string) {
-    super(`soju refused the command: ${reply}`);
+  constructor(
+    readonly reply: string,
+    /** Which command of a sequence soju refused (e.g. `sasl set-plain`); never its values. */
+    readonly command?: string,
+  ) {
+    super(
+      command === undefined
+        ? `soju refused the command: ${reply}`
+        : `soju refused ${command}: ${reply}`,
+    );
   }
 }
 

@@ -8,8 +8,11 @@ import { quoteWord } from "./words";
 
 export const REDACTED = "[redacted]";
 
-/** Flags whose value is a secret (`user create/update -password`, `network create/update -pass`). */
-const SECRET_FLAGS = new Set(["password", "pass"]);
+/**
+ * Flags whose value is a secret (`user create/update -password`, `network create/update -pass`,
+ * and `-connect-command`: a raw line that may carry a channel key or a NickServ IDENTIFY).
+ */
+const SECRET_FLAGS = new Set(["password", "pass", "connect-command"]);
 
 function flagName(word: string): string | undefined {
   const m = /^--?([a-z][a-z-]*)(?:=|$)/.exec(word);
@@ -92,7 +95,8 @@ export function scrubText(text: string, secrets: readonly string[]): string {
  */
 export function scrubError(error: unknown, secrets: readonly string[]): Error {
   const clean = (text: string) => scrubText(text, secrets);
-  if (error instanceof SojuCommandFailed) return new SojuCommandFailed(clean(error.reply));
+  if (error instanceof SojuCommandFailed)
+    return new SojuCommandFailed(clean(error.reply), error.command);
   if (error instanceof SojuUnavailable) return new SojuUnavailable(clean(error.message));
   if (error instanceof SojuInvalidArgument) return new SojuInvalidArgument(clean(error.message));
   if (error instanceof SojuUnsupported) return new SojuUnsupported(clean(error.message));

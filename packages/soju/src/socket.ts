@@ -9,7 +9,7 @@
  * open only the connections it is using. The next command simply connects again.
  */
 import net from "node:net";
-import type { SojuTransport } from "./admin";
+import type { SequenceResult, SojuTransport } from "./admin";
 import { errorText, silentLogger, type SojuLogger } from "./logger";
 import { SojuUnavailable } from "./port";
 import { ReplyCollector, replyOutput, type Reply } from "./replies";
@@ -223,6 +223,31 @@ export class SocketTransport implements SojuTransport {
     const line = bouncerServLine(words);
     const path = socketPathFor(this.options.pathTemplate, bouncer);
     return this.enqueue(path, () => this.runOn(path, line));
+  }
+
+  /**
+   * The commands one after another on the bouncer's one connection, in one turn of its queue (no
+   * other command for this bouncer runs in between), each waiting for its terminal reply: soju
+   * would run a pipelined command even after the one before it failed.
+   */
+  async runSequence(
+    bouncer: string,
+    commands: ReadonlyArray<readonly string[]>,
+  ): Promise<SequenceResult> {
+    const lines = commands.map((words) => bouncerServLine(words));
+    const path = socketPathFor(this.options.pathTemplate, bouncer);
+    return this.enqueue(path, async () => {
+      const outputs: string[][] = [];
+      for (const [index, line] of lines.entries()) {
+        try {
+          outputs.push(await this.runOn(path, line));
+        } catch (error) {
+          const typed = error instanceof Error ? error : new SojuUnavailable(String(error));
+          return { outputs, failure: { index, error: typed } };
+        }
+      }
+      return { outputs };
+    });
   }
 
   /** Closes the bouncer's connection once the commands queued for it are done. */

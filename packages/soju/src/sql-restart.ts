@@ -323,6 +323,40 @@ export class SqlRestartAdmin implements SojuAdmin {
     await this.guarded(bouncer, words, "restart soju", () => this.restart(bouncer));
   }
 
+  /**
+   * The three writes in order, stopping at the first failure (each restarts soju, as the
+   * commands do one by one; there is no round trip to save here but the restarts).
+   */
+  async applyUpstreamNetwork(
+    bouncer: string,
+    user: string,
+    network: Omit<NetworkSpec, "enabled">,
+    sasl: { username: string; password: string },
+  ): Promise<"created" | "updated"> {
+    // Every value is checked before the first write, as the one-round-trip adapters do.
+    assertNetworkName(network.name);
+    assertSendable(networkFlags({ ...network, enabled: false }));
+    assertSendable(["sasl", "set-plain", "--", sasl.username, sasl.password]);
+    const named = async <T>(command: string, call: () => Promise<T>): Promise<T> => {
+      try {
+        return await call();
+      } catch (error) {
+        if (error instanceof SojuCommandFailed) throw new SojuCommandFailed(error.reply, command);
+        if (error instanceof SojuUnavailable)
+          throw new SojuUnavailable(`${command}: ${error.message}`);
+        throw error;
+      }
+    };
+    const result = await named("network create", () =>
+      this.createOrUpdateNetwork(bouncer, user, { ...network, enabled: false }),
+    );
+    await named("sasl set-plain", () =>
+      this.setSaslPlain(bouncer, user, network.name, sasl.username, sasl.password),
+    );
+    await named("network update", () => this.enableNetwork(bouncer, user, network.name));
+    return result;
+  }
+
   /** From the DB: the PLAIN username, and `disconnected` for a disabled network, else `unknown`. */
   saslStatus(bouncer: string, user: string, network: string): Promise<SaslStatus> {
     return this.guarded(

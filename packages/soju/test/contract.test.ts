@@ -373,6 +373,100 @@ describe.each(cases)(
       expect(await admin.createUser(b, { username: name, password: createPw })).toBe("exists");
     });
 
+    it("applyUpstreamNetwork: created disabled, credentials, enabled, in one call; soju logs in; again takes the update path", async () => {
+      const name = u("kate");
+      const password = secret(`Kate-ergo-${mode}-"pw"\\1'`);
+      await world.ergo.registerAccount(name, password);
+      await admin.createUser(b, { username: name, disablePassword: true });
+      const network = { name: "irc.now", addr: world.upstreamAddr, nick: name, username: name };
+      expect(await admin.applyUpstreamNetwork(b, name, network, { username: name, password })).toBe(
+        "created",
+      );
+      expect(
+        await waitFor(
+          async () => ((await world.ergo.whoisAccount(name)) === name ? name : undefined),
+          `ergo WHOIS ${name} logged in`,
+        ),
+      ).toBe(name);
+      expect((await bouncer.networks(name, "irc.now"))[0]).toMatchObject({
+        enabled: true,
+        saslMechanism: "PLAIN",
+        saslPlainUsername: name,
+        saslPlainPassword: password,
+      });
+
+      const next = secret(`Kate-next-${mode}`);
+      expect(
+        await admin.applyUpstreamNetwork(
+          b,
+          name,
+          { ...network, realname: "Again" },
+          { username: name, password: next },
+        ),
+      ).toBe("updated");
+      await bouncer.settled();
+      const rows = await bouncer.networks(name);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ realname: "Again", enabled: true, saslPlainPassword: next });
+    });
+
+    it("applyUpstreamNetwork stops at a failing second command: the network stays disabled, the error names it", async () => {
+      const name = u("liam");
+      await admin.createUser(b, { username: name, disablePassword: true });
+      // soju stores the SASL password in a VARCHAR(255): a longer one fails `sasl set-plain`
+      // after `network create` succeeded.
+      const long = secret(`Too-long-${mode}-${"x".repeat(300)}`);
+      const error = await rejection(
+        admin.applyUpstreamNetwork(
+          b,
+          name,
+          { name: "irc.now", addr: world.upstreamAddr, nick: name, username: name },
+          { username: name, password: long },
+        ),
+      );
+      expect(error.message).toContain("sasl set-plain");
+      if (mode !== "sql-restart") {
+        expect(error).toBeInstanceOf(SojuCommandFailed);
+        expect((error as SojuCommandFailed).command).toBe("sasl set-plain");
+      }
+      expect(error.message).not.toContain("Too-long-");
+      await bouncer.settled();
+      const rows = await bouncer.networks(name, "irc.now");
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.enabled).toBe(false);
+      expect(rows[0]?.saslPlainPassword ?? null).toBeNull();
+    });
+
+    it("applyUpstreamNetwork refuses CR, LF and NUL in any value before sending anything", async () => {
+      const name = u("mona");
+      await admin.createUser(b, { username: name, disablePassword: true });
+      await bouncer.settled();
+      const restartsBefore = bouncer.restarts;
+      for (const bad of ["\r", "\n", "\0"]) {
+        secrets.push("Apply-Crlf-");
+        for (const [network, sasl] of [
+          [{ nick: name }, { username: name, password: `Apply-Crlf-${bad}-pw` }],
+          [{ nick: `ni${bad}ck` }, { username: name, password: "Apply-Crlf-ok" }],
+          [{ nick: name }, { username: `us${bad}er`, password: "Apply-Crlf-ok2" }],
+        ] as const) {
+          const error = await rejection(
+            admin.applyUpstreamNetwork(
+              b,
+              name,
+              { name: "irc.now", addr: world.upstreamAddr, username: name, ...network },
+              sasl,
+            ),
+          );
+          expect(error).toBeInstanceOf(SojuInvalidArgument);
+          expect(error.message).toMatch(/CR, LF or NUL/);
+          expect(error.message).not.toContain("Apply-Crlf");
+        }
+      }
+      expect(await bouncer.networks(name)).toHaveLength(0);
+      await bouncer.settled();
+      expect(bouncer.restarts).toBe(restartsBefore);
+    });
+
     it("no secret shows up in the captured logs", () => {
       expect(logs.length).toBeGreaterThan(10);
       const all = logs.join("\n");

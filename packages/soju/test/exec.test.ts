@@ -9,9 +9,11 @@ import { Exec, KubeConfig, type V1Status } from "@kubernetes/client-node";
 import { podImageExecHandler, type ObservedRequest } from "@irc-now/standins/kube";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  SOJUCTL_SEQUENCE_SCRIPT,
   SOJUCTL_STDIN_SCRIPT,
   SojuCommandFailed,
   SojuUnavailable,
+  interpretSequence,
   type SojuAdmin,
 } from "../src/index";
 import { CONFIG_PATH, NS, rejection, waitFor, World, type Bouncer } from "./helpers";
@@ -231,6 +233,143 @@ describe("exec adapter", () => {
     }
     expect(logs.join("\n")).not.toContain(ergoPassword);
     expect(logs.join("\n")).not.toContain(password);
+  });
+
+  it("applyUpstreamNetwork is ONE exec session running the three sojuctl commands in order; no secret in its URL", async () => {
+    const user = "oneexec";
+    const ergoPassword = `One-exec-"pw"\\1'$HOME*`;
+    await world.ergo.registerAccount(user, ergoPassword);
+    const b = bouncer.name;
+    await admin.createUser(b, { username: user, disablePassword: true });
+    const before = bouncer.execArgv.length;
+    const requests: ObservedRequest[] = [];
+    const unsubscribe = world.kube.onRequest((r) => requests.push(r));
+    try {
+      expect(
+        await admin.applyUpstreamNetwork(
+          b,
+          user,
+          { name: "irc.now", addr: world.upstreamAddr, nick: user, username: user },
+          { username: user, password: ergoPassword },
+        ),
+      ).toBe("created");
+    } finally {
+      unsubscribe();
+    }
+    const execs = requests.filter((r) => r.url.includes("/exec?"));
+    expect(execs).toHaveLength(1);
+    const argv = new URLSearchParams(execs[0]!.url.split("?")[1] ?? "").getAll("command");
+    expect(argv.slice(0, 6)).toEqual([
+      "sh",
+      "-c",
+      SOJUCTL_SEQUENCE_SCRIPT,
+      "sojuctl",
+      CONFIG_PATH,
+      "3",
+    ]);
+    expect(argv[6]).toMatch(/^[0-9a-f]{24}$/);
+    for (const text of [execs[0]!.url, decodeURIComponent(execs[0]!.url)])
+      expect(text).not.toContain("One-exec-");
+    const run = (...w: string[]) => ["sojuctl", "-config", CONFIG_PATH, "user", "run", user, ...w];
+    expect(bouncer.execArgv.slice(before)).toEqual([
+      run(
+        "network",
+        "create",
+        "-addr",
+        world.upstreamAddr,
+        "-name",
+        "irc.now",
+        "-nick",
+        user,
+        "-username",
+        user,
+        "-enabled",
+        "false",
+      ),
+      run("sasl", "set-plain", "-network", "irc.now", "--", user, ergoPassword),
+      run("network", "update", "irc.now", "-enabled", "true"),
+    ]);
+    expect(
+      await waitFor(
+        async () => ((await world.ergo.whoisAccount(user)) === user ? user : undefined),
+        `ergo WHOIS ${user} logged in`,
+      ),
+    ).toBe(user);
+    expect(logs.join("\n")).not.toContain(ergoPassword);
+  });
+
+  it("a sequence held past its deadline fails as SojuUnavailable and never runs the commands after the held one", async () => {
+    const seen: string[][] = [];
+    world.kube.createPod({
+      namespace: NS,
+      name: "seq-hung-0",
+      labels: { "irc.now/bouncer": "seq-hung" },
+      containers: ["soju"],
+      exec: podImageExecHandler({
+        commands: {
+          sojuctl: (argv, io) => {
+            seen.push(argv.slice(6, 8));
+            if (!argv.includes("set-plain")) return 0;
+            // Hangs until the session goes away (soju stuck).
+            return new Promise<number>((resolve) =>
+              io.signal.addEventListener("abort", () => resolve(1), { once: true }),
+            );
+          },
+        },
+      }),
+    });
+    const hung = world.admin("exec", logs, { commandTimeoutMs: 1_500 });
+    const error = await rejection(
+      hung.applyUpstreamNetwork(
+        "seq-hung",
+        "u",
+        { name: "irc.now", addr: world.upstreamAddr, nick: "u", username: "u" },
+        { username: "u", password: "Seq-hung-pw" },
+      ),
+    );
+    expect(error).toBeInstanceOf(SojuUnavailable);
+    expect(error.message).toMatch(/did not finish within 1500 ms/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen).toEqual([
+      ["network", "create"],
+      ["sasl", "set-plain"],
+    ]);
+    expect(logs.join("\n")).not.toContain("Seq-hung-pw");
+  });
+
+  it("interpretSequence: per-command results up to the first failure; a session cut short names the command it never heard from", () => {
+    const k = "0123456789abcdef01234567";
+    expect(
+      interpretSequence(
+        {
+          stdout: `created network "n"\n${k} 0 0\n${k} 1 1\n`,
+          stderr: `${k} 0 0\nunknown network "x"\n${k} 1 1\n`,
+          exitCode: 0,
+        },
+        k,
+        3,
+      ),
+    ).toEqual({
+      outputs: [['created network "n"']],
+      failure: { index: 1, error: new SojuCommandFailed('unknown network "x"') },
+    });
+    const cut = interpretSequence(
+      { stdout: `ok\n${k} 0 0\n`, stderr: `${k} 0 0\n`, exitCode: 137 },
+      k,
+      3,
+    );
+    expect(cut.outputs).toEqual([["ok"]]);
+    expect(cut.failure?.index).toBe(1);
+    expect(cut.failure?.error).toBeInstanceOf(SojuUnavailable);
+    expect(cut.failure?.error.message).toMatch(/exit 137\) before command 2 of 3/);
+    // A marker soju could print without knowing this session's one is just output.
+    expect(
+      interpretSequence(
+        { stdout: `fake 0 0\n${k} 0 0\n`, stderr: `${k} 0 0\n`, exitCode: 0 },
+        k,
+        1,
+      ),
+    ).toEqual({ outputs: [["fake 0 0"]] });
   });
 
   it("the script: a stdin that ends early (the session dropped) never runs a truncated command", async () => {

@@ -9,7 +9,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL("..", import.meta.url)),
-    include: ["test/contract.test.ts"],
+    include: ["test/contract.test.ts", "test/peers/**/*.test.ts"],
     globalSetup: ["./test/peers.setup.ts"],
     testTimeout: 90_000,
     hookTimeout: 120_000,

@@ -385,15 +385,14 @@ async function setupLocked(
     }
 
     await enter("apply_soju_network");
-    await deps.soju.createOrUpdateNetwork(name, username, {
-      name: network,
-      addr: deps.settings.upstreamAddr,
-      nick: username,
+    // One round trip: create (or update) disabled, set the credentials, enable — in that order,
+    // stopping at the first failure, so soju never connects without the credentials.
+    await deps.soju.applyUpstreamNetwork(
+      name,
       username,
-      enabled: false,
-    });
-    await deps.soju.setSaslPlain(name, username, network, username, password);
-    await deps.soju.enableNetwork(name, username, network);
+      { name: network, addr: deps.settings.upstreamAddr, nick: username, username },
+      { username, password },
+    );
 
     await enter("annotate");
     await annotate(deps, bouncer, lock);

@@ -197,7 +197,10 @@ describe("upstream setup against real ergo 2.15, soju 0.10.1 and kube-apiserver 
     await provision("rita", "rita");
     const bouncer = (await w.bouncers.get("rita"))!;
     const g = gate();
-    const held = runSetup({ ...w.deps, soju: holdAt(w.deps.soju, "enableNetwork", g) }, bouncer);
+    const held = runSetup(
+      { ...w.deps, soju: holdAt(w.deps.soju, "applyUpstreamNetwork", g) },
+      bouncer,
+    );
     await g.reached;
     await w.bouncers.patchAnnotations("rita", {
       [ANNOTATION_RETRY_REQUESTED_AT]: new Date().toISOString(),

@@ -6,18 +6,21 @@
  * - the image's own commands (e.g. `sojuctl`), implemented in-process by the caller: on the PATH
  *   they are a tiny shell shim that hands its argv to the stand-in over an inherited file
  *   descriptor (fd 3) and exits with the status the stand-in sends back. Their stdout and stderr
- *   go to the exec session's streams; they get no stdin.
+ *   are the shim's own (opened through /proc/<shim pid>/fd/1 and 2), so a script can capture
+ *   them (`out=$(sojuctl …)`), redirect them, and interleave its own output in order, as with a
+ *   real process; they get no stdin.
  * Anything else is "not found" (exit 127), as in an image that lacks it. An argv that names an
  * image command directly (no shell) runs it in-process without a process at all.
  *
  * Left out: a filesystem of the image (the shell sees the host's, read-only use only), users,
- * ordering between output a script writes itself and output of an in-process command it runs
- * afterwards (rarely matters: scripts usually `exec` the command), concurrent in-process commands
- * started by one script in the background.
+ * concurrent in-process commands started by one script in the background. Where /proc is
+ * missing (not Linux) an in-process command writes to the session's streams instead, unordered
+ * with the script's own output.
  */
 import { spawn } from "node:child_process";
 import {
   chmodSync,
+  createWriteStream,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -49,9 +52,10 @@ export interface PodImage {
 }
 
 const SHIM = `#!/bin/sh
-# stand-in pod: an in-process command. Hands "argc, argv0, args" (NUL-terminated) to the
-# stand-in on fd 3 and exits with the status it answers.
-printf '%s\\0' "$#" "$0" "$@" >&3 || exit 126
+# stand-in pod: an in-process command. Hands "pid, argc, argv0, args" (NUL-terminated) to the
+# stand-in on fd 3 and exits with the status it answers; the stand-in writes the command's
+# output to this process's own stdout and stderr.
+printf '%s\\0' "$$" "$#" "$0" "$@" >&3 || exit 126
 IFS= read -r status <&3 || exit 126
 exit "$status"
 `;
@@ -99,7 +103,7 @@ function binDirFor(names: string[], shell: string): string {
   return dir;
 }
 
-/** NUL-separated records `argc, argv0, args…` from the shim, one at a time. */
+/** NUL-separated records `pid, argc, argv0, args…` from the shim, one at a time. */
 class RecordReader {
   private buffer = Buffer.alloc(0);
   private fields: string[] = [];
@@ -110,9 +114,9 @@ class RecordReader {
     for (let nul = this.buffer.indexOf(0); nul !== -1; nul = this.buffer.indexOf(0)) {
       this.fields.push(this.buffer.subarray(0, nul).toString("utf8"));
       this.buffer = this.buffer.subarray(nul + 1);
-      const argc = Number(this.fields[0]);
-      if (this.fields.length === argc + 2) {
-        records.push(this.fields.slice(1));
+      const argc = Number(this.fields[1]);
+      if (this.fields.length === argc + 3) {
+        records.push(this.fields);
         this.fields = [];
       }
     }
@@ -138,6 +142,37 @@ async function runCommand(
     request.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
+}
+
+/**
+ * The shim process's own stdout and stderr (whatever the script made them: the session's pipe,
+ * a `$(…)` capture, a file, /dev/null), opened through /proc for appending; the session's
+ * streams where /proc cannot give them.
+ */
+async function shimStreams(
+  pid: string,
+  request: Pick<ExecRequest, "stdout" | "stderr">,
+): Promise<{ stdout: Writable; stderr: Writable; close: () => Promise<void> }> {
+  const open = (fd: number) =>
+    new Promise<Writable | undefined>((resolve) => {
+      if (!/^\d+$/.test(pid)) return resolve(undefined);
+      const stream = createWriteStream(`/proc/${pid}/fd/${fd}`, { flags: "a" });
+      stream.once("open", () => resolve(stream));
+      stream.once("error", () => resolve(undefined));
+    });
+  const [out, err] = await Promise.all([open(1), open(2)]);
+  const end = (stream: Writable | undefined) =>
+    stream === undefined
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          stream.once("error", () => resolve());
+          stream.end(() => resolve());
+        });
+  return {
+    stdout: out ?? request.stdout,
+    stderr: err ?? request.stderr,
+    close: () => Promise.all([end(out), end(err)]).then(() => undefined),
+  };
 }
 
 function runShell(
@@ -169,13 +204,15 @@ function runShell(
     const records = new RecordReader();
     let queue = Promise.resolve();
     channel.on("data", (chunk: Buffer) => {
-      for (const [invoked = "", ...rest] of records.push(chunk)) {
+      for (const [pid = "", , invoked = "", ...rest] of records.push(chunk)) {
         queue = queue.then(async () => {
           const command = commands[basename(invoked)];
-          const code =
-            command === undefined
-              ? 127
-              : await runCommand(command, [basename(invoked), ...rest], request);
+          let code = 127;
+          if (command !== undefined) {
+            const io = await shimStreams(pid, request);
+            code = await runCommand(command, [basename(invoked), ...rest], { ...request, ...io });
+            await io.close();
+          }
           if (!channel.destroyed) channel.write(`${code}\n`);
         });
       }

@@ -122,6 +122,24 @@ describe("podImageExecHandler", () => {
     );
   });
 
+  it("an image command's output is the shim's own: a script captures it, redirects it and interleaves in order", async () => {
+    // Fails on the old stand-in: the command wrote straight to the session, so `$(tool …)` was
+    // empty and "ok" left the session before "before".
+    const script = [
+      "echo before",
+      'o=$(tool one two); echo "captured[$o]"',
+      "tool fail 2>/dev/null; echo status $?",
+      'e=$(tool fail 2>&1); echo "err[$e]"',
+      "tool three",
+      "echo after",
+    ].join("; ");
+    expect(await run(api.exec, ["sh", "-c", script])).toEqual({
+      stdout: "before\ncaptured[one|two]\nstatus 3\nerr[tool: failed]\nthree\nafter\n",
+      stderr: "",
+      code: 0,
+    });
+  });
+
   it("has nothing else on its PATH: other programs are not found", async () => {
     const viaShell = await run(api.exec, ["sh", "-c", "cat /etc/hostname"]);
     expect(viaShell.code).toBe(127);
