@@ -206,12 +206,28 @@ export const bouncers = pgTable(
     createdAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
     /** When the projection last saw the CR. */
     observedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /**
+     * The CR as last seen (metadata name/uid/labels/annotations/timestamps, spec, status): the
+     * dashboard's read path builds its views from it instead of asking Kubernetes.
+     */
+    resource: t.jsonb().$type<Record<string, unknown>>(),
+    /** `metadata.resourceVersion` of `resource`. */
+    resourceVersion: t.text(),
   }),
   (table) => [
     primaryKey({ name: "bouncers_pk", columns: [table.namespace, table.name] }),
     index("bouncers_owner_idx").on(table.ownerId),
   ],
 );
+
+/**
+ * Each worker replica's last successful projection sync (its SojuBouncer watch is up and has
+ * written what it saw). Readers of the projection call it stale when the newest is too old.
+ */
+export const projectionHeartbeats = pgTable("projection_heartbeats", (t) => ({
+  replica: t.text().primaryKey(),
+  syncedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+}));
 
 /**
  * IRC app passwords (DESIGN.md §2 "Logging in to a bouncer from an IRC client"): per device,
