@@ -1,6 +1,7 @@
 import {
   dbEnv,
   ergoEnv,
+  importEnv,
   kubeEnv,
   loadConfig,
   logEnv,
@@ -17,6 +18,7 @@ export const workerAreas = [
   sojuEnv,
   upstreamEnv,
   workerEnv,
+  importEnv,
   logEnv,
 ] as const;
 

@@ -4,7 +4,9 @@ import { Controller } from "./bouncers/controller";
 import { loadWorkerConfig, replicaIdentity } from "./env";
 import { closeServer, startHealthServer } from "./http/server";
 import { LeaderElector } from "./leader/lease";
+import { advanceImports } from "./import/run";
 import { createLogger } from "./logger";
+import { every } from "./loops";
 import { createMetricsRegistry } from "./metrics/registry";
 import { createWorkerMetrics } from "./metrics/worker-metrics";
 import { wire } from "./wiring";
@@ -28,7 +30,18 @@ async function main(): Promise<void> {
   const w = wire(config, log, { identity });
 
   let controller: Controller | undefined;
+  // IRCCloud import jobs: leader only, one pass at a time (loops.every never overlaps itself).
+  let imports: { stop: () => Promise<void> } | undefined;
   const startController = () => {
+    imports = every(
+      1_000,
+      () => advanceImports(w.importDeps),
+      (error) =>
+        log.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          "import pass failed",
+        ),
+    );
     controller = new Controller({
       deps: w.deps,
       kubeConfig: w.kube.kubeConfig,
@@ -43,6 +56,8 @@ async function main(): Promise<void> {
   };
   const stopController = async () => {
     metrics.leader.set(0);
+    await imports?.stop();
+    imports = undefined;
     const c = controller;
     controller = undefined;
     await c?.stop();

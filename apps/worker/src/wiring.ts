@@ -15,6 +15,8 @@ import { pgSetupLocks } from "./bouncers/locks";
 import { dbOwnership } from "./bouncers/ownership";
 import { defaultSetupSettings, type SetupDeps } from "./bouncers/setup";
 import type { WorkerConfig } from "./env";
+import { defaultImportSettings, type ImportDeps } from "./import/run";
+import { dbImportStore } from "./import/store";
 import { tenantDbOpener } from "./ports/tenant-db";
 
 export interface Wiring {
@@ -22,6 +24,8 @@ export interface Wiring {
   kube: KubeClients;
   bouncers: BouncerApi;
   deps: SetupDeps;
+  /** The IRCCloud import jobs' ports (run by the leader). */
+  importDeps: ImportDeps;
   tenantUrls: () => Promise<Map<string, string | Error>>;
   close(): Promise<void>;
 }
@@ -122,11 +126,20 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
     );
     return out;
   };
+  const importDeps: ImportDeps = {
+    store: dbImportStore(db),
+    bouncers,
+    soju,
+    secretKey: config.IMPORT_SECRET_KEY,
+    log: log.child({ component: "import" }),
+    settings: defaultImportSettings,
+  };
   return {
     db,
     kube,
     bouncers,
     deps,
+    importDeps,
     tenantUrls,
     async close() {
       await ergo.close().catch(() => undefined);

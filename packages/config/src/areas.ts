@@ -177,6 +177,27 @@ export const irccloudEnv = defineArea({
   secrets: [],
 });
 
+/**
+ * The IRCCloud import (issue 15; not in DESIGN.md's table). `IMPORT_SECRET_KEY` (web and worker,
+ * the same value) keys the AES-GCM sealing of the network passwords, NickServ passwords and
+ * channel keys an import job holds until they are applied; without it the import is off.
+ * `IRCCLOUD_TIMEOUT_S` bounds the whole IRCCloud fetch. `SOJU_MAX_USER_NETWORKS` is soju's
+ * `max-user-networks` as the operator configures it (-1: no limit), for the preview's warning.
+ */
+export const importEnv = defineArea({
+  name: "import",
+  shape: {
+    IMPORT_SECRET_KEY: secret(32).optional(),
+    IRCCLOUD_TIMEOUT_S: positiveInt(30),
+    SOJU_MAX_USER_NETWORKS: z.coerce
+      .number({ error: "must be a number" })
+      .int("must be a whole number")
+      .min(-1, "must be -1 (no limit) or more")
+      .default(-1),
+  },
+  secrets: ["IMPORT_SECRET_KEY"],
+});
+
 export const plansEnv = defineArea({
   name: "plans",
   shape: { PLAN_QUOTA_FREE: nonNegativeInt(1), PLAN_QUOTA_PRO: nonNegativeInt(3) },

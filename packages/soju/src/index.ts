@@ -25,3 +25,13 @@ export { SqlRestartAdmin, type SqlRestartOptions } from "./sql-restart";
 export { silentLogger, type SojuLogger } from "./logger";
 export { assertSendable, bouncerServLine, commandText, quoteWord } from "./words";
 export { parseNetworkStatus, parseSaslStatus, saslStatusOf } from "./replies";
+export {
+  channelCreateWords,
+  isChannelExistsReply,
+  isNetworkLimitReply,
+  keyedJoinCommand,
+  MAX_CONNECT_COMMANDS,
+  networkCreateWords,
+  type ImportedNetwork,
+} from "./import-commands";
+export { parseNetworkExists } from "./replies";

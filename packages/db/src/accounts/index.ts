@@ -1,4 +1,5 @@
 export * from "./schema";
+export * from "./import-sealing";
 export {
   createAccountsDb,
   pingDb,
