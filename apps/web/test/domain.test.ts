@@ -229,18 +229,27 @@ describe("users' bouncers", () => {
     await createBouncer(world.ctx, alice, "alice");
     setReady("alice", "False", "soju pod is pulling its image");
     let [view] = await listMyBouncers(world.ctx, alice);
-    // Still on its way: progress, not a problem.
+    // Still on its way: progress in our words, not the operator's, and not a problem.
     expect(view).toMatchObject({
       phase: "provisioning",
       problem: null,
-      detail: "soju pod is pulling its image",
+      detail: "Starting your bouncer",
     });
     setReady("alice", "False", "database quota exceeded", "ProvisioningFailed");
     [view] = await listMyBouncers(world.ctx, alice);
     expect(view).toMatchObject({
       phase: "provisioning",
-      problem: "Your bouncer could not start: database quota exceeded",
+      problem: {
+        step: "Starting your bouncer",
+        text: "Your bouncer could not start.",
+        action: "wait",
+        advice: expect.stringMatching(/We retry automatically/),
+      },
     });
+    // Admins get the operator's own words.
+    expect((await listAll()).rows[0]!.problem).toBe(
+      "Your bouncer could not start: database quota exceeded",
+    );
 
     setReady("alice", "True");
     await world.db.insert(accounts.bouncerSetupAttempts).values({
@@ -258,7 +267,11 @@ describe("users' bouncers", () => {
       ready: true,
       lastAttempt: { attemptNo: 1, outcome: "failed", step: "ensure_ergo_account" },
     });
-    expect(view!.problem).toMatch(/failed while creating your irc.now account/);
+    expect(view!.problem).toMatchObject({
+      step: "Creating your irc.now IRC account",
+      text: "Setting up the irc.now network stopped while creating your irc.now IRC account.",
+      action: "wait",
+    });
 
     world.kube.objects.patch("sojubouncers.irc.now", ns, "alice", {
       metadata: { annotations: { [ANNOTATION_UPSTREAM_CONFIGURED]: "true" } },
@@ -273,7 +286,10 @@ describe("users' bouncers", () => {
     expect(view).toMatchObject({
       phase: "configured",
       configured: true,
-      problem: "Your bouncer is connected to irc.now but is not logged in to your account.",
+      problem: {
+        text: "Your bouncer is connected to irc.now but is not logged in to your account.",
+        action: "contact_support",
+      },
     });
 
     await world.db
@@ -341,8 +357,8 @@ describe("setup records", () => {
       state: "authenticated",
       account: "alice",
     });
-    const [view] = await listMyBouncers(world.ctx, alice);
-    expect(view!.lastAttempt).toEqual({
+    const [row] = (await listAll()).rows;
+    expect(row!.lastAttempt).toEqual({
       attemptNo: 3,
       outcome: "failed",
       step: "apply_soju_network",
@@ -350,8 +366,18 @@ describe("setup records", () => {
       startedAt,
       finishedAt: startedAt,
     });
-    expect(view!.upstream).toBeNull();
-    expect(view!.problem).toMatch(/failed while adding the irc.now network/);
+    expect(row!.upstream).toBeNull();
+    expect(row!.problem).toMatch(/failed while adding the irc.now network/);
+    // The owner sees the same attempt, without the worker's text.
+    const [view] = await listMyBouncers(world.ctx, alice);
+    expect(view!.lastAttempt).toEqual({
+      attemptNo: 3,
+      outcome: "failed",
+      step: "apply_soju_network",
+      startedAt,
+      finishedAt: startedAt,
+    });
+    expect(view!.problem?.text).toMatch(/stopped while adding the irc.now network/);
   });
 
   it("reads records for many bouncers at once, and none for a bouncer without any", async () => {
@@ -554,10 +580,14 @@ describe("history by the CR's uid", () => {
     await world.db
       .update(accounts.bouncerUpstreamStates)
       .set({ bouncerUid: uidOf("alice"), state: "disconnected" });
-    [view] = await listMyBouncers(world.ctx, alice);
-    expect(view).toMatchObject({
+    expect((await listAll()).rows[0]).toMatchObject({
       uid: uidOf("alice"),
       lastAttempt: { attemptNo: 1, error: "soju restarting" },
+      upstream: { state: "disconnected" },
+    });
+    [view] = await listMyBouncers(world.ctx, alice);
+    expect(view).toMatchObject({
+      lastAttempt: { attemptNo: 1 },
       upstream: { state: "disconnected" },
     });
     detail = await bouncerDetail(world.ctx, "alice");
@@ -574,12 +604,16 @@ describe("needs admin", () => {
 
     const [mine] = await listMyBouncers(world.ctx, alice);
     expect(mine!.phase).toBe("needs_admin");
-    expect(mine!.problem).toMatch(
-      /^Waiting for irc.now staff: your IRC account name needs a check/,
-    );
-    expect(mine!.problem).toMatch(/You don't need to do anything/);
-    expect(mine!.problem).not.toMatch(/email/i);
-    expect(mine!.problem).not.toContain("ergo account");
+    expect(mine!.problem).toMatchObject({
+      step: "Creating your irc.now IRC account",
+      text: expect.stringMatching(
+        /^Waiting for irc.now staff: your IRC account name needs a check/,
+      ),
+      action: "wait",
+      advice: expect.stringMatching(/You don't need to do anything/),
+    });
+    expect(JSON.stringify(mine)).not.toMatch(/email/i);
+    expect(JSON.stringify(mine)).not.toContain("ergo account");
 
     const parked = await listAll({ phase: "needs_admin" });
     expect(parked.rows.map((r) => [r.name, r.lastAttempt?.error])).toEqual([

@@ -191,9 +191,14 @@ function BouncerCard({
       )}
       <div aria-live="polite" className="empty:hidden">
         {bouncer.problem && (
-          <p className="mt-4 rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200">
-            {bouncer.problem}
-          </p>
+          <div
+            className="mt-4 rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200"
+            data-testid="bouncer-problem"
+          >
+            <p className="text-xs text-amber-100">Step: {bouncer.problem.step}</p>
+            <p className="mt-1">{bouncer.problem.text}</p>
+            <p className="mt-1">{bouncer.problem.advice}</p>
+          </div>
         )}
       </div>
       <ConnectClient bouncer={bouncer} bouncers={bouncerNames} />

@@ -35,6 +35,8 @@ export function StatusSteps({ bouncer }: { bouncer: Bouncer }) {
       {steps.map((step, i) => {
         const done = current > i || (current === 3 && i === 3);
         const active = current === i && !done;
+        // The step a problem is about: marked, and said, not only coloured.
+        const stuck = active && bouncer.problem !== null;
         return (
           <li
             key={step.key}
@@ -42,13 +44,16 @@ export function StatusSteps({ bouncer }: { bouncer: Bouncer }) {
             className={`flex items-center gap-2 rounded-md border px-3 py-2 text-sm ${
               done
                 ? "border-emerald-700 bg-emerald-500/10 text-emerald-200"
-                : active
-                  ? "border-sky-700 bg-sky-500/10 text-sky-200"
-                  : "border-slate-800 text-slate-400"
+                : stuck
+                  ? "border-amber-700 bg-amber-500/10 text-amber-200"
+                  : active
+                    ? "border-sky-700 bg-sky-500/10 text-sky-200"
+                    : "border-slate-800 text-slate-400"
             }`}
           >
-            <span aria-hidden="true">{done ? "✓" : active ? "…" : "·"}</span>
+            <span aria-hidden="true">{done ? "✓" : stuck ? "!" : active ? "…" : "·"}</span>
             {step.label}
+            {stuck && <span className="sr-only"> (needs attention)</span>}
           </li>
         );
       })}

@@ -50,11 +50,32 @@ export const bouncerView = z.object({
 });
 
 /**
- * A bouncer as its owner sees it: the worker's error texts are for admins (they may name other
- * accounts or internals), so the user's view of the last attempt has none.
+ * A bouncer as its owner sees it (domain/user-view.ts): plain words about the setup and what to
+ * do; none of the worker's, soju's, ergo's or Kubernetes' texts (they name internals), which only
+ * the admin views carry. The schema lists every field, so nothing else can leave.
  */
-export const userBouncerView = bouncerView.extend({
+export const userBouncerView = z.object({
+  name: z.string(),
+  uid: z.string().nullable(),
+  username: z.string(),
+  plan: z.enum(["free", "pro"]),
+  ownerId: z.string().nullable(),
+  createdAt: z.string().nullable(),
+  phase: bouncerPhase,
+  ready: z.boolean(),
+  configured: z.boolean(),
+  upstream: upstreamSummary.omit({ detail: true }).nullable(),
   lastAttempt: attemptSummary.omit({ error: true }).nullable(),
+  detail: z.string().nullable(),
+  problem: z
+    .object({
+      step: z.string(),
+      text: z.string(),
+      action: z.enum(["wait", "contact_support"]),
+      advice: z.string(),
+    })
+    .nullable(),
+  connection: bouncerView.shape.connection,
 });
 
 export const adminBouncerRow = bouncerView.extend({

@@ -3,7 +3,8 @@ import { unusableAccountName } from "@irc-now/ergo";
 import { describeKubeError, LABEL_OWNER, reasonOf, type SojuBouncer } from "@irc-now/k8s";
 import type { Actor, DomainContext } from "./context";
 import { DomainError } from "./errors";
-import { toViews, type BouncerView } from "./status";
+import { toViews } from "./status";
+import { toUserView, type UserBouncerView } from "./user-view";
 
 const ownedBy = (b: SojuBouncer, actor: Actor) => b.metadata.labels?.[LABEL_OWNER] === actor.id;
 
@@ -11,13 +12,19 @@ export function quotaFor(ctx: DomainContext, plan: Actor["plan"]): number {
   return plan === "pro" ? ctx.quotas.pro : ctx.quotas.free;
 }
 
-export async function listMyBouncers(ctx: DomainContext, actor: Actor): Promise<BouncerView[]> {
+/** Owners' views: plain words only (user-view.ts); admins read the raw detail elsewhere. */
+async function userViews(ctx: DomainContext, bouncers: SojuBouncer[]): Promise<UserBouncerView[]> {
+  const views = await toViews(ctx, bouncers);
+  return views.map((view, i) => toUserView(bouncers[i]!, view));
+}
+
+export async function listMyBouncers(ctx: DomainContext, actor: Actor): Promise<UserBouncerView[]> {
   const { items } = await ctx.bouncers.listByOwner(actor.id);
   // Defence in depth: never trust a label selector alone to enforce ownership.
   const mine = items
     .filter((b) => ownedBy(b, actor))
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-  return toViews(ctx, mine);
+  return userViews(ctx, mine);
 }
 
 /** The caller's own bouncer; another user's bouncer is reported exactly like a missing one. */
@@ -25,12 +32,11 @@ export async function getMyBouncer(
   ctx: DomainContext,
   actor: Actor,
   name: string,
-): Promise<BouncerView> {
+): Promise<UserBouncerView> {
   const bouncer = await ctx.bouncers.get(name);
   if (!bouncer || !ownedBy(bouncer, actor))
     throw new DomainError("NOT_FOUND", `You have no bouncer named "${name}".`);
-  const [view] = await toViews(ctx, [bouncer]);
-  return view!;
+  return (await userViews(ctx, [bouncer]))[0]!;
 }
 
 /** How long a create waits for the user's create lock before giving up (`lock_timeout`). */
@@ -69,7 +75,7 @@ export async function createBouncer(
   ctx: DomainContext,
   actor: Actor,
   name: string,
-): Promise<BouncerView> {
+): Promise<UserBouncerView> {
   // Sign-in refuses such usernames; a session from before that rule must not get a bouncer
   // that the worker can never set up.
   if (unusableAccountName(actor.username, { adminNick: ctx.ergoAdminNick })) {
@@ -99,7 +105,19 @@ export async function createBouncer(
         throw error;
       }),
   );
-  return (await toViews(ctx, [bouncer]))[0]!;
+  return (await userViews(ctx, [bouncer]))[0]!;
+}
+
+/**
+ * A failure on our side: the user gets plain words and what to do; the raw Kubernetes answer
+ * (it names service accounts, hosts, quotas) goes to the server log, which is for admins.
+ */
+function unavailable(action: "create" | "delete", name: string, error: unknown): DomainError {
+  console.error(`bouncer ${action} ${name} failed: ${describeKubeError(error)}`);
+  return new DomainError(
+    "UNAVAILABLE",
+    `We could not ${action} your bouncer right now: irc.now's systems did not answer as expected. Please try again in a few minutes; if it keeps failing, contact irc.now support.`,
+  );
 }
 
 /** The quota check and the create; Kubernetes only (the caller's transaction holds the lock). */
@@ -138,10 +156,7 @@ async function createUnderLock(
       if (raced && ownedBy(raced, actor)) return raced;
       throw taken();
     }
-    throw new DomainError(
-      "UNAVAILABLE",
-      `Could not create your bouncer right now (${describeKubeError(error)}). Please try again.`,
-    );
+    throw unavailable("create", name, error);
   }
 }
 
@@ -161,6 +176,10 @@ export async function deleteBouncer(
   const bouncer = await ctx.bouncers.get(name);
   if (!bouncer || !ownedBy(bouncer, actor))
     throw new DomainError("NOT_FOUND", `You have no bouncer named "${name}".`);
-  await ctx.bouncers.delete(name);
+  try {
+    await ctx.bouncers.delete(name);
+  } catch (error) {
+    throw unavailable("delete", name, error);
+  }
   return { deleted: name };
 }

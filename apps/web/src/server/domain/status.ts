@@ -81,6 +81,16 @@ const stepWords: Record<string, string> = {
 /** Ready=False reasons that mean "it broke", as opposed to "still on its way". */
 const failureReason = /fail|error|crash|invalid|denied|forbidden|quota|backoff|unschedulable/i;
 
+/** The operator says it could not start the bouncer (as opposed to "still on its way"). */
+export function startFailed(bouncer: SojuBouncer): boolean {
+  const ready = conditionOf(bouncer, "Ready");
+  return ready?.status === "False" && failureReason.test(ready.reason ?? "");
+}
+
+/**
+ * The admin view's problem line, with the operator's own message. Users get theirs from
+ * user-view.ts, which never shows raw texts.
+ */
 export function problemOf(
   bouncer: SojuBouncer,
   phase: BouncerPhase,
@@ -88,16 +98,10 @@ export function problemOf(
   attempt: AttemptSummary | null,
 ): string | null {
   const ready = conditionOf(bouncer, "Ready");
-  if (
-    phase === "provisioning" &&
-    ready?.status === "False" &&
-    ready.message &&
-    failureReason.test(ready.reason ?? "")
-  ) {
+  if (phase === "provisioning" && ready?.message && startFailed(bouncer)) {
     return `Your bouncer could not start: ${ready.message}`;
   }
   if (phase === "needs_admin") {
-    // Users never see the worker's error (it is for admins and may name other accounts).
     return (
       "Waiting for irc.now staff: your IRC account name needs a check by an administrator " +
       "before we can finish setting up your bouncer. You don't need to do anything; this page " +
