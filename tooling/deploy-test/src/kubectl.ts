@@ -35,6 +35,17 @@ export function kubectlBin(): string {
     const minor = minorOf(c);
     if (minor !== null && minor >= 24) return (found = c);
   }
+  // Like the browser tests' Chromium: fetch it once when missing (it says what it does).
+  if (!process.env.KUBECTL && !existsSync(CACHED_KUBECTL)) {
+    const ensure = spawnSync(
+      "bash",
+      [join(REPO_ROOT, "tooling/deploy-test/scripts/ensure-kubectl.sh")],
+      {
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
+    if (ensure.status === 0 && minorOf(CACHED_KUBECTL) !== null) return (found = CACHED_KUBECTL);
+  }
   throw new Error(
     "no kubectl ≥ 1.24: run tooling/deploy-test/scripts/ensure-kubectl.sh (or set KUBECTL)",
   );
