@@ -1,6 +1,7 @@
 import { ConfigError } from "@irc-now/config";
 import { pingDb } from "@irc-now/db";
 import { Controller } from "./bouncers/controller";
+import { startBouncerProjection } from "./bouncers/projection";
 import { loadWorkerConfig, replicaIdentity } from "./env";
 import { closeServer, startHealthServer } from "./http/server";
 import { LeaderElector } from "./leader/lease";
@@ -9,6 +10,7 @@ import { createLogger } from "./logger";
 import { every } from "./loops";
 import { createMetricsRegistry } from "./metrics/registry";
 import { createWorkerMetrics } from "./metrics/worker-metrics";
+import { dbBouncerProjection } from "./ports/bouncer-projection";
 import { wire } from "./wiring";
 
 // Wires env → clients → controllers (leader only) + HTTP server, and shuts down cleanly.
@@ -108,6 +110,16 @@ async function main(): Promise<void> {
 
   if (elector) elector.start();
   else startController();
+  // Every replica, leader or not, keeps the accounts DB's bouncers projection fresh (why:
+  // bouncers/projection.ts).
+  const projection = startBouncerProjection({
+    store: dbBouncerProjection(w.db),
+    namespace: config.K8S_NAMESPACE,
+    list: () => w.bouncers.list(),
+    kubeConfig: w.kube.kubeConfig,
+    log: log.child({ component: "projection" }),
+    replica: identity,
+  });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -124,6 +136,7 @@ async function main(): Promise<void> {
     // that this replica is still running.
     if (elector) await elector.stop();
     else await stopController();
+    await projection.stop();
     await closeServer(server);
     await w.close();
     log.info("stopped");

@@ -23,6 +23,10 @@ export interface WatcherOptions {
   watchTimeoutSeconds?: number;
   maxBackoffMs?: number;
   onRestart?: (reason: "error" | "expired" | "closed" | "stalled" | "resync") => void;
+  /** Every successful list, with its objects (the bouncers projection reconciles on it). */
+  onList?: (items: SojuBouncer[]) => void;
+  /** Every watch event with its object (the bouncers projection follows them). */
+  onEvent?: (type: "ADDED" | "MODIFIED" | "DELETED", object: SojuBouncer) => void;
 }
 
 interface WatchEvent {
@@ -74,6 +78,7 @@ export class BouncerWatcher {
         if (resourceVersion === undefined) {
           const list = await this.options.list();
           for (const item of list.items) this.options.enqueue(item.metadata.name);
+          this.options.onList?.(list.items);
           resourceVersion = list.resourceVersion;
           this.synced = true;
           this.failures = 0;
@@ -167,7 +172,11 @@ export class BouncerWatcher {
               return;
             }
             if (object.metadata?.resourceVersion) rv = object.metadata.resourceVersion;
-            if (type !== "BOOKMARK" && object.metadata?.name) enqueue(object.metadata.name);
+            if (type !== "BOOKMARK" && object.metadata?.name) {
+              enqueue(object.metadata.name);
+              if (type === "ADDED" || type === "MODIFIED" || type === "DELETED")
+                this.options.onEvent?.(type, object as unknown as SojuBouncer);
+            }
           },
           (error: unknown) => finish(error ?? undefined),
         )

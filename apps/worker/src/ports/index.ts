@@ -88,3 +88,43 @@ export interface SetupLocks {
   /** Lock ids currently held by this process (bookkeeping for status and tests). */
   readonly held: ReadonlySet<string>;
 }
+
+/** One SojuBouncer as the accounts DB's `bouncers` projection holds it. */
+export interface ProjectedBouncer {
+  namespace: string;
+  name: string;
+  uid: string;
+  /** The owner label when it has the form of a portal user id (a uuid); else null. */
+  ownerId: string | null;
+  sojuUsername: string;
+  /** The CR's creationTimestamp: between two CRs of one name, the later one wins. */
+  createdAt: Date;
+  /** The CR as seen (metadata without managedFields, spec, status), for readers of the row. */
+  resource: Record<string, unknown>;
+  resourceVersion: string | null;
+}
+
+/**
+ * The accounts DB's `bouncers` table (what the soju auth endpoint and the dashboard read) and
+ * `projection_heartbeats`. Writes are idempotent, so every worker replica may apply the same
+ * watch events.
+ */
+export interface BouncerProjectionStore {
+  /**
+   * Inserts or updates the row of `row.name`. An owner id that is no portal user becomes null.
+   * A row of another uid is replaced (suspension cleared) unless it belongs to a later CR; a row
+   * of the same uid keeps its suspension. A row already at this resourceVersion (another
+   * replica wrote it) is left alone, so one change is announced once.
+   */
+  upsert(row: ProjectedBouncer): Promise<void>;
+  /** Deletes the row of `name` only while it is still the CR of `uid`. */
+  remove(namespace: string, name: string, uid: string): Promise<void>;
+  /**
+   * Deletes the rows of `namespace` whose name is not in `names` and that nobody observed in the
+   * last `graceS` seconds (another replica may have just written a CR this list predates).
+   * Returns how many went.
+   */
+  removeAllExcept(namespace: string, names: readonly string[], graceS: number): Promise<number>;
+  /** Records that `replica`'s projection has just written what its watch saw. */
+  heartbeat(replica: string): Promise<void>;
+}
