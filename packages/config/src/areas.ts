@@ -200,7 +200,14 @@ export const importEnv = defineArea({
 
 export const plansEnv = defineArea({
   name: "plans",
-  shape: { PLAN_QUOTA_FREE: nonNegativeInt(1), PLAN_QUOTA_PRO: nonNegativeInt(3) },
+  shape: {
+    PLAN_QUOTA_FREE: nonNegativeInt(1),
+    PLAN_QUOTA_PRO: nonNegativeInt(3),
+    // Bouncer creates + deletes per user per window (not in DESIGN.md's table: issue 11). Each
+    // cycle provisions a tenant DB and a pod and resets the user's ergo password.
+    BOUNCER_CHANGE_LIMIT: positiveInt(10),
+    BOUNCER_CHANGE_WINDOW_S: positiveInt(600),
+  },
   secrets: [],
 });
 
