@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { env } from "~/env";
+import { bouncerChangeLimiter, withinBouncerChangeLimit } from "../../domain/bouncer-limits";
 import {
   createBouncer,
   deleteBouncer,
@@ -6,9 +8,19 @@ import {
   listMyBouncers,
   quotaFor,
 } from "../../domain/bouncers";
+import type { DomainContext } from "../../domain/context";
 import { bouncerNameSchema } from "../../domain/names";
 import { userBouncerView } from "../schemas";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
+
+/** Creates and deletes share one budget per user (plans area: BOUNCER_CHANGE_*). */
+function changeLimiter(domain: DomainContext) {
+  const config = env();
+  return bouncerChangeLimiter(domain.db, {
+    points: config.BOUNCER_CHANGE_LIMIT,
+    durationS: config.BOUNCER_CHANGE_WINDOW_S,
+  });
+}
 
 export const bouncerRouter = createTRPCRouter({
   mine: protectedProcedure
@@ -34,12 +46,18 @@ export const bouncerRouter = createTRPCRouter({
   create: protectedProcedure
     .input(z.object({ name: bouncerNameSchema }))
     .output(userBouncerView)
-    .mutation(({ ctx, input }) => createBouncer(ctx.domain, ctx.actor, input.name)),
+    .mutation(({ ctx, input }) =>
+      withinBouncerChangeLimit(changeLimiter(ctx.domain), ctx.actor, () =>
+        createBouncer(ctx.domain, ctx.actor, input.name),
+      ),
+    ),
 
   delete: protectedProcedure
     .input(z.object({ name: bouncerNameSchema, confirmName: z.string().max(63) }))
     .output(z.object({ deleted: z.string() }))
     .mutation(({ ctx, input }) =>
-      deleteBouncer(ctx.domain, ctx.actor, input.name, input.confirmName),
+      withinBouncerChangeLimit(changeLimiter(ctx.domain), ctx.actor, () =>
+        deleteBouncer(ctx.domain, ctx.actor, input.name, input.confirmName),
+      ),
     ),
 });
