@@ -24,3 +24,4 @@ export {
   LABEL_ERGO_ACCOUNT,
   readErgoCredential,
 } from "./credentials";
+export { projectedResource } from "./projection";

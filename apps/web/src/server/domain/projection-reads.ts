@@ -1,0 +1,102 @@
+import { sql } from "drizzle-orm";
+import type { AccountsDb } from "@irc-now/db";
+import { LABEL_OWNER, projectedResource, type SojuBouncer } from "@irc-now/k8s";
+
+/**
+ * The dashboard's read path (issue 17): a user's bouncers come from the accounts DB's `bouncers`
+ * projection, which every worker replica keeps from its SojuBouncer watch, instead of a
+ * Kubernetes list per request. Kubernetes stays the authority for writes (create, delete, the
+ * quota check) and the fallback for reads whenever the projection cannot be trusted: no worker
+ * replica has confirmed its watch within {@link STALE_AFTER_MS}.
+ */
+
+/** Workers confirm every 30 s; two missed beats and the projection is not trusted. */
+export const STALE_AFTER_MS = 75_000;
+/** How long one process trusts its last freshness check (one cheap query per 5 s at most). */
+const FRESHNESS_CACHE_MS = 5_000;
+
+let freshness: { checkedAt: number; syncedAt: Date | null } | undefined;
+
+/** The newest worker heartbeat, cached for a few seconds per process. */
+export async function projectionSyncedAt(db: AccountsDb, now = Date.now()): Promise<Date | null> {
+  if (freshness && now - freshness.checkedAt < FRESHNESS_CACHE_MS) return freshness.syncedAt;
+  const { rows } = await db.execute<{ synced_at: string | Date | null }>(
+    sql`SELECT max(synced_at) AS synced_at FROM projection_heartbeats`,
+  );
+  const value = rows[0]?.synced_at;
+  const syncedAt = value ? new Date(value) : null;
+  freshness = { checkedAt: now, syncedAt };
+  return syncedAt;
+}
+
+/** Forget the cached freshness (tests move the heartbeat between requests). */
+export function forgetProjectionFreshness(): void {
+  freshness = undefined;
+}
+
+export function isFresh(syncedAt: Date | null, now = Date.now()): boolean {
+  return syncedAt !== null && now - syncedAt.getTime() <= STALE_AFTER_MS;
+}
+
+/**
+ * The owner's bouncers as the projection last saw them, as SojuBouncer objects (what the views
+ * are built from either way). Rows without a stored resource (written before migration 0006)
+ * make the answer null: the caller then asks Kubernetes.
+ */
+export async function projectedBouncersOf(
+  db: AccountsDb,
+  namespace: string,
+  ownerId: string,
+): Promise<SojuBouncer[] | null> {
+  const { rows } = await db.execute<{ resource: SojuBouncer | null }>(
+    sql`SELECT resource FROM bouncers
+        WHERE namespace = ${namespace} AND owner_id = ${ownerId}
+        ORDER BY name`,
+  );
+  if (rows.some((r) => r.resource === null)) return null;
+  // Defence in depth, as on the Kubernetes path: the label must name the owner too.
+  return rows.map((r) => r.resource!).filter((b) => b.metadata?.labels?.[LABEL_OWNER] === ownerId);
+}
+
+/**
+ * Read-your-writes after create: the web writes the CR it just created, so the same browser
+ * sees it before the worker's watch does. Only a row of another uid (a deleted namesake not yet
+ * removed) is replaced: a row of the same uid is the watch's, and newer.
+ */
+export async function recordCreated(
+  db: AccountsDb,
+  namespace: string,
+  ownerId: string,
+  created: SojuBouncer,
+): Promise<void> {
+  if (!created.metadata.uid) return;
+  const resource = JSON.stringify(projectedResource(created));
+  await db.execute(sql`
+    INSERT INTO bouncers (namespace, name, uid, owner_id, soju_username, resource, resource_version)
+    VALUES (${namespace}, ${created.metadata.name}, ${created.metadata.uid}, ${ownerId},
+            ${created.spec.username}, ${resource}::jsonb, ${created.metadata.resourceVersion ?? null})
+    ON CONFLICT (namespace, name) DO UPDATE SET
+      uid = EXCLUDED.uid, owner_id = EXCLUDED.owner_id, soju_username = EXCLUDED.soju_username,
+      resource = EXCLUDED.resource, resource_version = EXCLUDED.resource_version,
+      suspended_at = NULL, suspended_reason = NULL,
+      created_at = now(), observed_at = now()
+    WHERE bouncers.uid <> EXCLUDED.uid`);
+}
+
+/**
+ * Read-your-writes after delete: the row shows the deletion at once (the dashboard says
+ * "deleting"); the worker's watch removes it when the CR is gone.
+ */
+export async function recordDeleting(
+  db: AccountsDb,
+  namespace: string,
+  name: string,
+  uid: string,
+): Promise<void> {
+  await db.execute(sql`
+    UPDATE bouncers SET
+      resource = jsonb_set(resource, '{metadata,deletionTimestamp}', to_jsonb(${new Date().toISOString()}::text)),
+      observed_at = now()
+    WHERE namespace = ${namespace} AND name = ${name} AND uid = ${uid} AND resource IS NOT NULL
+      AND resource #> '{metadata,deletionTimestamp}' IS NULL`);
+}
