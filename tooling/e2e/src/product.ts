@@ -2,9 +2,17 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@irc-now/db/testing";
 import { startStack, type Stack } from "@irc-now/dev";
-import { ergoService, keycloakService, kubeService, postgresService } from "@irc-now/dev/services";
+import {
+  ergoService,
+  irccloudService,
+  keycloakService,
+  kubeService,
+  postgresService,
+} from "@irc-now/dev/services";
 import type { UserInput } from "@irc-now/standins/keycloak";
+import type { Operator } from "@irc-now/standins/operator";
 import { keycloakWithUsers } from "./keycloak";
+import { kubeWithOperator } from "./kube-operator";
 import { startWebServer, type WebServer } from "./web-server";
 
 const workerDir = fileURLToPath(new URL("../../../apps/worker", import.meta.url));
@@ -14,21 +22,31 @@ export interface Product {
   web: WebServer;
   workerUrl: string;
   workerOutput: () => string;
+  /** The simulated operator, with `sojuAuthHttp` (its bouncers' soju addresses). */
+  operator?: Operator;
   stop(): Promise<void>;
 }
 
 /**
  * The whole product as `npm run dev` composes it (embedded PostgreSQL, Keycloak, ergo, Kubernetes
  * API + operator stand-ins), but with the production build of the web app and the real worker.
- * `extraUsers`: Keycloak logins besides alice and admin.
+ * `extraUsers`: Keycloak logins besides alice and admin. `sojuAuthHttp`: every soju checks IRC
+ * logins with the web's `auth http` endpoint, as in production (and `operator` is returned).
  */
-export async function startProduct(options: { extraUsers?: UserInput[] } = {}): Promise<Product> {
+export async function startProduct(
+  options: { extraUsers?: UserInput[]; sojuAuthHttp?: boolean; irccloudUrl?: string } = {},
+): Promise<Product> {
   const webPort = await freePort();
   const workerPort = await freePort();
   const authUrl = `http://127.0.0.1:${webPort}`;
   const keycloak = options.extraUsers ? keycloakWithUsers(options.extraUsers) : keycloakService;
-  const stack = await startStack([postgresService, keycloak, ergoService, kubeService], {
+  const holder: { operator?: Operator } = {};
+  const kube = options.sojuAuthHttp ? kubeWithOperator(holder) : kubeService;
+  const stack = await startStack([postgresService, keycloak, ergoService, kube, irccloudService], {
     AUTH_URL: authUrl,
+    // A test may bring its own IRCCloud stand-in (irccloudService then starts none).
+    ...(options.irccloudUrl ? { IRCCLOUD_URL: options.irccloudUrl } : {}),
+    ...(options.sojuAuthHttp ? { DEV_SOJU_AUTH_URL: `${authUrl}/api/soju/auth/{name}` } : {}),
     K8S_NAMESPACE: "irc-now",
     DEV_KEYCLOAK_PORT: "0",
     DEV_ERGO_PORT: "0",
@@ -65,6 +83,7 @@ export async function startProduct(options: { extraUsers?: UserInput[] } = {}): 
     web,
     workerUrl: `http://127.0.0.1:${workerPort}`,
     workerOutput: () => workerOutput,
+    operator: holder.operator,
     async stop() {
       await web.stop();
       if (worker.exitCode === null) {
