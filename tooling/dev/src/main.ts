@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { envFilePath, removeEnvFile, root, writeEnvFile } from "./env-file";
 import { checkPorts, type FixedPort } from "./ports";
 import { keycloakPort, keycloakService } from "./services/keycloak";
+import { irccloudService } from "./services/irccloud";
 import { ergoPort, ergoService, kubeService } from "./services/kube";
 import { postgresService } from "./services/postgres";
 import { processService } from "./processes";
@@ -22,6 +23,8 @@ const defaults: Env = {
   WORKER_HOST: "127.0.0.1",
   // The sign-in callback follows the web port.
   AUTH_URL: `http://localhost:${webPort}`,
+  // Each bouncer's soju checks IRC logins (app passwords) with the web's `auth http` endpoint.
+  DEV_SOJU_AUTH_URL: `http://127.0.0.1:${webPort}${process.env.SOJU_AUTH_PATH ?? "/api/soju/auth"}/{name}`,
 };
 const baseEnv: Env = {
   ...defaults,
@@ -38,6 +41,7 @@ const services = [
   keycloakService,
   ergoService,
   kubeService,
+  irccloudService,
   processService({
     name: "worker",
     command: process.execPath,

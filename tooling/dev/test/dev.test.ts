@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -112,6 +112,25 @@ function workerCli(
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The first line an IRC server sends after PASS/NICK/USER. */
+function firstIrcReply(port: number, user: string, password: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () =>
+      socket.write(`PASS ${password}\r\nNICK ${user}\r\nUSER ${user} 0 * :${user}\r\n`),
+    );
+    let buffered = "";
+    socket.on("data", (d: Buffer) => {
+      buffered += d.toString();
+      const end = buffered.indexOf("\r\n");
+      if (end === -1) return;
+      socket.destroy();
+      resolve(buffered.slice(0, end));
+    });
+    socket.on("error", reject);
+    cleanups.push(() => socket.destroy());
   });
 }
 
@@ -236,6 +255,15 @@ describe("npm run dev", () => {
         throw new Error(`devcheck was not authenticated:\n${output()}`);
       await sleep(250);
     }
+
+    // An IRC client's login to the bouncer goes through the web's soju auth endpoint (issue
+    // 12): a wrong app password is refused as invalid (403), not as an error (404, unreachable).
+    const ircPort = /devcheck is Ready \(IRC clients: 127\.0\.0\.1:(\d+),/.exec(output())?.[1];
+    expect(ircPort, output()).toBeDefined();
+    expect(output()).toContain(`soju auth http http://127.0.0.1:${webPort}/api/soju/auth/{name}`);
+    expect(await firstIrcReply(Number(ircPort), "devcheck", "not-an-app-password")).toBe(
+      ":soju.test 464 * :Invalid credentials",
+    );
 
     // The operator CLI finds the running stack by itself (no variables given).
     expect(existsSync(envFile)).toBe(true);

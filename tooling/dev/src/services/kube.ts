@@ -47,7 +47,9 @@ export const ergoService: LocalService = {
 
 /**
  * Kubernetes API stand-in plus the simulated soju-operator, unless KUBECONFIG names a real
- * cluster. Bouncers created in the portal get a tenant DB, a soju stand-in pod and Ready=True.
+ * cluster. Bouncers created in the portal get a tenant DB, a soju stand-in pod and Ready=True;
+ * each soju checks IRC logins with the web's `auth http` endpoint (DEV_SOJU_AUTH_URL, `{name}`
+ * is the bouncer).
  */
 export const kubeService: LocalService = {
   name: "kube",
@@ -71,6 +73,7 @@ export const kubeService: LocalService = {
       adminSocketPath: join(dir, "soju", "{name}", "admin.sock"),
       readyDelayMs: Number(env.DEV_OPERATOR_READY_DELAY_MS ?? 2_000),
       downstream: true,
+      authHttpUrl: env.DEV_SOJU_AUTH_URL,
       log: (line) => {
         if (line.startsWith("[operator]"))
           console.log(`\x1b[33m[operator]\x1b[0m ${line.slice(11)}`);
@@ -81,6 +84,11 @@ export const kubeService: LocalService = {
       info: [
         `Kubernetes API stand-in: ${kube.url} (KUBECONFIG=${kubeconfig})`,
         "simulated soju-operator: creates a soju stand-in per SojuBouncer",
+        ...(env.DEV_SOJU_AUTH_URL
+          ? [
+              `IRC clients log in to a bouncer with an app password (soju auth http ${env.DEV_SOJU_AUTH_URL})`,
+            ]
+          : []),
       ],
       stop: async () => {
         await operator.stop();
