@@ -2,7 +2,6 @@ import { fileURLToPath } from "node:url";
 import { envFilePath, removeEnvFile, root, writeEnvFile } from "./env-file";
 import { checkPorts, type FixedPort } from "./ports";
 import { keycloakPort, keycloakService } from "./services/keycloak";
-import { irccloudService } from "./services/irccloud";
 import { ergoPort, ergoService, kubeService } from "./services/kube";
 import { postgresService } from "./services/postgres";
 import { processService } from "./processes";
@@ -41,7 +40,6 @@ const services = [
   keycloakService,
   ergoService,
   kubeService,
-  irccloudService,
   processService({
     name: "worker",
     command: process.execPath,
