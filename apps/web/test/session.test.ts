@@ -1,6 +1,9 @@
 import { encode } from "next-auth/jwt";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { endSessions } from "~/server/auth/session-cutoff";
 import type { currentSession as CurrentSession } from "~/server/auth/session";
+import { recordLogin } from "~/server/domain/users";
+import { startWorld, type World } from "./support/world";
 
 // currentSession() reads the session cookie itself (not through getServerSession): it must accept
 // exactly what next-auth issued and nothing else.
@@ -11,21 +14,42 @@ vi.mock("next/headers", () => ({
 
 const SECRET = "session-test-secret-session-test-secret-0123";
 const COOKIE = "next-auth.session-token";
-const claims = {
-  sub: "kc-alice",
-  name: "Alice",
-  email: "alice@example.test",
-  userId: "3f0c7a52-0000-4000-8000-000000000001",
-  username: "alice",
-  isAdmin: false,
-  idToken: "id.token.value",
+const nowS = () => Math.floor(Date.now() / 1000);
+let claims: {
+  sub: string;
+  name: string;
+  email: string;
+  userId: string;
+  username: string;
+  isAdmin: boolean;
+  idToken: string;
+  refreshToken: string;
+  rolesCheckedAt: number;
+  accessExpiresAt: number;
+  signedInAt: number;
 };
 
 let currentSession: typeof CurrentSession;
+let world: World;
 
 beforeAll(async () => {
+  world = await startWorld(inject("postgresUrl"));
+  const user = await recordLogin(world.db, { subject: "kc-alice-session", username: "alice" });
+  claims = {
+    sub: "kc-alice",
+    name: "Alice",
+    email: "alice@example.test",
+    userId: user.id,
+    username: "alice",
+    isAdmin: false,
+    idToken: "id.token.value",
+    refreshToken: "refresh.token.value",
+    rolesCheckedAt: nowS(),
+    accessExpiresAt: nowS() + 300,
+    signedInAt: Date.now() - 1000,
+  };
   Object.assign(process.env, {
-    DATABASE_URL: "postgres://nobody@127.0.0.1:1/none",
+    DATABASE_URL: world.databaseUrl,
     AUTH_SECRET: SECRET,
     AUTH_URL: "http://127.0.0.1:3000",
     KEYCLOAK_ISSUER: "http://127.0.0.1:1/realms/irc-now",
@@ -35,12 +59,16 @@ beforeAll(async () => {
   ({ currentSession } = await import("~/server/auth/session"));
 });
 afterEach(() => jar.clear());
+afterAll(async () => {
+  await world?.stop();
+});
 
 describe("currentSession", () => {
-  it("returns the session of a valid next-auth cookie, without the ID token", async () => {
+  it("returns the session of a valid next-auth cookie, without the ID or refresh token", async () => {
     jar.set(COOKIE, await encode({ token: claims, secret: SECRET, maxAge: 3600 }));
     const session = await currentSession();
     expect(session).toEqual({
+      signedInAt: claims.signedInAt,
       user: {
         id: claims.userId,
         username: "alice",
@@ -52,6 +80,7 @@ describe("currentSession", () => {
     });
     expect(new Date(session!.expires).getTime()).toBeGreaterThan(Date.now());
     expect(JSON.stringify(session)).not.toContain("id.token.value");
+    expect(JSON.stringify(session)).not.toContain("refresh.token.value");
   });
 
   it("carries the admin flag", async () => {
@@ -84,6 +113,36 @@ describe("currentSession", () => {
 
   it("ignores the cookie name an https deployment would use", async () => {
     jar.set(`__Secure-${COOKIE}`, await encode({ token: claims, secret: SECRET }));
+    expect(await currentSession()).toBeNull();
+  });
+
+  it("is null once the roles are older than the refresh interval plus the outage grace", async () => {
+    const stale = { ...claims, rolesCheckedAt: nowS() - 3600, accessExpiresAt: nowS() - 3300 };
+    jar.set(COOKIE, await encode({ token: stale, secret: SECRET }));
+    expect(await currentSession()).toBeNull();
+    // Within the grace (Keycloak briefly unreachable, the proxy kept the session): still valid.
+    const kept = { ...claims, rolesCheckedAt: nowS() - 400, accessExpiresAt: nowS() - 100 };
+    jar.set(COOKIE, await encode({ token: kept, secret: SECRET }));
+    expect((await currentSession())?.user.id).toBe(claims.userId);
+  });
+
+  it("is null for a cookie signed in before the user's last sign-out, not for a later sign-in", async () => {
+    const user = await recordLogin(world.db, { subject: "kc-bob-session", username: "bob" });
+    const before = { ...claims, userId: user.id, username: "bob", signedInAt: Date.now() - 5000 };
+    jar.set(COOKIE, await encode({ token: before, secret: SECRET }));
+    expect((await currentSession())?.user.id).toBe(user.id);
+
+    await endSessions(world.db, user.id);
+    expect(await currentSession()).toBeNull();
+
+    const after = { ...before, signedInAt: Date.now() + 1 };
+    jar.set(COOKIE, await encode({ token: after, secret: SECRET }));
+    expect((await currentSession())?.user.id).toBe(user.id);
+  });
+
+  it("is null for a user who no longer exists", async () => {
+    const gone = { ...claims, userId: "3f0c7a52-0000-4000-8000-00000000dead" };
+    jar.set(COOKIE, await encode({ token: gone, secret: SECRET }));
     expect(await currentSession()).toBeNull();
   });
 });

@@ -27,6 +27,11 @@ export async function sessionCookie(
       userId,
       username,
       isAdmin: false,
+      // Roles just checked and signed in now, as after a Keycloak sign-in (apps/web's
+      // role-refresh.ts); a bench longer than AUTH_ROLE_REFRESH_S should raise that setting.
+      rolesCheckedAt: Math.floor(Date.now() / 1000),
+      accessExpiresAt: Math.floor(Date.now() / 1000) + 300,
+      signedInAt: Date.now(),
       ...extra,
     },
     secret,

@@ -11,6 +11,7 @@ import { bouncerApi } from "../kube";
 import type { DomainContext } from "../domain/context";
 import { DomainError } from "../domain/errors";
 import { userById } from "../domain/users";
+import { signedInAfterCutoff } from "../auth/session-cutoff";
 
 // ---------------------------------------------------------------------------------------
 // Context
@@ -121,13 +122,16 @@ export const createCallerFactory = t.createCallerFactory;
 
 export const publicProcedure = t.procedure.use(mapDomainErrors);
 
-/** Signed in, and still a user in our DB (plan read fresh: Stripe may have changed it). */
+/**
+ * Signed in, still a user in our DB (plan read fresh: Stripe may have changed it), and signed in
+ * after the user's last sign-out (`sessions_valid_after`: a cookie copied before it is refused).
+ */
 export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.session?.user.id)
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Please sign in." });
   const domain = ctx.domain();
   const user = await userById(domain.db, ctx.session.user.id);
-  if (!user)
+  if (!user || !signedInAfterCutoff(ctx.session.signedInAt, user.sessionsValidAfter))
     throw new TRPCError({
       code: "UNAUTHORIZED",
       message: "Your session has ended. Please sign in again.",

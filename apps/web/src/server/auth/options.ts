@@ -6,10 +6,14 @@ import { env } from "~/env";
 import { accountsDb } from "../db";
 import { recordLogin } from "../domain/users";
 import { usernameSchema } from "../domain/names";
-import { realmRolesOf } from "./roles";
+import { safeRedirectUrl } from "./redirect";
+import { roleRefreshConfig, SESSION_MAX_AGE_S } from "./config";
+import { refreshRoles, rolesFromTokens } from "./role-refresh";
 
 declare module "next-auth" {
   interface Session {
+    /** When this session signed in (epoch ms), for the sign-out cutoff; server-side only. */
+    signedInAt?: number;
     user: {
       id: string;
       username: string;
@@ -27,6 +31,14 @@ declare module "next-auth/jwt" {
     isAdmin?: boolean;
     /** Kept for RP-initiated logout (`id_token_hint`); never sent to the browser as data. */
     idToken?: string;
+    /** Keycloak's refresh token, to re-read the roles (role-refresh.ts); never sent as data. */
+    refreshToken?: string;
+    /** The last verified access token's expiry (epoch s). */
+    accessExpiresAt?: number;
+    /** When the roles were last read from a verified access token (epoch s). */
+    rolesCheckedAt?: number;
+    /** Sign-in time (epoch ms), kept across refreshes: sign-out's cutoff compares it. */
+    signedInAt?: number;
   }
 }
 
@@ -45,6 +57,7 @@ interface KeycloakProfile {
 export function sessionFromToken(token: JWT, expires: string): Session {
   return {
     expires,
+    ...(typeof token.signedInAt === "number" ? { signedInAt: token.signedInAt } : {}),
     user: {
       id: token.userId ?? "",
       username: token.username ?? "",
@@ -74,7 +87,7 @@ export function authOptions(): NextAuthOptions {
   const config = env();
   cached = {
     secret: config.AUTH_SECRET,
-    session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+    session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_S },
     providers: [
       KeycloakProvider({
         clientId: config.KEYCLOAK_CLIENT_ID,
@@ -90,21 +103,36 @@ export function authOptions(): NextAuthOptions {
           (profile as KeycloakProfile | undefined)?.preferred_username?.toLowerCase() ?? "";
         return signInRefusal(username, config.ERGO_ADMIN_NICK) ?? true;
       },
+      // At sign-in: the access token is verified against the realm's keys before its roles
+      // count (a failure fails the sign-in). Afterwards (next-auth's own /api/auth/session):
+      // the roles are re-read once AUTH_ROLE_REFRESH_S has passed; the app's pages and tRPC
+      // get the same refresh from proxy.ts.
       async jwt({ token, account, profile }) {
         if (account && profile) {
           const p = profile as KeycloakProfile;
+          const roles = await rolesFromTokens(account, roleRefreshConfig());
           const user = await recordLogin(accountsDb(), {
             subject: p.sub,
             username: p.preferred_username ?? "",
             email: p.email ?? null,
             displayName: p.name ?? null,
           });
-          token.userId = user.id;
-          token.username = user.username;
-          token.isAdmin = realmRolesOf(account.access_token).includes(config.ADMIN_ROLE);
-          token.idToken = account.id_token;
+          return {
+            ...token,
+            ...roles,
+            userId: user.id,
+            username: user.username,
+            signedInAt: Date.now(),
+          };
         }
-        return token;
+        const outcome = await refreshRoles(token, roleRefreshConfig());
+        // next-auth clears the session cookie when this callback throws.
+        if (outcome.kind === "ended") throw new Error(`session ended: ${outcome.reason}`);
+        return outcome.kind === "refreshed" ? outcome.token : token;
+      },
+      // Every callbackUrl next-auth accepts (sign-in, sign-out) stays on our site.
+      redirect({ url, baseUrl }) {
+        return safeRedirectUrl(url, baseUrl, "/");
       },
       session({ session, token }) {
         return sessionFromToken(token, session.expires);

@@ -1,6 +1,8 @@
 import { getToken } from "next-auth/jwt";
 import type { NextRequest } from "next/server";
 import { env } from "~/env";
+import { accountsDb } from "~/server/db";
+import { endSessions } from "~/server/auth/session-cutoff";
 
 export const dynamic = "force-dynamic";
 
@@ -18,6 +20,14 @@ export async function POST(req: NextRequest): Promise<Response> {
     );
   }
   const token = await getToken({ req, secret: config.AUTH_SECRET });
+  // Every session cookie of this user signed in before now stops working, including copies.
+  // Should the DB be down, Keycloak's logout below still revokes the refresh token, so copies
+  // end at their next role refresh (AUTH_ROLE_REFRESH_S) instead.
+  if (token?.userId) {
+    await endSessions(accountsDb(), token.userId).catch((error: unknown) =>
+      console.error(`sign-out could not record the session cutoff: ${(error as Error).message}`),
+    );
+  }
   const endSession = new URL(
     `${config.KEYCLOAK_ISSUER.replace(/\/$/, "")}/protocol/openid-connect/logout`,
   );

@@ -1,11 +1,15 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { env } from "~/env";
 import { appRouter } from "~/server/api/root";
 import { createTRPCContext, logUnexpectedError } from "~/server/api/trpc";
+import { refuseCrossSiteMutation } from "~/server/auth/same-origin";
 import { currentSession } from "~/server/auth/session";
 
 export const dynamic = "force-dynamic";
 
-const handler = (req: Request) =>
+const handler = async (req: Request) =>
+  // Cross-site or non-JSON mutations never reach a procedure (403 / 415).
+  refuseCrossSiteMutation(req, env().AUTH_URL) ??
   fetchRequestHandler({
     endpoint: "/api/trpc",
     req,

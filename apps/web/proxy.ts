@@ -1,0 +1,60 @@
+import { NextResponse, type NextRequest } from "next/server";
+import { env } from "~/env";
+import {
+  contentSecurityPolicy,
+  newNonce,
+  STRICT_TRANSPORT_SECURITY,
+} from "~/server/auth/content-security-policy";
+import {
+  applySessionCookieUpdate,
+  refreshedSessionCookie,
+  requestCookieHeader,
+  type SessionCookieUpdate,
+} from "~/server/auth/session-cookie";
+
+/**
+ * Runs before every page and API route (Next 16's proxy, Node runtime):
+ * - a per-request CSP nonce: set on the request's CSP header, where Next finds it and puts it on
+ *   its scripts (every page is rendered per request for this: see app/layout.tsx);
+ * - the session's role refresh (src/server/auth/role-refresh.ts). Here and not in
+ *   `currentSession()`: server components cannot set cookies, and this is the one place in
+ *   front of both the pages and the tRPC route that can rewrite the cookie — in the response
+ *   for the browser and in the request for the page or procedure answering it now;
+ * - HSTS when the site is served over https.
+ */
+export async function proxy(req: NextRequest): Promise<NextResponse> {
+  // eslint-disable-next-line no-restricted-properties -- NODE_ENV is inlined by Next at build time
+  const dev = process.env.NODE_ENV === "development";
+  const nonce = newNonce();
+  const csp = contentSecurityPolicy(nonce, dev);
+  const headers = new Headers(req.headers);
+  headers.set("content-security-policy", csp);
+
+  let update: SessionCookieUpdate = { kind: "none" };
+  let https = false;
+  try {
+    https = env().AUTH_URL.startsWith("https://");
+    // next-auth's own routes (sign-in, callback, sign-out) manage the cookie themselves.
+    if (!req.nextUrl.pathname.startsWith("/api/auth/")) update = await refreshedSessionCookie(req);
+  } catch (error) {
+    // Left as it came: currentSession() still refuses a session whose roles are too old.
+    console.error(`session refresh failed: ${error instanceof Error ? error.message : "error"}`);
+  }
+  const cookie = requestCookieHeader(update, req);
+  if (cookie !== null) {
+    if (cookie) headers.set("cookie", cookie);
+    else headers.delete("cookie");
+  }
+
+  const res = NextResponse.next({ request: { headers } });
+  applySessionCookieUpdate(update, req, res);
+  res.headers.set("content-security-policy", csp);
+  if (https) res.headers.set("strict-transport-security", STRICT_TRANSPORT_SECURITY);
+  return res;
+}
+
+export const config = {
+  // Not for build assets and icons (no session, no HTML) nor the health check (works even
+  // when the auth settings are broken).
+  matcher: ["/((?!_next/static|_next/image|favicon.ico|icon.svg|apple-icon.png|api/healthz).*)"],
+};

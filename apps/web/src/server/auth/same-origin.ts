@@ -1,0 +1,32 @@
+/**
+ * CSRF defence in depth for the tRPC route, beside SameSite=Lax session cookies: a request that
+ * changes state must come from our own pages (Origin, or Sec-Fetch-Site when a browser sends no
+ * Origin) and be JSON — the one body type a cross-site HTML form or a "simple" cross-site fetch
+ * (text/plain, multipart/form-data, urlencoded) can never send without a CORS preflight.
+ * Clients that are not browsers send neither header and are let through: CSRF needs a browser.
+ */
+export function refuseCrossSiteMutation(req: Request, siteOrigin: string): Response | null {
+  if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return null;
+  const origin = req.headers.get("origin");
+  const fetchSite = req.headers.get("sec-fetch-site");
+  const sameOrigin =
+    origin !== null
+      ? origin === new URL(siteOrigin).origin
+      : fetchSite === null || fetchSite === "same-origin" || fetchSite === "none";
+  if (!sameOrigin) {
+    return refusal(403, "FORBIDDEN", "Requests from other sites are not allowed.");
+  }
+  const mediaType = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (mediaType !== "application/json") {
+    return refusal(415, "UNSUPPORTED_MEDIA_TYPE", "Changes must be sent as application/json.");
+  }
+  return null;
+}
+
+function refusal(status: number, code: string, message: string): Response {
+  // tRPC's error shape, so the app's client shows the message like any other error.
+  return Response.json(
+    { error: { message, code: -32600, data: { code, httpStatus: status } } },
+    { status, headers: { "cache-control": "no-store" } },
+  );
+}
