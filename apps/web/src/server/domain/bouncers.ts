@@ -3,6 +3,13 @@ import { unusableAccountName } from "@irc-now/ergo";
 import { describeKubeError, LABEL_OWNER, reasonOf, type SojuBouncer } from "@irc-now/k8s";
 import type { Actor, DomainContext } from "./context";
 import { DomainError } from "./errors";
+import {
+  isFresh,
+  projectedBouncersOf,
+  projectionSyncedAt,
+  recordCreated,
+  recordDeleting,
+} from "./projection-reads";
 import { toViews } from "./status";
 import { toUserView, type UserBouncerView } from "./user-view";
 
@@ -18,7 +25,16 @@ async function userViews(ctx: DomainContext, bouncers: SojuBouncer[]): Promise<U
   return views.map((view, i) => toUserView(bouncers[i]!, view));
 }
 
+/**
+ * The caller's bouncers: from the accounts DB's projection while a worker keeps it (no
+ * Kubernetes call per dashboard refresh), from Kubernetes when it cannot be trusted
+ * (projection-reads.ts). Either way the same views, built by the same code.
+ */
 export async function listMyBouncers(ctx: DomainContext, actor: Actor): Promise<UserBouncerView[]> {
+  if (isFresh(await projectionSyncedAt(ctx.db))) {
+    const projected = await projectedBouncersOf(ctx.db, ctx.namespace, actor.id);
+    if (projected) return userViews(ctx, projected);
+  }
   const { items } = await ctx.bouncers.listByOwner(actor.id);
   // Defence in depth: never trust a label selector alone to enforce ownership.
   const mine = items
@@ -105,6 +121,10 @@ export async function createBouncer(
         throw error;
       }),
   );
+  // Read-your-writes: the next dashboard refresh shows it even before the worker's watch has.
+  await recordCreated(ctx.db, ctx.namespace, actor.id, bouncer).catch((error: unknown) =>
+    console.error(`recording bouncer ${name} in the projection failed: ${String(error)}`),
+  );
   return (await userViews(ctx, [bouncer]))[0]!;
 }
 
@@ -181,5 +201,12 @@ export async function deleteBouncer(
   } catch (error) {
     throw unavailable("delete", name, error);
   }
+  if (bouncer.metadata.uid)
+    await recordDeleting(ctx.db, ctx.namespace, name, bouncer.metadata.uid).catch(
+      (error: unknown) =>
+        console.error(
+          `recording the deletion of ${name} in the projection failed: ${String(error)}`,
+        ),
+    );
   return { deleted: name };
 }
