@@ -14,6 +14,13 @@ declare module "autocannon" {
     timeout?: number;
     /** Worker threads generating the load (off the caller's event loop). */
     workers?: number;
+    /** A sequence of requests each connection cycles through (plain data, so workers can run it). */
+    requests?: Array<{
+      method?: "GET" | "POST";
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string;
+    }>;
   }
 
   interface Histogram {
