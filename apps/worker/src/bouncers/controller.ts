@@ -2,14 +2,17 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { isConfigured, isDeleting, isReady } from "@irc-now/k8s";
 import type { AccountsDb } from "@irc-now/db";
 import { every } from "../loops";
-import { sweepTenants, sweepUsers } from "../metrics/business";
+import { sweepUsers } from "../metrics/business";
+import { verifyLoopMetrics } from "../metrics/loop-metrics";
+import { fixedRateLoop, sweepTenants } from "../metrics/tenant-sweep";
 import type { WorkerMetrics } from "../metrics/worker-metrics";
 import { closeStaleAttempts } from "./attempts";
 import { KeyedQueue } from "./queue";
 import { reconcileBouncer } from "./reconcile";
 import { errorText } from "./secrets";
 import type { SetupDeps } from "./setup";
-import { verifyAll } from "./verifier";
+import { verifyLoopPorts } from "./verifier";
+import { startVerifyLoop, systemClock } from "./verify-loop";
 import { BouncerWatcher } from "./watcher";
 
 export interface ControllerOptions {
@@ -21,6 +24,8 @@ export interface ControllerOptions {
   /** Tenant DB URL (or the error reading it) of every bouncer, for the soju metrics sweep. */
   tenantUrls: () => Promise<Map<string, string | Error>>;
   verifyIntervalMs: number;
+  /** Verifications in flight at once (verify-loop.ts default 8). */
+  verifyConcurrency?: number;
   usersIntervalMs?: number;
   tenantsIntervalMs?: number;
   concurrency?: number;
@@ -89,20 +94,21 @@ export class Controller {
     const warn = (what: string) => (error: unknown) =>
       log.warn({ error: errorText(error) }, `${what} failed`);
     this.loops = [
-      every(
-        this.o.verifyIntervalMs,
-        async () => {
-          const counts = await verifyAll({
+      // Spread over the interval, bounded, each check with a deadline (verify-loop.ts).
+      startVerifyLoop(
+        verifyLoopPorts(
+          {
             bouncers: deps.bouncers,
             ergo: deps.ergo,
             soju: deps.soju,
             recorder: deps.recorder,
             network: deps.settings.upstreamNetwork,
             log,
-          });
-          for (const [state, n] of Object.entries(counts))
-            metrics.bouncersByUpstreamAuth.set({ state }, n);
-        },
+          },
+          systemClock,
+          verifyLoopMetrics(metrics),
+        ),
+        { intervalMs: this.o.verifyIntervalMs, concurrency: this.o.verifyConcurrency },
         warn("verifier"),
       ),
       every(
@@ -140,10 +146,11 @@ export class Controller {
         },
         warn("users metrics"),
       ),
-      every(
+      fixedRateLoop(
         this.o.tenantsIntervalMs ?? 300_000,
         () => sweepTenants(this.o.tenantUrls, metrics),
-        warn("soju metrics"),
+        systemClock,
+        { onLag: (ms) => metrics.tenantSweepLag.set(ms / 1000), onError: warn("soju metrics") },
       ),
     ];
   }

@@ -1,9 +1,15 @@
 import type { Logger } from "pino";
 import { SojuUnsupported } from "@irc-now/soju";
-import { isConfigured, isDeleting, type SojuBouncer } from "@irc-now/k8s";
+import type { SojuBouncer } from "@irc-now/k8s";
 import type { BouncerStore, ErgoPort, SojuAdmin } from "../ports/index";
 import type { SetupRecorder, UpstreamState } from "./attempts";
 import { errorText } from "./secrets";
+import {
+  systemClock,
+  type LoopClock,
+  type VerifyLoopMetrics,
+  type VerifyLoopPorts,
+} from "./verify-loop";
 
 export interface VerifyDeps {
   bouncers: BouncerStore;
@@ -101,9 +107,17 @@ export async function checkUpstream(
   }
 }
 
-/** Checks one configured bouncer, read-only, and records its state. */
-export async function verifyBouncer(deps: VerifyDeps, bouncer: SojuBouncer): Promise<Verdict> {
+/**
+ * Checks one configured bouncer, read-only, and records its state, unless `signal` aborted
+ * meanwhile (its deadline passed: the verify loop recorded that instead).
+ */
+export async function verifyBouncer(
+  deps: VerifyDeps,
+  bouncer: SojuBouncer,
+  signal?: AbortSignal,
+): Promise<Verdict> {
   const verdict = await checkUpstream(deps, bouncer);
+  if (signal?.aborted) return verdict;
   await deps.recorder.upstreamState(
     { uid: bouncer.metadata.uid ?? "", name: bouncer.metadata.name },
     verdict.state,
@@ -113,28 +127,25 @@ export async function verifyBouncer(deps: VerifyDeps, bouncer: SojuBouncer): Pro
   return verdict;
 }
 
-/** Verifies every configured bouncer, a few at a time; returns the count per state. */
-export async function verifyAll(
+/** The verify loop's ports (verify-loop.ts) over the worker's own. */
+export function verifyLoopPorts(
   deps: VerifyDeps,
-  concurrency = 4,
-): Promise<Record<UpstreamState, number>> {
-  const { items } = await deps.bouncers.list();
-  const todo = items.filter((b) => isConfigured(b) && !isDeleting(b));
-  const counts: Record<UpstreamState, number> = {
-    authenticated: 0,
-    unauthenticated: 0,
-    disconnected: 0,
-    unknown: 0,
+  clock: LoopClock = systemClock,
+  metrics?: VerifyLoopMetrics,
+): VerifyLoopPorts {
+  return {
+    list: async () => (await deps.bouncers.list()).items,
+    check: (bouncer, signal) => verifyBouncer(deps, bouncer, signal),
+    timedOut: (bouncer, detail) =>
+      deps.recorder.upstreamState(
+        { uid: bouncer.metadata.uid ?? "", name: bouncer.metadata.name },
+        "unknown",
+        null,
+        detail,
+      ),
+    clock,
+    ...(metrics ? { metrics } : {}),
+    onError: (bouncer, error) =>
+      deps.log.warn({ bouncer, error: errorText(error) }, "verification failed"),
   };
-  const workers = Array.from({ length: concurrency }, async () => {
-    for (let b = todo.shift(); b; b = todo.shift()) {
-      const v = await verifyBouncer(deps, b).catch((e: unknown) => {
-        deps.log.warn({ bouncer: b!.metadata.name, error: errorText(e) }, "verification failed");
-        return { state: "unknown" as const };
-      });
-      counts[v.state] += 1;
-    }
-  });
-  await Promise.all(workers);
-  return counts;
 }

@@ -87,6 +87,54 @@ export function createWorkerMetrics(registry: Registry) {
       help: "Tenant DBs that could not be read during a metrics sweep.",
       registers,
     }),
+    // The periodic loops' own health (issue 17): how long they take and how late they run.
+    verifierCheckDuration: new Histogram({
+      name: "irc_now_verifier_check_duration_seconds",
+      help: "Duration of one bouncer's upstream verification.",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    verifierLag: new Histogram({
+      name: "irc_now_verifier_lag_seconds",
+      help: "How late a bouncer's verification started relative to its slot in the interval.",
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+      registers,
+    }),
+    verifierTimeouts: new Counter({
+      name: "irc_now_verifier_timeouts_total",
+      help: "Verifications that did not finish within their deadline.",
+      registers,
+    }),
+    verifierWindowDuration: new Gauge({
+      name: "irc_now_verifier_window_duration_seconds",
+      help: "Last verification window: from its start to the end of its last check.",
+      registers,
+    }),
+    verifierWindowOverrun: new Gauge({
+      name: "irc_now_verifier_window_overrun_seconds",
+      help: "Last verification window: how far its last check ended past the interval (0 = within).",
+      registers,
+    }),
+    verifierWindowMaxLag: new Gauge({
+      name: "irc_now_verifier_window_max_lag_seconds",
+      help: "Last verification window: the latest start of a check relative to its slot.",
+      registers,
+    }),
+    tenantSweepDuration: new Gauge({
+      name: "irc_now_tenant_sweep_duration_seconds",
+      help: "Duration of the last soju metrics sweep over every tenant DB.",
+      registers,
+    }),
+    tenantSweepLag: new Gauge({
+      name: "irc_now_tenant_sweep_lag_seconds",
+      help: "How late the last soju metrics sweep started relative to its schedule.",
+      registers,
+    }),
+    tenantSweepTimeouts: new Counter({
+      name: "irc_now_tenant_sweep_timeouts_total",
+      help: "Tenant DBs whose counts did not arrive within their deadline.",
+      registers,
+    }),
   };
 }
 
