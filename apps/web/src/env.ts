@@ -4,6 +4,8 @@ import {
   dbEnv,
   defineArea,
   ergoEnv,
+  importEnv,
+  irccloudEnv,
   kubeEnv,
   loadConfig,
   logEnv,
@@ -30,6 +32,8 @@ const webAreas = [
   plansEnv,
   publicEnv,
   ergoNickEnv,
+  irccloudEnv,
+  importEnv,
   logEnv,
 ] as const;
 

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { envFilePath, removeEnvFile, root, writeEnvFile } from "./env-file";
 import { checkPorts, type FixedPort } from "./ports";
 import { keycloakPort, keycloakService } from "./services/keycloak";
+import { irccloudService } from "./services/irccloud";
 import { ergoPort, ergoService, kubeService } from "./services/kube";
 import { postgresService } from "./services/postgres";
 import { processService } from "./processes";
@@ -40,6 +41,7 @@ const services = [
   keycloakService,
   ergoService,
   kubeService,
+  irccloudService,
   processService({
     name: "worker",
     command: process.execPath,

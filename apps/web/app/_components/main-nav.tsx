@@ -11,6 +11,7 @@ export function MainNav({ isAdmin }: { isAdmin: boolean }) {
   const pathname = usePathname();
   const links = [
     { href: "/dashboard", label: "Dashboard", current: pathname.startsWith("/dashboard") },
+    { href: "/import", label: "Import", current: pathname.startsWith("/import") },
     {
       href: "/app-passwords",
       label: "App passwords",

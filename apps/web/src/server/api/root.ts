@@ -1,11 +1,13 @@
 import { adminRouter } from "./routers/admin";
 import { appPasswordsRouter } from "./routers/app-passwords";
 import { bouncerRouter } from "./routers/bouncer";
+import { importRouter } from "./routers/import";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   bouncer: bouncerRouter,
   admin: adminRouter,
+  import: importRouter,
   appPasswords: appPasswordsRouter,
 });
 
