@@ -76,6 +76,7 @@ const opts = {
   migrationCount: int("BENCH_MIGRATION_COUNT", 1000),
   rssCrs: int("BENCH_RSS_CRS", 10_000),
   concurrency: int("BENCH_CONCURRENCY", 4),
+  migrationRuns: int("BENCH_MIGRATION_RUNS", 3),
   warmup: 8,
   phases: new Set(
     (process.env.BENCH_PHASES ?? "latency,migration,rss").split(",").map((s) => s.trim()),
@@ -395,37 +396,54 @@ async function latencyPhase(stack: Stack, logFile: WriteStream) {
     }
   };
 
-  say(`(a) floor: ${opts.warmup} warm-up + ${opts.latencyCount} bouncers, groups of ${batch}`);
-  const floor = floorClients(stack, "bench-lat-floor");
-  const limiter = createLimiter(opts.concurrency);
-  const floorErrors: string[] = [];
-  const floorSteps = new StepTimes();
-  const floorNs = await openNs(stack, "bench-lat-floor", READY_DELAY.latency, (bouncer) => {
-    const name = bouncer.metadata.name;
-    void limiter
-      .run(() =>
-        floorSetup(
-          floor.c,
-          bouncer,
-          name.startsWith("lfw") ? undefined : (step, ms) => floorSteps.add(name, step, ms),
-        ),
-      )
-      .catch((e: unknown) =>
-        floorErrors.push(`${name}: ${e instanceof Error ? e.message : String(e)}`),
-      );
-  });
-  const floorPeak = pgPeak(stack);
-  await measure(floorNs, names("lfw", opts.warmup), () => limiter.idle());
-  const floorNames = names("lf", opts.latencyCount);
-  await measure(floorNs, floorNames, () => limiter.idle());
-  const floorLat = summarize(floorNs.tracker.latencies(floorNames));
-  if (process.env.BENCH_DIAG) say(`DIAG f1 ${process.hrtime.bigint() / 1000n}`);
-  const floorPg = await floorPeak.stop();
-  if (floorErrors.length)
-    throw new Error(`floor setups failed: ${floorErrors.slice(0, 5).join("; ")}`);
-  await floor.close();
-  await closeNs(stack, floorNs);
-  say(`(a) floor: p50 ${floorLat.p50Ms} ms, p99 ${floorLat.p99Ms} ms`);
+  // Two floors: today's three exec round trips for the soju step (the floor the one-round-trip
+  // setup is measured against, issue 17), and one (the floor of the worker's own overhead).
+  const floorSeries = async (nsName: string, prefix: string, sojuRoundTrips: 1 | 3) => {
+    say(
+      `(a) floor (${sojuRoundTrips} soju round trips): ${opts.warmup} warm-up + ${opts.latencyCount} bouncers, groups of ${batch}`,
+    );
+    const floor = floorClients(stack, nsName);
+    floor.c.sojuRoundTrips = sojuRoundTrips;
+    const limiter = createLimiter(opts.concurrency);
+    const floorErrors: string[] = [];
+    const floorSteps = new StepTimes();
+    const floorNs = await openNs(stack, nsName, READY_DELAY.latency, (bouncer) => {
+      const name = bouncer.metadata.name;
+      void limiter
+        .run(() =>
+          floorSetup(
+            floor.c,
+            bouncer,
+            name.startsWith(`${prefix}w`)
+              ? undefined
+              : (step, ms) => floorSteps.add(name, step, ms),
+          ),
+        )
+        .catch((e: unknown) =>
+          floorErrors.push(`${name}: ${e instanceof Error ? e.message : String(e)}`),
+        );
+    });
+    const floorPeak = pgPeak(stack);
+    await measure(floorNs, names(`${prefix}w`, opts.warmup), () => limiter.idle());
+    const floorNames = names(prefix, opts.latencyCount);
+    await measure(floorNs, floorNames, () => limiter.idle());
+    const floorLat = summarize(floorNs.tracker.latencies(floorNames));
+    const floorPg = await floorPeak.stop();
+    if (floorErrors.length)
+      throw new Error(`floor setups failed: ${floorErrors.slice(0, 5).join("; ")}`);
+    await floor.close();
+    const slowest = floorSteps.slowest(latencyMap(floorNs.tracker, floorNames));
+    await closeNs(stack, floorNs);
+    say(`(a) floor (${sojuRoundTrips}): p50 ${floorLat.p50Ms} ms, p99 ${floorLat.p99Ms} ms`);
+    return { floorLat, floorSteps, floorPg, slowest };
+  };
+  const {
+    floorLat,
+    floorSteps,
+    floorPg,
+    slowest: floorSlowest,
+  } = await floorSeries("bench-lat-floor", "lf", 3);
+  const one = await floorSeries("bench-lat-floor1", "lo", 1);
 
   say(`(a) worker: ${opts.warmup} warm-up + ${opts.latencyCount} bouncers, groups of ${batch}`);
   const ns = await openNs(stack, "bench-lat-worker", READY_DELAY.latency);
@@ -453,6 +471,8 @@ async function latencyPhase(stack: Stack, logFile: WriteStream) {
 
   const r50 = ratio(workerLat.p50Ms, floorLat.p50Ms);
   const r99 = ratio(workerLat.p99Ms, floorLat.p99Ms);
+  const o50 = ratio(workerLat.p50Ms, one.floorLat.p50Ms);
+  const o99 = ratio(workerLat.p99Ms, one.floorLat.p99Ms);
   return {
     bouncers: opts.latencyCount,
     warmupDiscarded: opts.warmup,
@@ -462,27 +482,39 @@ async function latencyPhase(stack: Stack, logFile: WriteStream) {
       "Ready=True commit → irc.now/upstream-configured commit, both timestamped in the Kubernetes API stand-in",
     worker: workerLat,
     floor: floorLat,
+    floorIs: "today's wire floor: the soju step as three sequential exec round trips",
     ratioP50: r50,
     ratioP99: r99,
-    target: "≤ 1.3× floor (p50 and p99)",
-    met: r50 <= 1.3 && r99 <= 1.3,
+    target: "p50 ≤ 0.6× today's three-exec floor (issue 17)",
+    met: r50 <= 0.6,
+    oneRoundTripFloor: one.floorLat,
+    overheadRatioP50: o50,
+    overheadRatioP99: o99,
+    overheadTarget: "≤ 1.3× the one-round-trip floor (p50 and p99): the old ratio, same wire work",
+    overheadMet: o50 <= 1.3 && o99 <= 1.3,
     workerAttempts: attempts,
     workerFailures: failures,
     workerLockTaken: { setups: workerSteps.busy, staleSweep: workerSteps.sweepMetRunning },
-    stepsMs: { worker: workerSteps.summary(), floor: floorSteps.summary() },
+    stepsMs: {
+      worker: workerSteps.summary(),
+      floor: floorSteps.summary(),
+      oneRoundTripFloor: one.floorSteps.summary(),
+    },
     slowest: {
       worker: workerSteps.slowest(latencyMap(ns.tracker, workerNames)),
-      floor: floorSteps.slowest(latencyMap(floorNs.tracker, floorNames)),
+      floor: floorSlowest,
     },
-    peakPgConnections: { floor: floorPg, worker: workerPg },
+    peakPgConnections: { floor: floorPg, oneRoundTripFloor: one.floorPg, worker: workerPg },
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // (b) Start-up migration: N Ready, unannotated bouncers exist, then the worker starts.
 
-async function migrationPhase(stack: Stack, logFile: WriteStream) {
+async function migrationPhase(stack: Stack, logFile: WriteStream, run = 0) {
   const n = opts.migrationCount;
+  // Fresh names per run: every setup stays a new user's first (no Secret, no ergo account).
+  const tag = String.fromCharCode(97 + run);
   const progress = (what: string) => (done: number) => {
     if (done % 100 === 0 || done === n) say(`(b) ${what}: ${done}/${n} Ready`);
   };
@@ -490,7 +522,7 @@ async function migrationPhase(stack: Stack, logFile: WriteStream) {
   // Floor first, then the worker: each on its own N bouncers, provisioned (all Ready) before the clock starts.
   say(`(b) floor: provisioning ${n} Ready bouncers`);
   const floorNs = await openNs(stack, "bench-mig-floor", READY_DELAY.migration);
-  const floorNames = names("mf", n);
+  const floorNames = names(`mf${tag}`, n);
   await provision(stack, floorNs, floorNames, { ...PROVISION, onProgress: progress("floor") });
   await until(
     async () => (await stack.pgConnections()) < 40,
@@ -499,6 +531,8 @@ async function migrationPhase(stack: Stack, logFile: WriteStream) {
     250,
   );
   const floor = floorClients(stack, floorNs.name);
+  // The same wire work as the worker: the soju step in one round trip.
+  floor.c.sojuRoundTrips = 1;
   const limiter = createLimiter(opts.concurrency);
   const floorPeak = pgPeak(stack);
   const serviceMs: number[] = [];
@@ -530,7 +564,7 @@ async function migrationPhase(stack: Stack, logFile: WriteStream) {
 
   say(`(b) worker: provisioning ${n} Ready bouncers (no worker running)`);
   const ns = await openNs(stack, "bench-mig-worker", READY_DELAY.migration);
-  const workerNames = names("mw", n);
+  const workerNames = names(`mw${tag}`, n);
   await provision(stack, ns, workerNames, { ...PROVISION, onProgress: progress("worker") });
   await until(
     async () => (await stack.pgConnections()) < 40,
@@ -684,6 +718,7 @@ async function main(): Promise<void> {
   const stack = await startStack(
     [
       "bench-lat-floor",
+      "bench-lat-floor1",
       "bench-lat-worker",
       "bench-mig-floor",
       "bench-mig-worker",
@@ -698,13 +733,31 @@ async function main(): Promise<void> {
   onTeardown("worker log", () => new Promise((r) => logFile.end(r)));
 
   let latency: Awaited<ReturnType<typeof latencyPhase>> | undefined;
-  let migration: Awaited<ReturnType<typeof migrationPhase>> | undefined;
+  let migration:
+    | (Awaited<ReturnType<typeof migrationPhase>> & { ratiosOfRuns: number[]; medianOf: number })
+    | undefined;
   let rss: Awaited<ReturnType<typeof rssPhase>> | undefined;
   try {
     if (opts.phases.has("latency"))
       latency = await underLoad("latency", () => latencyPhase(stack, logFile));
-    if (opts.phases.has("migration"))
-      migration = await underLoad("migration", () => migrationPhase(stack, logFile));
+    if (opts.phases.has("migration")) {
+      // Noisy on a shared machine (0.72× and 0.87× in two runs before): the median of several.
+      const runs: Awaited<ReturnType<typeof migrationPhase>>[] = [];
+      for (let run = 0; run < opts.migrationRuns; run++) {
+        say(`(b) run ${run + 1} of ${opts.migrationRuns}`);
+        runs.push(
+          await underLoad(`migration${run + 1}`, () => migrationPhase(stack, logFile, run)),
+        );
+      }
+      const sorted = [...runs].sort((a, b) => a.ratio - b.ratio);
+      const median = sorted[Math.floor(sorted.length / 2)]!;
+      migration = {
+        ...median,
+        ratiosOfRuns: runs.map((r) => r.ratio),
+        medianOf: runs.length,
+        met: median.ratio >= 0.8,
+      };
+    }
     if (opts.phases.has("rss")) rss = await underLoad("rss", () => rssPhase(stack));
   } catch (error) {
     const tail = (await readFile(logPath, "utf8").catch(() => ""))
@@ -755,8 +808,10 @@ function printTable(
   latency: {
     worker: Summary;
     floor: Summary;
+    oneRoundTripFloor: Summary;
     ratioP50: number;
-    ratioP99: number;
+    overheadRatioP50: number;
+    overheadRatioP99: number;
     met: boolean;
     bouncers: number;
   } | null,
@@ -766,31 +821,40 @@ function printTable(
     ratio: number;
     met: boolean;
     bouncers: number;
+    medianOf: number;
   } | null,
   rss: { figureMB: number; baseline: { peakHwmMB: number }; met: boolean; crs: number } | null,
 ): void {
   const rows: string[][] = [["figure", "worker", "floor", "ratio", "target", "met"]];
   if (latency) {
     rows.push([
-      `(a) Ready→annotated p50, n=${latency.bouncers}`,
+      `(a) Ready→annotated p50 vs three-exec floor, n=${latency.bouncers}`,
       `${latency.worker.p50Ms} ms`,
       `${latency.floor.p50Ms} ms`,
       `${latency.ratioP50}×`,
-      "≤ 1.3×",
-      String(latency.ratioP50 <= 1.3),
+      "≤ 0.6×",
+      String(latency.ratioP50 <= 0.6),
     ]);
     rows.push([
-      `(a) Ready→annotated p99, n=${latency.bouncers}`,
-      `${latency.worker.p99Ms} ms`,
-      `${latency.floor.p99Ms} ms`,
-      `${latency.ratioP99}×`,
+      `(a) Ready→annotated p50 vs one-round-trip floor`,
+      `${latency.worker.p50Ms} ms`,
+      `${latency.oneRoundTripFloor.p50Ms} ms`,
+      `${latency.overheadRatioP50}×`,
       "≤ 1.3×",
-      String(latency.ratioP99 <= 1.3),
+      String(latency.overheadRatioP50 <= 1.3),
+    ]);
+    rows.push([
+      `(a) Ready→annotated p99 vs one-round-trip floor`,
+      `${latency.worker.p99Ms} ms`,
+      `${latency.oneRoundTripFloor.p99Ms} ms`,
+      `${latency.overheadRatioP99}×`,
+      "≤ 1.3×",
+      String(latency.overheadRatioP99 <= 1.3),
     ]);
   }
   if (migration)
     rows.push([
-      `(b) start-up migration, n=${migration.bouncers}`,
+      `(b) start-up migration, n=${migration.bouncers}, median of ${migration.medianOf}`,
       `${migration.worker.bouncersPerSecond}/s`,
       `${migration.floor.bouncersPerSecond}/s`,
       `${migration.ratio}×`,

@@ -64,7 +64,7 @@ export interface VerifyLoopOptions {
   intervalMs: number;
   /** Checks in flight at once (default 8). */
   concurrency?: number;
-  /** Per check (default 30 s, never more than the interval). */
+  /** Per check (default 30 s; a check longer than the interval delays the next ones). */
   checkDeadlineMs?: number;
 }
 
@@ -110,7 +110,7 @@ export async function runVerifyWindow(
   const { clock } = ports;
   const interval = options.intervalMs;
   const concurrency = Math.max(1, options.concurrency ?? 8);
-  const deadlineMs = Math.min(options.checkDeadlineMs ?? 30_000, interval);
+  const deadlineMs = options.checkDeadlineMs ?? 30_000;
   const jobs = (await ports.list())
     .filter((b) => isConfigured(b) && !isDeleting(b))
     .map((bouncer) => ({

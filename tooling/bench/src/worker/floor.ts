@@ -16,7 +16,8 @@
  *                 `exists` → oper PASSWD when owned by this user (not reached here: every bench
  *                 user is new)
  *   ergoSaslCheck SASL PLAIN login with the password
- *   soju…         `network create` (disabled), `sasl set-plain`, `network update -enabled true`
+ *   soju…         `network create` (disabled), `sasl set-plain`, `network update -enabled true`:
+ *                 three exec sessions (today's floor) or one (`sojuRoundTrips: 1`)
  *   annotate      merge patch of `irc.now/upstream-configured` carrying the uid and
  *                 resourceVersion read (on 409: GET, and again on the fresh object if it is
  *                 still the same bouncer, unannotated)
@@ -57,6 +58,12 @@ export interface FloorClients {
   network: string;
   /** Kept-open accounts-DB connections for the setup locks (one per concurrent setup). */
   lockPool: AccountsDb["$client"];
+  /**
+   * The soju step as three exec round trips, one per command (the setup before issue 17: the
+   * floor the new setup is measured against), or as one (`applyUpstreamNetwork`, what the
+   * worker does now: the floor of its own overhead). Default 3.
+   */
+  sojuRoundTrips?: 1 | 3;
 }
 
 /** The worker's lock key (apps/worker/src/bouncers/locks.ts), so both contend for the same locks. */
@@ -145,18 +152,28 @@ export async function floorSetup(
       throw new Error(`ergo refused the credentials of ${username}`);
     lap("ergoSaslCheck");
 
-    await w.deps.soju.createOrUpdateNetwork(name, username, {
-      name: network,
-      addr: c.upstreamAddr,
-      nick: username,
-      username,
-      enabled: false,
-    });
-    lap("sojuNetworkCreate");
-    await w.deps.soju.setSaslPlain(name, username, network, username, password);
-    lap("sojuSaslSetPlain");
-    await w.deps.soju.enableNetwork(name, username, network);
-    lap("sojuNetworkEnable");
+    if (c.sojuRoundTrips === 1) {
+      await w.deps.soju.applyUpstreamNetwork(
+        name,
+        username,
+        { name: network, addr: c.upstreamAddr, nick: username, username },
+        { username, password },
+      );
+      lap("sojuApply");
+    } else {
+      await w.deps.soju.createOrUpdateNetwork(name, username, {
+        name: network,
+        addr: c.upstreamAddr,
+        nick: username,
+        username,
+        enabled: false,
+      });
+      lap("sojuNetworkCreate");
+      await w.deps.soju.setSaslPlain(name, username, network, username, password);
+      lap("sojuSaslSetPlain");
+      await w.deps.soju.enableNetwork(name, username, network);
+      lap("sojuNetworkEnable");
+    }
 
     let current = { uid, resourceVersion };
     for (let i = 0; ; i++) {
