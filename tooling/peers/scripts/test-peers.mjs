@@ -19,7 +19,11 @@ const kit = given
 const suites = [
   ["tooling/peers", "vitest.peers.config.ts", "helpers, teardown, end to end"],
   ["packages/ergo", "test/peers.config.ts", "ErgoAdmin contract"],
-  ["packages/soju", "test/peers.config.ts", "SojuAdmin contract (socket, sql-restart)"],
+  [
+    "packages/soju",
+    "test/peers.config.ts",
+    "SojuAdmin contract (socket, sql-restart; exec script on real sojuctl)",
+  ],
   ["tooling/standins", "test/ergo/peers.config.ts", "ergo stand-in pins, on real ergo"],
   ["tooling/standins", "test/soju/peers.config.ts", "soju stand-in pins, on real soju"],
   ["apps/worker", "test/peers.config.ts", "worker setups"],
