@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as config from "@irc-now/config";
 import { describe, expect, it } from "vitest";
@@ -209,5 +209,29 @@ describe("deploy/ rendered with kustomize", () => {
     expect(pod.containers[0].args).toEqual(["dist/migrate.js"]);
     const worker = (find(production, "Deployment", "irc-now-worker") as any).spec.template.spec;
     expect(pod.containers[0].image).toBe(worker.containers[0].image);
+  });
+  it("alerts only on metrics the worker exports, and scrapes its metrics port", () => {
+    const monitoring = render("monitoring");
+    const metricsDir = join(REPO_ROOT, "apps/worker/src/metrics");
+    const source = readdirSync(metricsDir)
+      .map((f) => readFileSync(join(metricsDir, f), "utf8"))
+      .join("\n");
+    const exported = new Set([...source.matchAll(/name: "(irc_now_[a-z_]+)"/g)].map((m) => m[1]));
+    const rules = (find(monitoring, "PrometheusRule", "irc-now-worker") as any).spec.groups[0]
+      .rules;
+    expect(rules.map((r: any) => r.alert)).toEqual(
+      expect.arrayContaining([
+        "IrcNowBouncersUnauthenticated",
+        "IrcNowSetupFailuresRising",
+        "IrcNowNoWorkerLeader",
+      ]),
+    );
+    for (const rule of rules)
+      for (const [metric] of String(rule.expr).matchAll(/irc_now_[a-z_]+/g))
+        expect(exported, `${rule.alert}: ${metric}`).toContain(metric);
+    const monitor = (find(monitoring, "ServiceMonitor", "irc-now-worker") as any).spec;
+    const service = find(production, "Service", "irc-now-worker-metrics") as any;
+    expect(service.spec.ports.map((p: any) => p.name)).toContain(monitor.endpoints[0].port);
+    expect(service.metadata.labels).toMatchObject(monitor.selector.matchLabels);
   });
 });
