@@ -104,6 +104,25 @@ describe("the tRPC route refuses cross-site and non-JSON mutations", () => {
     expect((await mutation({ origin: SITE })).status).toBe(415);
   });
 
+  it("takes the origin the request was addressed to as ours too (a second server, e.g. next dev)", async () => {
+    const res = await route.POST(
+      new Request("http://127.0.0.1:4123/api/trpc/bouncer.create?batch=1", {
+        method: "POST",
+        headers: { origin: "http://127.0.0.1:4123", "content-type": "application/json" },
+        body: createBody,
+      }),
+    );
+    expect(res.status).toBe(401);
+    const other = await route.POST(
+      new Request("http://127.0.0.1:4123/api/trpc/bouncer.create?batch=1", {
+        method: "POST",
+        headers: { origin: "http://127.0.0.1:4124", "content-type": "application/json" },
+        body: createBody,
+      }),
+    );
+    expect(other.status).toBe(403);
+  });
+
   it("lets the app's own JSON POST from our origin through to the procedure", async () => {
     // Signed out: the procedure itself answers (401), so the request got past the guard.
     const signedOut = await mutation({

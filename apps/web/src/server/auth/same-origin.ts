@@ -9,9 +9,12 @@ export function refuseCrossSiteMutation(req: Request, siteOrigin: string): Respo
   if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return null;
   const origin = req.headers.get("origin");
   const fetchSite = req.headers.get("sec-fetch-site");
+  // Our origin is AUTH_URL's, or the one this request was addressed to (a second server on
+  // another port, e.g. `next dev` beside the production build): a browser never sends another
+  // site's request with our origin in `Origin`.
   const sameOrigin =
     origin !== null
-      ? origin === new URL(siteOrigin).origin
+      ? origin === new URL(siteOrigin).origin || origin === new URL(req.url).origin
       : fetchSite === null || fetchSite === "same-origin" || fetchSite === "none";
   if (!sameOrigin) {
     return refusal(403, "FORBIDDEN", "Requests from other sites are not allowed.");
