@@ -281,7 +281,10 @@ describe("deploy/ on a real kube-apiserver 1.24, run by its own ServiceAccounts"
   it("the worker bundle runs as irc-now-worker: it takes the Lease, lists the bouncers and is ready", async () => {
     const port = await freePort();
     workerBase = `http://127.0.0.1:${port}`;
-    const worker = start("worker", ["apps/worker/dist/main.js"], {
+    // The Deployment's own command line: node <flags> dist/main.js (the image's WORKDIR is the bundle's parent).
+    const args = (find(app, "Deployment", "irc-now-worker") as any).spec.template.spec.containers[0]
+      .args as string[];
+    const worker = start("worker", [...args.slice(0, -1), join("apps/worker", args.at(-1)!)], {
       ...configOf("irc-now-worker"),
       // What differs from the cluster: where things are on this machine, and the socket adapter
       // (pods/exec needs a kubelet).

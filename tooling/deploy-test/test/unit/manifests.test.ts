@@ -234,4 +234,9 @@ describe("deploy/ rendered with kustomize", () => {
     expect(service.spec.ports.map((p: any) => p.name)).toContain(monitor.endpoints[0].port);
     expect(service.metadata.labels).toMatchObject(monitor.selector.matchLabels);
   });
+  it("runs the worker with the Node flags the RSS bench measures", async () => {
+    const { WORKER_NODE_FLAGS } = await import("../../../bench/src/worker/rss");
+    const worker = (find(production, "Deployment", "irc-now-worker") as any).spec.template.spec;
+    expect(worker.containers[0].args).toEqual([...WORKER_NODE_FLAGS, "dist/main.js"]);
+  });
 });
