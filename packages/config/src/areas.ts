@@ -118,9 +118,7 @@ function httpsOrLoopback(value: string): boolean {
   try {
     const { protocol, hostname } = new URL(value);
     if (protocol !== "http:") return true; // https, or a scheme url() above reports
-    return (
-      hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname)
-    );
+    return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
   } catch {
     return true; // the url() check above reports it
   }
