@@ -23,7 +23,8 @@ export function MainNav({ isAdmin }: { isAdmin: boolean }) {
   ];
   return (
     <nav aria-label="Main">
-      <ul className="flex items-center gap-1 text-sm">
+      {/* Wraps onto a second line rather than pushing a narrow screen sideways (WCAG 1.4.10). */}
+      <ul className="flex flex-wrap items-center gap-1 text-sm">
         {links.map((link) => (
           <li key={link.href}>
             <Link
