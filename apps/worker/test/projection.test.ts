@@ -262,6 +262,46 @@ describe("bouncers projection", () => {
     kube.objects.delete(CR, NS, "proj-l");
   });
 
+  it("confirms a quiet projection while its watch is open, and stops confirming while the watch is down", async () => {
+    const syncedAt = async () =>
+      (
+        await db
+          .select({ at: accounts.projectionHeartbeats.syncedAt })
+          .from(accounts.projectionHeartbeats)
+          .where(eq(accounts.projectionHeartbeats.replica, "quiet-replica"))
+      )[0]?.at.getTime() ?? 0;
+    const p = startBouncerProjection({
+      store: dbBouncerProjection(db),
+      namespace: NS,
+      list: () => api.list(),
+      kubeConfig,
+      log,
+      replica: "quiet-replica",
+      heartbeatMs: 50,
+    });
+    stops.push(() => p.stop());
+    await until(async () => (await syncedAt()) > 0, "a first heartbeat");
+    // No CR changes at all: the beat still moves on.
+    const first = await syncedAt();
+    await until(async () => (await syncedAt()) > first, "a heartbeat without any event");
+
+    // The API server refuses everything: no open watch, so no confirmation (readers then fall
+    // back to Kubernetes themselves, or see it is down).
+    kube.faults.failNextRequests(100_000, { code: 503 });
+    let whileDown: number;
+    try {
+      kube.faults.closeWatches();
+      await until(() => !p.watcher.watching, "the watch to be down");
+      await new Promise((r) => setTimeout(r, 200)); // a beat already queued may still land
+      whileDown = await syncedAt();
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await syncedAt()).toBe(whileDown);
+    } finally {
+      kube.faults.reset();
+    }
+    await until(async () => (await syncedAt()) > whileDown, "heartbeats after the API is back");
+  });
+
   it("an owner label that is not a portal user id gives owner_id null (and the row is written)", async () => {
     const store = dbBouncerProjection(db);
     const alice = await userId("alice");

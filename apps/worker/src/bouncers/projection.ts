@@ -198,8 +198,18 @@ export class BouncerProjection {
   }
 
   /**
-   * `projection_heartbeats`: after every list, and after events at most every 10 s, while this
-   * replica is not behind. A healthy replica beats at least once per re-list (5 min).
+   * While nothing changes there are no events to write: the periodic beat says the projection
+   * is still current (the web trusts it only while some replica's beat is recent).
+   */
+  keepAlive(): void {
+    this.enqueue("heartbeat", async () => {
+      if (!this.behind) await this.beat(true);
+    });
+  }
+
+  /**
+   * `projection_heartbeats`: after every list, after events at most every 10 s, and every
+   * `heartbeatMs` while the watch is open (keepAlive), never while this replica is behind.
    */
   private async beat(always: boolean): Promise<void> {
     if (this.behind && !always) return;
@@ -223,7 +233,12 @@ export class BouncerProjection {
 
 /** The projection's own watch of the SojuBouncers, for every replica (see above). */
 export function startBouncerProjection(
-  options: ProjectionOptions & { kubeConfig: KubeConfig; resyncMs?: number },
+  options: ProjectionOptions & {
+    kubeConfig: KubeConfig;
+    resyncMs?: number;
+    /** How often an open, quiet watch still confirms the projection (30 s). */
+    heartbeatMs?: number;
+  },
 ): { projection: BouncerProjection; watcher: BouncerWatcher; stop(): Promise<void> } {
   const projection = new BouncerProjection(options);
   const watcher = new BouncerWatcher({
@@ -237,10 +252,15 @@ export function startBouncerProjection(
     resyncMs: options.resyncMs,
   });
   watcher.start();
+  const keepAlive = setInterval(() => {
+    if (watcher.watching) projection.keepAlive();
+  }, options.heartbeatMs ?? 30_000);
+  keepAlive.unref();
   return {
     projection,
     watcher,
     async stop() {
+      clearInterval(keepAlive);
       await watcher.stop();
       await projection.stop();
     },

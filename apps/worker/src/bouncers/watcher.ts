@@ -55,6 +55,17 @@ export class BouncerWatcher {
 
   constructor(private readonly options: WatcherOptions) {}
 
+  /**
+   * A watch stream is open on top of a successful list: what the watcher knows is current, up
+   * to a stream that died silently (the stall check ends such a stream after `stallMs`).
+   */
+  get watching(): boolean {
+    return this.running && this.streamOpen;
+  }
+
+  /** The API server answered the current watch request and its stream has not ended. */
+  private streamOpen = false;
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -127,6 +138,7 @@ export class BouncerWatcher {
       const finish = (error?: unknown) => {
         if (settled) return;
         settled = true;
+        this.streamOpen = false;
         clearInterval(stallTimer);
         clearTimeout(resyncTimer);
         this.wake = undefined;
@@ -183,6 +195,7 @@ export class BouncerWatcher {
         .then((controller) => {
           this.controller = controller;
           if (settled) controller.abort();
+          else this.streamOpen = true;
         })
         .catch((error: unknown) => finish(error));
     });
