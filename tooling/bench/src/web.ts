@@ -23,8 +23,10 @@ import {
   LABEL_MANAGED_BY,
   LABEL_OWNER,
   MANAGED_BY_PORTAL,
+  projectedResource,
   SOJU_BOUNCER_API_VERSION,
   SOJU_BOUNCER_KIND,
+  type SojuBouncer,
 } from "@irc-now/k8s";
 import { startKubeStandin, type KubeStandin } from "@irc-now/standins/kube";
 import { Cleanup } from "./lib/cleanup";
@@ -136,6 +138,23 @@ async function seedBouncers(
   }
   const db = createAccountsDb(databaseUrl, { max: 1 });
   try {
+    // The projection the worker's watch keeps (the read path when a worker vouches for it).
+    for (const item of kube.objects.list("sojubouncers.irc.now", NAMESPACE).items) {
+      const cr = item as unknown as SojuBouncer;
+      await db.$client.query(
+        `INSERT INTO bouncers (namespace, name, uid, owner_id, soju_username, resource, resource_version)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)`,
+        [
+          NAMESPACE,
+          cr.metadata.name,
+          cr.metadata.uid,
+          ownerId,
+          USER.username,
+          JSON.stringify(projectedResource(cr)),
+          cr.metadata.resourceVersion ?? null,
+        ],
+      );
+    }
     for (const [bouncer, attemptNo, step, outcome, error] of attempts) {
       await db.$client.query(
         `INSERT INTO bouncer_setup_attempts (namespace, bouncer, attempt_no, step_reached, outcome, error, finished_at, duration_ms)
@@ -233,6 +252,22 @@ async function main(): Promise<number> {
       },
       STATIC_PATH,
     );
+    // What each worker replica does while its watch is healthy (projection_heartbeats).
+    const heartbeatDb = createAccountsDb(databaseUrl, { max: 1 });
+    cleanup.add("heartbeat DB pool", () => heartbeatDb.$client.end());
+    const beat = () =>
+      heartbeatDb.$client.query(
+        `INSERT INTO projection_heartbeats (replica, synced_at) VALUES ('bench', now())
+         ON CONFLICT (replica) DO UPDATE SET synced_at = now()`,
+      );
+    const vouchForProjection = async () => {
+      await beat();
+      const timer = setInterval(() => void beat(), 20_000);
+      cleanup.add("heartbeat", async () => clearInterval(timer));
+      // The web trusts its last freshness check for 5 s.
+      await new Promise((r) => setTimeout(r, 5_500));
+      await verify(web.url, cookie); // the same 20 bouncers, now from the projection
+    };
     const cookie = await sessionCookie(userId, USER.username, authSecret, {
       sub: USER.subject,
       name: USER.name,
@@ -242,6 +277,9 @@ async function main(): Promise<number> {
 
     const allTargets: LoadTarget[] = [
       { name: "static", baseUrl: web.url, path: STATIC_PATH },
+      // No worker heartbeat yet: the web reads Kubernetes (the fallback path).
+      { name: "bouncer.mine (kubernetes)", baseUrl: web.url, path: MINE_PATH, headers: { cookie } },
+      // Then a heartbeat every 20 s, as a worker replica writes it: the projection path.
       { name: "bouncer.mine", baseUrl: web.url, path: MINE_PATH, headers: { cookie } },
     ];
     // BENCH_ONLY=bouncer.mine loads one target (e.g. while profiling); no result file then.
@@ -263,6 +301,7 @@ async function main(): Promise<number> {
     const figures: Record<string, TargetFigures> = {};
     for (const target of targets) {
       console.log(`bench: ${target.name}…`);
+      if (target.name === "bouncer.mine") await vouchForProjection();
       figures[target.name] = await measure(target, settings, probes);
     }
     const after = machine();
