@@ -106,17 +106,25 @@ describe("the tRPC route refuses cross-site and non-JSON mutations", () => {
 
   it("takes the origin the request was addressed to as ours too (a second server, e.g. next dev)", async () => {
     const res = await route.POST(
-      new Request("http://127.0.0.1:4123/api/trpc/bouncer.create?batch=1", {
+      new Request(`${SITE}/api/trpc/bouncer.create?batch=1`, {
         method: "POST",
-        headers: { origin: "http://127.0.0.1:4123", "content-type": "application/json" },
+        headers: {
+          host: "127.0.0.1:4123",
+          origin: "http://127.0.0.1:4123",
+          "content-type": "application/json",
+        },
         body: createBody,
       }),
     );
     expect(res.status).toBe(401);
     const other = await route.POST(
-      new Request("http://127.0.0.1:4123/api/trpc/bouncer.create?batch=1", {
+      new Request(`${SITE}/api/trpc/bouncer.create?batch=1`, {
         method: "POST",
-        headers: { origin: "http://127.0.0.1:4124", "content-type": "application/json" },
+        headers: {
+          host: "127.0.0.1:4123",
+          origin: "http://127.0.0.1:4124",
+          "content-type": "application/json",
+        },
         body: createBody,
       }),
     );

@@ -9,12 +9,14 @@ export function refuseCrossSiteMutation(req: Request, siteOrigin: string): Respo
   if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return null;
   const origin = req.headers.get("origin");
   const fetchSite = req.headers.get("sec-fetch-site");
-  // Our origin is AUTH_URL's, or the one this request was addressed to (a second server on
-  // another port, e.g. `next dev` beside the production build): a browser never sends another
-  // site's request with our origin in `Origin`.
+  // Our origin is AUTH_URL's, or the host this request was addressed to (a second server on
+  // another port, e.g. `next dev` beside the production build; Next builds `req.url` from its
+  // own bind address, so the Host header is what the browser used). A browser never sends
+  // another site's request with our host in `Origin`, nor lets a page set Host.
+  const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host");
   const sameOrigin =
     origin !== null
-      ? origin === new URL(siteOrigin).origin || origin === new URL(req.url).origin
+      ? origin === new URL(siteOrigin).origin || (host !== null && hostOf(origin) === host)
       : fetchSite === null || fetchSite === "same-origin" || fetchSite === "none";
   if (!sameOrigin) {
     return refusal(403, "FORBIDDEN", "Requests from other sites are not allowed.");
@@ -24,6 +26,14 @@ export function refuseCrossSiteMutation(req: Request, siteOrigin: string): Respo
     return refusal(415, "UNSUPPORTED_MEDIA_TYPE", "Changes must be sent as application/json.");
   }
   return null;
+}
+
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null; // "null" (opaque origins) and garbage
+  }
 }
 
 function refusal(status: number, code: string, message: string): Response {
