@@ -257,4 +257,24 @@ describe("IRCCloud import job", () => {
     ]);
     expect(items[2]!.detail).toMatch(/^Not added: soju said: .*reserved/);
   });
+
+  it("ends a job whose soju stays unreachable with words for the user, instead of retrying for ever", async () => {
+    await h.createBouncer("dee");
+    await h.operator.provisioned("dee");
+    await until(() => h.readyOf("dee") === "True", "dee Ready");
+    expect((await reconcileBouncer(h.w.deps, "dee")).result?.outcome).toBe("succeeded");
+    await h.operator.get("dee")!.soju.stop();
+    const id = await queueJob("dee", "dee", [networks[1]!]);
+    const deps = { ...h.w.importDeps, settings: { readyTimeoutMs: 60_000, jobTimeoutMs: 0 } };
+    await until(async () => {
+      await advanceImports(deps);
+      return (await jobOf(id)).job.state === "failed" || undefined;
+    }, "the job to fail");
+    const { job, items } = await jobOf(id);
+    expect(job.error).toMatch(/^Your bouncer dee could not be reached for 0 minutes/);
+    expect(
+      items.filter((i) => i.kind !== "bouncer" && i.kind !== "ready").map((i) => i.state),
+    ).toEqual(Array(3).fill("failed"));
+    expect(items.every((i) => i.sealed === null)).toBe(true);
+  });
 });

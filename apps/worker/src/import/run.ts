@@ -63,6 +63,13 @@ export async function advanceImports(deps: ImportDeps): Promise<void> {
         { importJob: job.id, error: error instanceof Error ? error.message : String(error) },
         "import job step failed; retrying on the next pass",
       );
+      // A soju or cluster that stays unreachable ends the job rather than retrying for ever.
+      await retryLater(
+        deps,
+        job,
+        (job.startedAt ?? job.createdAt).getTime(),
+        (deps.now ?? Date.now)(),
+      ).catch(() => undefined);
     }
   }
 }
