@@ -52,9 +52,9 @@ describe("IRCCloud client", () => {
     const account = await fetchAs(alice!.email);
     expect(account.unreadable).toBe(0);
     expect(account.networks.map((n) => [n.name, n.host, n.port, n.tls, n.nick])).toEqual([
-      ["Libera", "irc.libera.chat", 6697, true, "alice"],
-      ["OFTC", "irc.oftc.net", 6697, true, "alice_"],
-      ["Home", "irc.home.example", 6667, false, "alice"],
+      ["Libera", "irc.libera.chat", 6697, true, "alice_l"],
+      ["OFTC", "irc.oftc.net", 6697, true, "alice_o"],
+      ["Home", "irc.home.example", 6667, false, "alice_h"],
     ]);
     const [libera, oftc, home] = account.networks;
     expect(libera!.nickservPassword).toBe("libera-nickserv-pass");

@@ -35,9 +35,13 @@ export interface IrccloudUserSeed {
   delayMs?: number;
 }
 
-/** The seed for `npm run dev`: 3 networks, 11 channels (one archived, one keyed). */
-export function defaultIrccloudUsers(): IrccloudUserSeed[] {
-  return [
+/**
+ * The seed for `npm run dev`: 3 networks, 11 channels (one archived, one keyed). `at`: point every
+ * network at this IRC server instead (dev and tests use the local ergo, so soju's connections stay
+ * on this machine).
+ */
+export function defaultIrccloudUsers(at?: { host: string; port: number }): IrccloudUserSeed[] {
+  const users: IrccloudUserSeed[] = [
     {
       email: "alice@irccloud.example",
       password: "irccloud-password",
@@ -48,7 +52,7 @@ export function defaultIrccloudUsers(): IrccloudUserSeed[] {
           hostname: "irc.libera.chat",
           port: 6697,
           ssl: true,
-          nick: "alice",
+          nick: "alice_l",
           realname: "Alice Liddell",
           nickserv_pass: "libera-nickserv-pass",
           channels: [
@@ -63,7 +67,7 @@ export function defaultIrccloudUsers(): IrccloudUserSeed[] {
           hostname: "irc.oftc.net",
           port: 6697,
           ssl: true,
-          nick: "alice_",
+          nick: "alice_o",
           channels: [{ name: "#debian" }, { name: "#oftc" }, { name: "#tor" }],
         },
         {
@@ -71,7 +75,7 @@ export function defaultIrccloudUsers(): IrccloudUserSeed[] {
           hostname: "irc.home.example",
           port: 6667,
           ssl: false,
-          nick: "alice",
+          nick: "alice_h",
           server_pass: "home-server-pass",
           channels: [
             { name: "#family" },
@@ -83,4 +87,9 @@ export function defaultIrccloudUsers(): IrccloudUserSeed[] {
       ],
     },
   ];
+  if (!at) return users;
+  return users.map((u) => ({
+    ...u,
+    networks: u.networks.map((n) => ({ ...n, hostname: at.host, port: at.port, ssl: false })),
+  }));
 }
