@@ -235,18 +235,6 @@ export const appPasswordsEnv = defineArea({
   secrets: ["APP_PASSWORD_PEPPER"],
 });
 
-/**
- * The key of the app passwords' keyed hash (HMAC-SHA256; apps/web/src/server/domain/app-passwords.ts).
- * Not in DESIGN.md's table: added with issue 12. Optional: when absent the web derives the key
- * from AUTH_SECRET with HKDF (its own label, so the two keys are independent). Set it to rotate
- * the two apart: changing whichever one is in use invalidates every app password.
- */
-export const appPasswordsEnv = defineArea({
-  name: "app-passwords",
-  shape: { APP_PASSWORD_PEPPER: secret(32).optional() },
-  secrets: ["APP_PASSWORD_PEPPER"],
-});
-
 export const logEnv = defineArea({
   name: "log",
   shape: {
