@@ -54,7 +54,10 @@ export async function proxy(req: NextRequest): Promise<NextResponse> {
 }
 
 export const config = {
-  // Not for build assets and icons (no session, no HTML) nor the health check (works even
-  // when the auth settings are broken).
-  matcher: ["/((?!_next/static|_next/image|favicon.ico|icon.svg|apple-icon.png|api/healthz).*)"],
+  // Not for build assets and icons (no session, no HTML), the health check (works even when
+  // the auth settings are broken), nor soju's auth http endpoint (machine to machine, no
+  // cookie, no HTML; it runs on every IRC login and must stay cheap).
+  matcher: [
+    "/((?!_next/static|_next/image|favicon.ico|icon.svg|apple-icon.png|api/healthz|api/soju/).*)",
+  ],
 };
