@@ -21,7 +21,7 @@ import { freePort, startEmbeddedPostgres } from "@irc-now/db/testing";
 import { Cleanup } from "./lib/cleanup";
 import { findPid, processTreeCpu, withCpu, type CpuProbe } from "./lib/cpu";
 import { intFromEnv, round, type LoadSettings, type TargetFigures } from "./lib/load";
-import { buildWeb, startNext } from "./lib/next-app";
+import { benchWebEnv, buildWeb, startNext } from "./lib/next-app";
 import { machine, printTable, writeResults } from "./lib/results";
 
 const NAMESPACE = "irc-now";
@@ -175,19 +175,9 @@ async function main(): Promise<number> {
     const web = await startNext(
       cleanup,
       port,
-      {
-        DATABASE_URL: databaseUrl,
-        K8S_NAMESPACE: NAMESPACE,
-        AUTH_URL: `http://127.0.0.1:${port}`,
-        AUTH_SECRET: randomBytes(32).toString("base64url"),
+      benchWebEnv(databaseUrl, port, randomBytes(32).toString("base64url"), {
         APP_PASSWORD_PEPPER: pepper,
-        // Never contacted: nobody signs in.
-        KEYCLOAK_ISSUER: "http://127.0.0.1:9/realms/irc-now",
-        KEYCLOAK_CLIENT_ID: "account-portal",
-        KEYCLOAK_CLIENT_SECRET: "bench-not-a-secret",
-        LOG_LEVEL: "warn",
-        BENCH_ROUTES: "1",
-      },
+      }),
       STATIC_PATH,
     );
 

@@ -21,7 +21,7 @@ import { freePort, startEmbeddedPostgres } from "@irc-now/db/testing";
 import { startKubeStandin } from "@irc-now/standins/kube";
 import { Cleanup } from "./lib/cleanup";
 import { intFromEnv, round } from "./lib/load";
-import { buildWeb, startNext } from "./lib/next-app";
+import { benchWebEnv, buildWeb, startNext } from "./lib/next-app";
 import { machine, writeResults } from "./lib/results";
 import { sessionCookie } from "./lib/session";
 
@@ -161,18 +161,7 @@ async function main(): Promise<number> {
     const web = await startNext(
       cleanup,
       port,
-      {
-        DATABASE_URL: databaseUrl,
-        KUBECONFIG: kubeconfig,
-        K8S_NAMESPACE: NAMESPACE,
-        AUTH_URL: `http://127.0.0.1:${port}`,
-        AUTH_SECRET: authSecret,
-        KEYCLOAK_ISSUER: "http://127.0.0.1:9/realms/irc-now",
-        KEYCLOAK_CLIENT_ID: "account-portal",
-        KEYCLOAK_CLIENT_SECRET: "bench-not-a-secret",
-        LOG_LEVEL: "warn",
-        BENCH_ROUTES: "1",
-      },
+      benchWebEnv(databaseUrl, port, authSecret, { KUBECONFIG: kubeconfig }),
       "/api/bench/static",
     );
 

@@ -39,7 +39,7 @@ import {
   type LoadTarget,
   type TargetFigures,
 } from "./lib/load";
-import { buildWeb, startNext } from "./lib/next-app";
+import { benchWebEnv, buildWeb, startNext } from "./lib/next-app";
 import { machine, printTable, writeResults } from "./lib/results";
 import { sessionCookie } from "./lib/session";
 
@@ -237,19 +237,7 @@ async function main(): Promise<number> {
     const web = await startNext(
       cleanup,
       port,
-      {
-        DATABASE_URL: databaseUrl,
-        KUBECONFIG: kubeconfig,
-        K8S_NAMESPACE: NAMESPACE,
-        AUTH_URL: `http://127.0.0.1:${port}`,
-        AUTH_SECRET: authSecret,
-        // Never contacted: sessions are JWTs this bench mints, and nobody signs in.
-        KEYCLOAK_ISSUER: "http://127.0.0.1:9/realms/irc-now",
-        KEYCLOAK_CLIENT_ID: "account-portal",
-        KEYCLOAK_CLIENT_SECRET: "bench-not-a-secret",
-        LOG_LEVEL: "warn",
-        BENCH_ROUTES: "1",
-      },
+      benchWebEnv(databaseUrl, port, authSecret, { KUBECONFIG: kubeconfig }),
       STATIC_PATH,
     );
     // What each worker replica does while its watch is healthy (projection_heartbeats).

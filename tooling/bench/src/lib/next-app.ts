@@ -150,3 +150,28 @@ export async function startNext(
   }
   return { url, pid, output: () => output, stop };
 }
+
+/**
+ * The web's environment in a bench: its accounts DB, its public URL on `port`, and a Keycloak
+ * that is never contacted (sessions are JWTs the bench mints; nobody signs in). `extra` adds or
+ * overrides (e.g. KUBECONFIG, APP_PASSWORD_PEPPER).
+ */
+export function benchWebEnv(
+  databaseUrl: string,
+  port: number,
+  authSecret: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    K8S_NAMESPACE: "irc-now",
+    AUTH_URL: `http://127.0.0.1:${port}`,
+    AUTH_SECRET: authSecret,
+    KEYCLOAK_ISSUER: "http://127.0.0.1:9/realms/irc-now",
+    KEYCLOAK_CLIENT_ID: "account-portal",
+    KEYCLOAK_CLIENT_SECRET: "bench-not-a-secret",
+    LOG_LEVEL: "warn",
+    BENCH_ROUTES: "1",
+    ...extra,
+  };
+}
