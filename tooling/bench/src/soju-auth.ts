@@ -16,10 +16,10 @@
 import { createHmac, randomBytes, randomInt } from "node:crypto";
 import autocannon from "autocannon";
 import { createAccountsDb } from "@irc-now/db";
-import { migrateAccounts } from "@irc-now/db/migrate";
-import { freePort, startEmbeddedPostgres } from "@irc-now/db/testing";
+import { freePort } from "@irc-now/db/testing";
+import { startAccountsDb } from "./lib/accounts-db";
 import { Cleanup } from "./lib/cleanup";
-import { findPid, processTreeCpu, withCpu, type CpuProbe } from "./lib/cpu";
+import { processTreeCpu, withCpu, type CpuProbe } from "./lib/cpu";
 import { intFromEnv, round, type LoadSettings, type TargetFigures } from "./lib/load";
 import { benchWebEnv, buildWeb, startNext } from "./lib/next-app";
 import { machine, printTable, writeResults } from "./lib/results";
@@ -158,16 +158,7 @@ async function main(): Promise<number> {
   await buildWeb();
   const cleanup = new Cleanup();
   try {
-    const pg = await startEmbeddedPostgres({ handleSignals: false });
-    cleanup.add("postgres", () => pg.stop());
-    const postmaster = findPid(
-      (argv) =>
-        /(^|\/)postgres$/.test(argv[0] ?? "") &&
-        argv.includes("-p") &&
-        argv.includes(String(pg.port)),
-    );
-    const databaseUrl = await pg.createDatabase("accounts");
-    await migrateAccounts(databaseUrl);
+    const { databaseUrl, postmaster } = await startAccountsDb(cleanup);
     const pepper = randomBytes(32).toString("base64url");
     const logins = await seed(databaseUrl, pepper);
 

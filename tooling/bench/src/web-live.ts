@@ -16,8 +16,8 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { migrateAccounts } from "@irc-now/db/migrate";
-import { freePort, startEmbeddedPostgres } from "@irc-now/db/testing";
+import { freePort } from "@irc-now/db/testing";
+import { startAccountsDb } from "./lib/accounts-db";
 import { startKubeStandin } from "@irc-now/standins/kube";
 import { Cleanup } from "./lib/cleanup";
 import { intFromEnv, round } from "./lib/load";
@@ -129,10 +129,7 @@ async function main(): Promise<number> {
   const cleanup = new Cleanup();
   const open: Dashboard[] = [];
   try {
-    const postgres = await startEmbeddedPostgres({ handleSignals: false });
-    cleanup.add("postgres", () => postgres.stop());
-    const databaseUrl = await postgres.createDatabase("accounts");
-    await migrateAccounts(databaseUrl);
+    const { databaseUrl } = await startAccountsDb(cleanup);
     const kube = await startKubeStandin({ namespaces: [NAMESPACE] });
     cleanup.add("kube stand-in", () => kube.stop());
     const dir = await mkdtemp(join(tmpdir(), "irc-now-bench-live-"));

@@ -16,8 +16,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAccountsDb } from "@irc-now/db";
-import { migrateAccounts } from "@irc-now/db/migrate";
-import { freePort, startEmbeddedPostgres } from "@irc-now/db/testing";
+import { freePort } from "@irc-now/db/testing";
+import { startAccountsDb } from "./lib/accounts-db";
 import {
   ANNOTATION_UPSTREAM_CONFIGURED,
   LABEL_MANAGED_BY,
@@ -30,7 +30,7 @@ import {
 } from "@irc-now/k8s";
 import { startKubeStandin, type KubeStandin } from "@irc-now/standins/kube";
 import { Cleanup } from "./lib/cleanup";
-import { findPid, mainThreadCpu, processTreeCpu, type CpuProbe } from "./lib/cpu";
+import { mainThreadCpu, processTreeCpu, type CpuProbe } from "./lib/cpu";
 import {
   intFromEnv,
   measure,
@@ -211,16 +211,7 @@ async function main(): Promise<number> {
 
   const cleanup = new Cleanup();
   try {
-    const pg = await startEmbeddedPostgres({ handleSignals: false });
-    cleanup.add("postgres", () => pg.stop());
-    const postmaster = findPid(
-      (argv) =>
-        /(^|\/)postgres$/.test(argv[0] ?? "") &&
-        argv.includes("-p") &&
-        argv.includes(String(pg.port)),
-    );
-    const databaseUrl = await pg.createDatabase("accounts");
-    await migrateAccounts(databaseUrl);
+    const { databaseUrl, postmaster } = await startAccountsDb(cleanup);
 
     const kube = await startKubeStandin({ namespaces: [NAMESPACE] });
     cleanup.add("kube stand-in", () => kube.stop());
