@@ -1,11 +1,10 @@
-import type { Session } from "next-auth";
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createCaller } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
 import { bouncerNameSchema, existingBouncerNameSchema } from "~/server/domain/names";
 import { recordLogin } from "~/server/domain/users";
 import { isAdminBouncerName } from "../app/admin/_components/bouncer-name";
+import { sessionFor, trpcError, useWebEnv } from "./support/web-env";
 import { startWorld, type World } from "./support/world";
 
 // One rule per audience: admins address any Kubernetes object name, users create only names the
@@ -14,32 +13,9 @@ let world: World;
 let adminId: string;
 let aliceId: string;
 
-const session = (id: string, username: string, isAdmin = false): Session => ({
-  user: { id, username, isAdmin },
-  expires: new Date(Date.now() + 3_600_000).toISOString(),
-});
-
-async function trpcError(promise: Promise<unknown>): Promise<TRPCError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
-
 beforeAll(async () => {
   world = await startWorld(inject("postgresUrl"));
-  Object.assign(process.env, {
-    DATABASE_URL: world.databaseUrl,
-    KUBECONFIG: world.kubeconfigPath,
-    K8S_NAMESPACE: "irc-now",
-    AUTH_SECRET: "test-secret-test-secret-test-secret-0123",
-    AUTH_URL: "http://127.0.0.1:3000",
-    KEYCLOAK_ISSUER: "http://127.0.0.1:1/realms/irc-now",
-    KEYCLOAK_CLIENT_ID: "account-portal",
-    KEYCLOAK_CLIENT_SECRET: "client-secret",
-  });
+  useWebEnv(world);
   adminId = (await recordLogin(world.db, { subject: "kc-admin", username: "admin" })).id;
   aliceId = (await recordLogin(world.db, { subject: "kc-alice", username: "alice" })).id;
   // Made outside the portal (another tool, an operator by hand): names users cannot pick.
@@ -70,7 +46,7 @@ describe("admin detail of a bouncer users could not have named", () => {
   it.each(["nickserv", "a.b", "admin"])("renders for %j", async (name) => {
     // The page's own check (it answered 404 before asking the server).
     expect(isAdminBouncerName(name)).toBe(true);
-    const admin = createCaller(createTRPCContext(session(adminId, "admin", true)));
+    const admin = createCaller(createTRPCContext(sessionFor(adminId, "admin", true)));
     const detail = await admin.admin.bouncer({ name });
     expect(detail.bouncer).toMatchObject({ name, username: "alice", ownerId: aliceId });
     const entry = await admin.admin.retry({ name, reason: "checking the admin name rule" });
@@ -79,14 +55,14 @@ describe("admin detail of a bouncer users could not have named", () => {
 
   it("answers 404 for a name no Kubernetes object can have, and NOT_FOUND for a missing one", async () => {
     expect(isAdminBouncerName("a..b")).toBe(false);
-    const admin = createCaller(createTRPCContext(session(adminId, "admin", true)));
+    const admin = createCaller(createTRPCContext(sessionFor(adminId, "admin", true)));
     expect((await trpcError(admin.admin.bouncer({ name: "a..b" }))).code).toBe("BAD_REQUEST");
     expect((await trpcError(admin.admin.bouncer({ name: "missing.one" }))).code).toBe("NOT_FOUND");
   });
 
   it("the user router still refuses to create them", async () => {
     const bob = (await recordLogin(world.db, { subject: "kc-bob", username: "bob" })).id;
-    const user = createCaller(createTRPCContext(session(bob, "bob")));
+    const user = createCaller(createTRPCContext(sessionFor(bob, "bob")));
     for (const name of ["nickserv", "a.b", "admin"]) {
       const error = await trpcError(user.bouncer.create({ name }));
       expect(error.code).toBe("BAD_REQUEST");

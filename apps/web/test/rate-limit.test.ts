@@ -10,6 +10,7 @@ import type { Actor } from "~/server/domain/context";
 import { DomainError } from "~/server/domain/errors";
 import { recordLogin } from "~/server/domain/users";
 import { RateLimited, rateLimiter, type RateLimiter } from "~/server/rate-limit";
+import { useWebEnv } from "./support/web-env";
 import { startWorld, type World } from "./support/world";
 
 let world: World;
@@ -38,15 +39,7 @@ async function spend(limiter: RateLimiter, key: string, times: number) {
 
 beforeAll(async () => {
   world = await startWorld(inject("postgresUrl"));
-  Object.assign(process.env, {
-    DATABASE_URL: world.databaseUrl,
-    KUBECONFIG: world.kubeconfigPath,
-    K8S_NAMESPACE: "irc-now",
-    AUTH_SECRET: "test-secret-test-secret-test-secret-0123",
-    AUTH_URL: "http://127.0.0.1:3000",
-    KEYCLOAK_ISSUER: "http://127.0.0.1:1/realms/irc-now",
-    KEYCLOAK_CLIENT_ID: "account-portal",
-    KEYCLOAK_CLIENT_SECRET: "client-secret",
+  useWebEnv(world, {
     // A tiny budget and window, so the test sees the limit engage and release.
     BOUNCER_CHANGE_LIMIT: "3",
     BOUNCER_CHANGE_WINDOW_S: "2",

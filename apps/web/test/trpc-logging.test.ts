@@ -6,6 +6,7 @@ import { appRouter, type AppRouter } from "~/server/api/root";
 import { createTRPCContext, logUnexpectedError, type TRPCContext } from "~/server/api/trpc";
 import { recordLogin } from "~/server/domain/users";
 import { appLinks } from "~/trpc/links";
+import { useWebEnv } from "./support/web-env";
 import { startWorld, type World } from "./support/world";
 
 // What a developer sees in the terminal and the browser console, and what production logs,
@@ -16,16 +17,7 @@ let alice: Session;
 
 beforeAll(async () => {
   world = await startWorld(inject("postgresUrl"));
-  Object.assign(process.env, {
-    DATABASE_URL: world.databaseUrl,
-    KUBECONFIG: world.kubeconfigPath,
-    K8S_NAMESPACE: "irc-now",
-    AUTH_SECRET: "test-secret-test-secret-test-secret-0123",
-    AUTH_URL: "http://127.0.0.1:3000",
-    KEYCLOAK_ISSUER: "http://127.0.0.1:1/realms/irc-now",
-    KEYCLOAK_CLIENT_ID: "account-portal",
-    KEYCLOAK_CLIENT_SECRET: "client-secret",
-  });
+  useWebEnv(world);
   const { id } = await recordLogin(world.db, { subject: "kc-alice-log", username: "alice" });
   alice = {
     user: { id, username: "alice", isAdmin: false },

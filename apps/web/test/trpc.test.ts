@@ -1,41 +1,18 @@
-import type { Session } from "next-auth";
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { accounts } from "@irc-now/db";
 import { createCaller } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
 import { authOptions, signInRefusal } from "~/server/auth/options";
 import { recordLogin } from "~/server/domain/users";
+import { sessionFor, trpcError, useWebEnv } from "./support/web-env";
 import { startWorld, type World } from "./support/world";
 
 let world: World;
 let aliceId: string;
 
-const session = (id: string, username: string, isAdmin = false): Session => ({
-  user: { id, username, isAdmin },
-  expires: new Date(Date.now() + 3_600_000).toISOString(),
-});
-
-async function trpcError(promise: Promise<unknown>): Promise<TRPCError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
-
 beforeAll(async () => {
   world = await startWorld(inject("postgresUrl"));
-  Object.assign(process.env, {
-    DATABASE_URL: world.databaseUrl,
-    KUBECONFIG: world.kubeconfigPath,
-    K8S_NAMESPACE: "irc-now",
-    AUTH_SECRET: "test-secret-test-secret-test-secret-0123",
-    AUTH_URL: "http://127.0.0.1:3000",
-    KEYCLOAK_ISSUER: "http://127.0.0.1:1/realms/irc-now",
-    KEYCLOAK_CLIENT_ID: "account-portal",
-    KEYCLOAK_CLIENT_SECRET: "client-secret",
+  useWebEnv(world, {
     ERGO_ADMIN_NICK: "Portal-Bot",
   });
   aliceId = (await recordLogin(world.db, { subject: "kc-alice", username: "alice" })).id;
@@ -52,13 +29,13 @@ describe("tRPC procedure tiers", () => {
 
   it("refuses a session whose user no longer exists", async () => {
     const caller = createCaller(
-      createTRPCContext(session("00000000-0000-4000-8000-000000000000", "ghost")),
+      createTRPCContext(sessionFor("00000000-0000-4000-8000-000000000000", "ghost")),
     );
     expect((await trpcError(caller.bouncer.mine())).code).toBe("UNAUTHORIZED");
   });
 
   it("refuses non-admins on every admin procedure with FORBIDDEN", async () => {
-    const caller = createCaller(createTRPCContext(session(aliceId, "alice")));
+    const caller = createCaller(createTRPCContext(sessionFor(aliceId, "alice")));
     const calls = [
       () => caller.admin.bouncers({}),
       () => caller.admin.audit({}),
@@ -70,7 +47,7 @@ describe("tRPC procedure tiers", () => {
   });
 
   it("serves the signed-in user's bouncers and maps domain errors to typed codes", async () => {
-    const caller = createCaller(createTRPCContext(session(aliceId, "alice")));
+    const caller = createCaller(createTRPCContext(sessionFor(aliceId, "alice")));
     const created = await caller.bouncer.create({ name: "alice" });
     expect(created.phase).toBe("provisioning");
     expect((await caller.bouncer.mine()).bouncers.map((b) => b.name)).toEqual(["alice"]);
@@ -82,14 +59,14 @@ describe("tRPC procedure tiers", () => {
   });
 
   it("validates input with messages a person understands", async () => {
-    const caller = createCaller(createTRPCContext(session(aliceId, "alice")));
+    const caller = createCaller(createTRPCContext(sessionFor(aliceId, "alice")));
     const error = await trpcError(caller.bouncer.create({ name: "Not A Label" }));
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.message).toMatch(/lowercase letters, digits and hyphens/);
   });
 
   it("lets admins list everything and retry", async () => {
-    const caller = createCaller(createTRPCContext(session(aliceId, "alice", true)));
+    const caller = createCaller(createTRPCContext(sessionFor(aliceId, "alice", true)));
     const list = await caller.admin.bouncers({ sort: "name" });
     expect(list.rows.map((r) => r.name)).toContain("alice");
     const entry = await caller.admin.retry({ name: "alice", reason: "testing retry" });
@@ -123,7 +100,7 @@ describe("sign-in refuses usernames irc.now can never set up on IRC", () => {
 
   it("gives no bouncer to a session from before the rule", async () => {
     const id = (await recordLogin(world.db, { subject: "kc-bot", username: "portal-bot" })).id;
-    const caller = createCaller(createTRPCContext(session(id, "portal-bot")));
+    const caller = createCaller(createTRPCContext(sessionFor(id, "portal-bot")));
     const error = await trpcError(caller.bouncer.create({ name: "bot" }));
     expect(error.code).toBe("PRECONDITION_FAILED");
     expect(error.message).toMatch(/reserved on the irc.now IRC network/);
@@ -133,7 +110,7 @@ describe("sign-in refuses usernames irc.now can never set up on IRC", () => {
 describe("needs admin over tRPC", () => {
   it("never sends the worker's error to the user; admins get it and adopt the account", async () => {
     const bob = (await recordLogin(world.db, { subject: "kc-bob", username: "bob" })).id;
-    const user = createCaller(createTRPCContext(session(bob, "bob")));
+    const user = createCaller(createTRPCContext(sessionFor(bob, "bob")));
     await user.bouncer.create({ name: "bob" });
     const cr = world.kube.objects.get("sojubouncers.irc.now", "irc-now", "bob");
     world.kube.objects.patch(
@@ -165,7 +142,7 @@ describe("needs admin over tRPC", () => {
       "does not own",
     );
 
-    const adminCaller = createCaller(createTRPCContext(session(aliceId, "alice", true)));
+    const adminCaller = createCaller(createTRPCContext(sessionFor(aliceId, "alice", true)));
     const detail = await adminCaller.admin.bouncer({ name: "bob" });
     expect(detail.bouncer.lastAttempt?.error).toMatch(/does not own/);
     expect(detail.ergoAccount).toMatchObject({

@@ -1,4 +1,3 @@
-import type { Session } from "next-auth";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { accounts } from "@irc-now/db";
@@ -6,6 +5,7 @@ import { ANNOTATION_UPSTREAM_CONFIGURED } from "@irc-now/k8s";
 import { createCaller } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
 import { recordLogin } from "~/server/domain/users";
+import { sessionFor, useWebEnv } from "./support/web-env";
 import { startWorld, type World } from "./support/world";
 
 // Users get plain words about their bouncers; the raw texts the worker, soju, ergo, the operator
@@ -189,11 +189,6 @@ let adminId: string;
 /** Every scenario's bouncer and the raw texts admins must still see on it. */
 const scenarios: { name: string; raw: string[] }[] = [];
 
-const session = (id: string, username: string, isAdmin = false): Session => ({
-  user: { id, username, isAdmin },
-  expires: new Date(Date.now() + 3_600_000).toISOString(),
-});
-
 const uidOf = (name: string) =>
   world.kube.objects.get("sojubouncers.irc.now", ns, name).metadata.uid!;
 
@@ -228,16 +223,7 @@ async function failure(promise: Promise<unknown>): Promise<TRPCError> {
 
 beforeAll(async () => {
   world = await startWorld(inject("postgresUrl"));
-  Object.assign(process.env, {
-    DATABASE_URL: world.databaseUrl,
-    KUBECONFIG: world.kubeconfigPath,
-    K8S_NAMESPACE: ns,
-    AUTH_SECRET: "test-secret-test-secret-test-secret-0123",
-    AUTH_URL: "http://127.0.0.1:3000",
-    KEYCLOAK_ISSUER: "http://127.0.0.1:1/realms/irc-now",
-    KEYCLOAK_CLIENT_ID: "account-portal",
-    KEYCLOAK_CLIENT_SECRET: "client-secret",
-  });
+  useWebEnv(world);
   aliceId = (await recordLogin(world.db, { subject: "kc-alice", username: "alice" })).id;
   adminId = (await recordLogin(world.db, { subject: "kc-admin", username: "admin" })).id;
 
@@ -285,7 +271,7 @@ afterAll(async () => {
 
 describe("what users read about their bouncers", () => {
   it("contains none of the raw texts, in the list and in each bouncer's own answer", async () => {
-    const user = createCaller(createTRPCContext(session(aliceId, "alice")));
+    const user = createCaller(createTRPCContext(sessionFor(aliceId, "alice")));
     const mine = await user.bouncer.mine();
     expect(mine.bouncers).toHaveLength(scenarios.length);
     expectNoInternals(mine);
@@ -293,7 +279,7 @@ describe("what users read about their bouncers", () => {
   });
 
   it("says which step, in plain words, and what to do", async () => {
-    const user = createCaller(createTRPCContext(session(aliceId, "alice")));
+    const user = createCaller(createTRPCContext(sessionFor(aliceId, "alice")));
     const byName = new Map((await user.bouncer.mine()).bouncers.map((b) => [b.name, b]));
     for (const [i, c] of attemptCases.entries()) {
       const view = byName.get(`attempt-${i}`)!;
@@ -332,7 +318,7 @@ describe("what users read about their bouncers", () => {
   });
 
   it("admins still get every raw text", async () => {
-    const admin = createCaller(createTRPCContext(session(adminId, "admin", true)));
+    const admin = createCaller(createTRPCContext(sessionFor(adminId, "admin", true)));
     const list = JSON.stringify(await admin.admin.bouncers({ pageSize: 200 }));
     for (const { name, raw } of scenarios) {
       const detail = JSON.stringify(await admin.admin.bouncer({ name }));
@@ -347,7 +333,7 @@ describe("what users read about their bouncers", () => {
 describe("create and delete failures on our side", () => {
   it("tell the user what to do, never Kubernetes' answer", async () => {
     const bob = (await recordLogin(world.db, { subject: "kc-bob", username: "bob" })).id;
-    const user = createCaller(createTRPCContext(session(bob, "bob")));
+    const user = createCaller(createTRPCContext(sessionFor(bob, "bob")));
     const refusal = `sojubouncers.irc.now is forbidden: User "${webSa}" cannot create resource "sojubouncers" in API group "irc.now" at https://${apiServerIp}:443`;
     const failNext = (method: string) =>
       world.kube.onRequest((r) => {
