@@ -6,7 +6,7 @@
  * - the image's own commands (e.g. `sojuctl`), implemented in-process by the caller: on the PATH
  *   they are a tiny shell shim that hands its argv to the stand-in over an inherited file
  *   descriptor (fd 3) and exits with the status the stand-in sends back. Their stdout and stderr
- *   are the shim's own (opened through /proc/<shim pid>/fd/1 and 2), so a script can capture
+ *   are the shim's own (opened through /proc/<shim pid>/fd/5 and 6, its copies of 1 and 2), so a script can capture
  *   them (`out=$(sojuctl …)`), redirect them, and interleave its own output in order, as with a
  *   real process; they get no stdin.
  * Anything else is "not found" (exit 127), as in an image that lacks it. An argv that names an
@@ -54,7 +54,10 @@ export interface PodImage {
 const SHIM = `#!/bin/sh
 # stand-in pod: an in-process command. Hands "pid, argc, argv0, args" (NUL-terminated) to the
 # stand-in on fd 3 and exits with the status it answers; the stand-in writes the command's
-# output to this process's own stdout and stderr.
+# output to this process's own stdout and stderr, opened through fds 5 and 6: \`printf >&3\`
+# points fd 1 at the channel until the builtin returns, so the stand-in could read the record
+# while fd 1 is still the channel.
+exec 5>&1 6>&2
 printf '%s\\0' "$$" "$#" "$0" "$@" >&3 || exit 126
 IFS= read -r status <&3 || exit 126
 exit "$status"
@@ -147,7 +150,7 @@ async function runCommand(
 /**
  * The shim process's own stdout and stderr (whatever the script made them: the session's pipe,
  * a `$(…)` capture, a file, /dev/null), opened through /proc for appending; the session's
- * streams where /proc cannot give them.
+ * streams where /proc cannot give them (a socket, such as the session's own, answers ENXIO).
  */
 async function shimStreams(
   pid: string,
@@ -160,7 +163,7 @@ async function shimStreams(
       stream.once("open", () => resolve(stream));
       stream.once("error", () => resolve(undefined));
     });
-  const [out, err] = await Promise.all([open(1), open(2)]);
+  const [out, err] = await Promise.all([open(5), open(6)]);
   const end = (stream: Writable | undefined) =>
     stream === undefined
       ? Promise.resolve()

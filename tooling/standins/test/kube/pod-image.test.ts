@@ -140,6 +140,33 @@ describe("podImageExecHandler", () => {
     });
   });
 
+  it("captures an image command's output every time, not only when the stand-in is slower than the shim", async () => {
+    // Failed 63 of 400 runs under CPU load before the fix: the stand-in read the shim's record
+    // while the shell still pointed the shim's fd 1 at the channel (`printf … >&3`), found a
+    // socket there and wrote the capture to the session instead. Called without the Kubernetes
+    // wire so that each run is a few milliseconds and the race gets many chances.
+    const handler = podImageExecHandler({ commands: { tool } });
+    const outputs = new Map<string, number>();
+    for (let i = 0; i < 150; i++) {
+      const out = collector();
+      const err = collector();
+      const code = await handler({
+        namespace: NS,
+        pod: "img-0",
+        container: "soju",
+        command: ["sh", "-c", 'o=$(tool one two); echo "captured[$o]"'],
+        tty: false,
+        stdout: out.stream,
+        stderr: err.stream,
+        stdin: new PassThrough(),
+        signal: new AbortController().signal,
+      });
+      const seen = `${code} ${JSON.stringify(out.text())} ${JSON.stringify(err.text())}`;
+      outputs.set(seen, (outputs.get(seen) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(outputs)).toEqual({ '0 "captured[one|two]\\n" ""': 150 });
+  });
+
   it("has nothing else on its PATH: other programs are not found", async () => {
     const viaShell = await run(api.exec, ["sh", "-c", "cat /etc/hostname"]);
     expect(viaShell.code).toBe(127);
