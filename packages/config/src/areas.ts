@@ -124,18 +124,20 @@ function httpsOrLoopback(value: string): boolean {
   }
 }
 
+const keycloakIssuer = url(
+  ["http", "https"],
+  "HTTP URL including the realm, e.g. https://kc.example/realms/irc-now",
+).refine(httpsOrLoopback, {
+  error:
+    "must use https:// (http:// only for a Keycloak on this machine: localhost, 127.0.0.0/8, ::1)",
+});
+
 export const authEnv = defineArea({
   name: "auth",
   shape: {
     AUTH_SECRET: secret(32),
     AUTH_URL: url(["http", "https"], "HTTP URL"),
-    KEYCLOAK_ISSUER: url(
-      ["http", "https"],
-      "HTTP URL including the realm, e.g. https://kc.example/realms/irc-now",
-    ).refine(httpsOrLoopback, {
-      error:
-        "must use https:// (http:// only for a Keycloak on this machine: localhost, 127.0.0.0/8, ::1)",
-    }),
+    KEYCLOAK_ISSUER: keycloakIssuer,
     KEYCLOAK_CLIENT_ID: text,
     KEYCLOAK_CLIENT_SECRET: secret(),
     ADMIN_ROLE: text.default("irc-now-admin"),
@@ -148,6 +150,8 @@ export const authEnv = defineArea({
 export const keycloakAdminEnv = defineArea({
   name: "keycloak-admin",
   shape: {
+    /** The admin API lives beside the issuer: `{origin}/admin/realms/{realm}` (no `/auth` on 17+). */
+    KEYCLOAK_ISSUER: keycloakIssuer,
     KEYCLOAK_ADMIN_CLIENT_ID: text,
     KEYCLOAK_ADMIN_CLIENT_SECRET: secret(),
   },

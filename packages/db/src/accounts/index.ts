@@ -1,5 +1,6 @@
 export * from "./schema";
 export * from "./import-sealing";
+export * from "./keycloak-outbox";
 export {
   createAccountsDb,
   pingDb,

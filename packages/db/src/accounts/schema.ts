@@ -353,3 +353,95 @@ export type BouncerProjection = typeof bouncers.$inferSelect;
 export type AppPassword = typeof appPasswords.$inferSelect;
 export type ImportJob = typeof importJobs.$inferSelect;
 export type ImportItem = typeof importItems.$inferSelect;
+export type KeycloakOutboxEntry = typeof keycloakOutbox.$inferSelect;
+export type AccountDeletion = typeof accountDeletions.$inferSelect;
+
+/** What made a user's state worth pushing to Keycloak (for history and the admin console). */
+export const keycloakSyncReason = pgEnum("keycloak_sync_reason", [
+  "login",
+  "profile",
+  "plan",
+  "admin_retry",
+]);
+
+/**
+ * The Keycloak outbox (DESIGN.md §2 "Plans and Keycloak attributes"): a row means "Keycloak must
+ * learn this user's current display name, `plan` and `content_expires`". It is written in the
+ * same transaction as the change, so a Keycloak outage loses nothing. The worker's leader drains
+ * it in id order per user and pushes the user's state as it is at push time (never a snapshot
+ * taken when the row was written): a late retry cannot overwrite a newer value, and one push
+ * settles every pending row of that user up to the newest it saw.
+ */
+export const keycloakOutbox = pgTable(
+  "keycloak_outbox",
+  (t) => ({
+    id: t.bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: t
+      .uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    reason: keycloakSyncReason().notNull(),
+    createdAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** Failed pushes so far (drives the capped backoff and the admin's "stuck" view). */
+    attempts: t.integer().notNull().default(0),
+    nextAttemptAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    lastAttemptAt: t.timestamp({ withTimezone: true }),
+    /** Why the last push failed, for admins (no secrets, no tokens). */
+    lastError: t.text(),
+    /** Set when a push that read this row's change succeeded; null while pending. */
+    deliveredAt: t.timestamp({ withTimezone: true }),
+  }),
+  (table) => [
+    index("keycloak_outbox_pending_user_idx")
+      .on(table.userId, table.id)
+      .where(sql`${table.deliveredAt} is null`),
+    index("keycloak_outbox_pending_due_idx")
+      .on(table.nextAttemptAt)
+      .where(sql`${table.deliveredAt} is null`),
+  ],
+);
+
+/**
+ * Steps of deleting an account, in order. Each is idempotent; the worker resumes a deletion at
+ * its recorded step after a crash.
+ */
+export const accountDeletionStep = pgEnum("account_deletion_step", [
+  "bouncers",
+  "ergo_account",
+  "ergo_secret",
+  "subscription",
+  "keycloak_user",
+  "accounts_rows",
+  "done",
+]);
+
+/**
+ * Account deletions the user asked for. Outlives the user row (no foreign key: the last step
+ * deletes it) so that a crash half-way resumes; identifying fields are cleared when it is done.
+ */
+export const accountDeletions = pgTable(
+  "account_deletions",
+  (t) => ({
+    id: t.uuid().primaryKey().defaultRandom(),
+    userId: t.uuid().notNull().unique("account_deletions_user_id_key"),
+    /** Keycloak user id; null once the deletion is done. */
+    keycloakSubject: t.text(),
+    /** irc.now username = ergo account = soju username; null once the deletion is done. */
+    username: t.text(),
+    stripeCustomerId: t.text(),
+    stripeSubscriptionId: t.text(),
+    step: accountDeletionStep().notNull().default("bouncers"),
+    requestedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    completedAt: t.timestamp({ withTimezone: true }),
+    attempts: t.integer().notNull().default(0),
+    nextAttemptAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** Why the last attempt at the current step failed, for admins (no secrets). */
+    lastError: t.text(),
+  }),
+  (table) => [
+    index("account_deletions_pending_idx")
+      .on(table.nextAttemptAt)
+      .where(sql`${table.completedAt} is null`),
+  ],
+);
