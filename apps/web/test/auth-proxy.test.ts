@@ -35,6 +35,8 @@ beforeAll(async () => {
     KEYCLOAK_ISSUER: kc.issuer,
     KEYCLOAK_CLIENT_ID: client.clientId,
     KEYCLOAK_CLIENT_SECRET: client.clientSecret,
+    KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
+    KEYCLOAK_ADMIN_CLIENT_SECRET: "admin-client-secret",
     AUTH_ROLE_REFRESH_S: "300",
   });
   ({ proxy } = await import("../proxy"));

@@ -28,6 +28,8 @@ describe("[PUBLIC] landing page", () => {
       KEYCLOAK_ISSUER: "http://127.0.0.1:9/realms/irc-now",
       KEYCLOAK_CLIENT_ID: "account-portal",
       KEYCLOAK_CLIENT_SECRET: "unused",
+      KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
+      KEYCLOAK_ADMIN_CLIENT_SECRET: "unused",
     });
     ({ browser, close: closeBrowser } = await launchChromium());
     await mkdir(outDir, { recursive: true });

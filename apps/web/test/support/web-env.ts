@@ -18,6 +18,8 @@ export function useWebEnv(world: World, extra: Record<string, string> = {}): voi
     KEYCLOAK_ISSUER: "http://127.0.0.1:1/realms/irc-now",
     KEYCLOAK_CLIENT_ID: "account-portal",
     KEYCLOAK_CLIENT_SECRET: "client-secret",
+    KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
+    KEYCLOAK_ADMIN_CLIENT_SECRET: "admin-client-secret",
     ...extra,
   });
 }

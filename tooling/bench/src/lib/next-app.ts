@@ -170,6 +170,8 @@ export function benchWebEnv(
     KEYCLOAK_ISSUER: "http://127.0.0.1:9/realms/irc-now",
     KEYCLOAK_CLIENT_ID: "account-portal",
     KEYCLOAK_CLIENT_SECRET: "bench-not-a-secret",
+    KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
+    KEYCLOAK_ADMIN_CLIENT_SECRET: "bench-not-a-secret",
     LOG_LEVEL: "warn",
     BENCH_ROUTES: "1",
     ...extra,

@@ -331,6 +331,7 @@ describe("deploy/ on a real kube-apiserver 1.24, run by its own ServiceAccounts"
       AUTH_URL: `http://127.0.0.1:${port}`,
       KEYCLOAK_ISSUER: `http://127.0.0.1:${await freePort()}/realms/irc-now`,
       KEYCLOAK_CLIENT_SECRET: "deploy-test-client-secret",
+      KEYCLOAK_ADMIN_CLIENT_SECRET: "deploy-test-admin-secret",
       HOSTNAME: "127.0.0.1",
       PORT: String(port),
     });

@@ -119,6 +119,8 @@ describe.skipIf(!peers)("soju auth http: real soju 0.10.1 against the web's endp
         KEYCLOAK_ISSUER: "http://127.0.0.1:9/realms/irc-now",
         KEYCLOAK_CLIENT_ID: "account-portal",
         KEYCLOAK_CLIENT_SECRET: "peers-not-a-secret",
+        KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
+        KEYCLOAK_ADMIN_CLIENT_SECRET: "peers-not-a-secret",
         LOG_LEVEL: "warn",
       },
       `/api/soju/auth/${BOUNCER}`,
