@@ -2,6 +2,7 @@ import {
   dbEnv,
   ergoEnv,
   importEnv,
+  keycloakAdminEnv,
   kubeEnv,
   loadConfig,
   logEnv,
@@ -19,6 +20,8 @@ export const workerAreas = [
   upstreamEnv,
   workerEnv,
   importEnv,
+  // The Keycloak outbox's drain pushes users' attributes through the admin API.
+  keycloakAdminEnv,
   logEnv,
 ] as const;
 

@@ -66,6 +66,9 @@ describe("worker process", () => {
       KUBECONFIG: kubeconfig,
       ERGO_API_URL: "http://127.0.0.1:1",
       ERGO_API_TOKEN: "unused-token",
+      KEYCLOAK_ISSUER: "http://127.0.0.1:1/realms/irc-now",
+      KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
+      KEYCLOAK_ADMIN_CLIENT_SECRET: "unused-secret",
       LEASE_NAME: "worker-process-test",
     });
     cleanups.push(async () => run.child.kill("SIGKILL"));

@@ -76,6 +76,9 @@ beforeAll(async () => {
     SOJU_ADMIN: "socket",
     SOJU_ADMIN_SOCKET: join(socketRoot, "{name}", "admin.sock"),
     SOJU_UPSTREAM_ADDR: `irc+insecure://127.0.0.1:${peers.ergo!.port}`,
+    KEYCLOAK_ISSUER: "http://127.0.0.1:9/realms/irc-now",
+    KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
+    KEYCLOAK_ADMIN_CLIENT_SECRET: "unused-in-this-test",
     LOG_LEVEL: "debug",
   });
   logs = [];

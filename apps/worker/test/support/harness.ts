@@ -78,6 +78,10 @@ export async function startHarness(
     SOJU_ADMIN: "exec",
     SOJU_ADMIN_SOCKET: join(dir, "soju", "{name}", "admin.sock"),
     SOJU_UPSTREAM_ADDR: `irc+insecure://127.0.0.1:${ergo.ircPort}`,
+    // No Keycloak here (port 9 refuses): tests of the outbox pass their stand-in's in opts.env.
+    KEYCLOAK_ISSUER: "http://127.0.0.1:9/realms/irc-now",
+    KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
+    KEYCLOAK_ADMIN_CLIENT_SECRET: "unused-in-this-test",
     LOG_LEVEL: "debug",
     ...opts.env,
   };

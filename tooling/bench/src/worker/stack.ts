@@ -90,6 +90,10 @@ export async function startStack(
         ERGO_OPER_PASSWORD: ergo.oper.password,
         SOJU_ADMIN: "exec",
         SOJU_UPSTREAM_ADDR: `irc+insecure://127.0.0.1:${ergo.ircPort}`,
+        // No Keycloak in the benches: the outbox stays empty, so nothing is pushed.
+        KEYCLOAK_ISSUER: "http://127.0.0.1:9/realms/irc-now",
+        KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
+        KEYCLOAK_ADMIN_CLIENT_SECRET: "unused-in-benches",
         LOG_LEVEL: "info",
         ...extra,
       }),

@@ -298,6 +298,9 @@ describe("deploy/ on a real kube-apiserver 1.24, run by its own ServiceAccounts"
       SOJU_ADMIN: "socket",
       SOJU_ADMIN_SOCKET: join(dir, "{name}", "admin.sock"),
       SOJU_UPSTREAM_ADDR: `irc+insecure://127.0.0.1:${ergo.port}`,
+      // No Keycloak here: a closed local port (the outbox drain retries; nothing else needs it).
+      KEYCLOAK_ISSUER: `http://127.0.0.1:${await freePort()}/realms/irc-now`,
+      KEYCLOAK_ADMIN_CLIENT_SECRET: "deploy-test-admin-secret",
       HOSTNAME: "irc-now-worker-0",
     });
     const ready = await until(async () => {
