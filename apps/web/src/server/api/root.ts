@@ -1,3 +1,4 @@
+import { accountRouter } from "./routers/account";
 import { adminRouter } from "./routers/admin";
 import { appPasswordsRouter } from "./routers/app-passwords";
 import { bouncerRouter } from "./routers/bouncer";
@@ -9,6 +10,7 @@ export const appRouter = createTRPCRouter({
   admin: adminRouter,
   import: importRouter,
   appPasswords: appPasswordsRouter,
+  account: accountRouter,
 });
 
 export type AppRouter = typeof appRouter;
