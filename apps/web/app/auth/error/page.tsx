@@ -10,6 +10,8 @@ const messages: Record<string, string> = {
     "Your username cannot be used on IRC. Usernames must start with a letter and use only a–z, 0–9, _ and -. Please change it in your account settings and sign in again.",
   UsernameReserved:
     "Your username is reserved on the irc.now IRC network, so it cannot become your IRC account. Please change it in your account settings and sign in again.",
+  AccountDeleting:
+    "This irc.now account is being deleted, so it can no longer be used to sign in. If you did not ask for this, contact support.",
   AccessDenied: "Sign-in was refused.",
   Callback: "We could not finish signing you in. Please try again.",
   OAuthCallback: "We could not finish signing you in. Please try again.",

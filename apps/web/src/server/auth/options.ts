@@ -4,6 +4,7 @@ import KeycloakProvider from "next-auth/providers/keycloak";
 import { unusableAccountName } from "@irc-now/ergo";
 import { env } from "~/env";
 import { accountsDb } from "../db";
+import { deletionPending } from "../domain/account-deletion";
 import { recordLogin } from "../domain/users";
 import { usernameSchema } from "../domain/names";
 import { safeRedirectUrl } from "./redirect";
@@ -98,10 +99,16 @@ export function authOptions(): NextAuthOptions {
     ],
     pages: { error: "/auth/error" },
     callbacks: {
-      signIn({ profile }) {
-        const username =
-          (profile as KeycloakProfile | undefined)?.preferred_username?.toLowerCase() ?? "";
-        return signInRefusal(username, config.ERGO_ADMIN_NICK) ?? true;
+      async signIn({ profile }) {
+        const p = profile as KeycloakProfile | undefined;
+        const username = p?.preferred_username?.toLowerCase() ?? "";
+        const refusal = signInRefusal(username, config.ERGO_ADMIN_NICK);
+        if (refusal) return refusal;
+        // Deleting the account: a clear page instead of a failed callback (recordLogin refuses too).
+        if (p?.sub && (await deletionPending(accountsDb(), p.sub))) {
+          return "/auth/error?error=AccountDeleting";
+        }
+        return true;
       },
       // At sign-in: the access token is verified against the realm's keys before its roles
       // count (a failure fails the sign-in). Afterwards (next-auth's own /api/auth/session):
