@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { accounts, type AccountsDb } from "@irc-now/db";
+import { DELETION_PENDING_MESSAGE, deletionPending } from "./account-deletion";
 import { DomainError } from "./errors";
 import { usernameSchema } from "./names";
 
@@ -12,7 +13,12 @@ export interface LoginIdentity {
 
 /**
  * Called on every successful sign-in: creates the user on first login, keeps username/email/name
- * in step with Keycloak, stamps last_login_at and counts the login (irc_now_logins_total).
+ * in step with Keycloak, stamps last_login_at and counts the login (irc_now_logins_total). In the
+ * same transaction it queues a Keycloak push (`plan`, `content_expires` and the name).
+ *
+ * Keycloak owns the email (changed through it, verified by it). The display name is Keycloak's
+ * until the user saves a profile (a `profile` outbox row exists), the portal's from then on: a
+ * login must not put back the old name while the push of the new one is still pending.
  */
 export async function recordLogin(db: AccountsDb, identity: LoginIdentity): Promise<accounts.User> {
   const username = identity.username.toLowerCase();
@@ -23,30 +29,38 @@ export async function recordLogin(db: AccountsDb, identity: LoginIdentity): Prom
       `The username "${identity.username}" cannot be used on IRC: it ${parsed.error.issues[0]?.message ?? "is invalid"}.`,
     );
   }
+  // A user who asked to delete their account never gets a session again (the worker deletes
+  // the Keycloak user soon after; until then Keycloak would still let them in).
+  if (await deletionPending(db, identity.subject)) {
+    throw new DomainError("FORBIDDEN", DELETION_PENDING_MESSAGE);
+  }
   try {
-    const [user] = await db
-      .insert(accounts.users)
-      .values({
-        keycloakSubject: identity.subject,
-        username,
-        email: identity.email ?? null,
-        displayName: identity.displayName ?? null,
-        lastLoginAt: sql`now()`,
-        loginCount: 1,
-      })
-      .onConflictDoUpdate({
-        target: accounts.users.keycloakSubject,
-        set: {
+    return await db.transaction(async (tx) => {
+      const [user] = await tx
+        .insert(accounts.users)
+        .values({
+          keycloakSubject: identity.subject,
           username,
           email: identity.email ?? null,
           displayName: identity.displayName ?? null,
           lastLoginAt: sql`now()`,
-          loginCount: sql`${accounts.users.loginCount} + 1`,
-          updatedAt: sql`now()`,
-        },
-      })
-      .returning();
-    return user!;
+          loginCount: 1,
+        })
+        .onConflictDoUpdate({
+          target: accounts.users.keycloakSubject,
+          set: {
+            username,
+            email: identity.email ?? null,
+            displayName: sql`case when exists (select 1 from keycloak_outbox o where o.user_id = "users"."id" and o.reason = 'profile') then "users"."display_name" else excluded.display_name end`,
+            lastLoginAt: sql`now()`,
+            loginCount: sql`${accounts.users.loginCount} + 1`,
+            updatedAt: sql`now()`,
+          },
+        })
+        .returning();
+      await accounts.enqueueKeycloakSync(tx, user!.id, "login");
+      return user!;
+    });
   } catch (error) {
     const constraint = (error as { cause?: { constraint?: string } }).cause?.constraint;
     if (constraint === "users_username_key") {
