@@ -6,9 +6,12 @@ import { loadWorkerConfig, replicaIdentity } from "./env";
 import { closeServer, startHealthServer } from "./http/server";
 import { LeaderElector } from "./leader/lease";
 import { advanceImports } from "./import/run";
+import { defaultOutboxSettings } from "./keycloak-outbox/ports";
+import { startOutboxDrain, type OutboxDrain } from "./keycloak-outbox/runner";
 import { createLogger } from "./logger";
 import { every } from "./loops";
 import { createMetricsRegistry } from "./metrics/registry";
+import { outboxMetrics } from "./metrics/outbox-metrics";
 import { createWorkerMetrics } from "./metrics/worker-metrics";
 import { dbBouncerProjection } from "./ports/bouncer-projection";
 import { wire } from "./wiring";
@@ -34,7 +37,21 @@ async function main(): Promise<void> {
   let controller: Controller | undefined;
   // IRCCloud import jobs: leader only, one pass at a time (loops.every never overlaps itself).
   let imports: { stop: () => Promise<void> } | undefined;
+  // The Keycloak outbox: leader only (per user, pushes must not race another replica's).
+  let outbox: OutboxDrain | undefined;
+  const outboxReports = outboxMetrics(metrics);
   const startController = () => {
+    outbox = startOutboxDrain({
+      deps: {
+        store: w.outboxStore,
+        keycloak: w.keycloak,
+        metrics: outboxReports,
+        log: log.child({ component: "keycloak-outbox" }),
+        settings: defaultOutboxSettings,
+      },
+      databaseUrl: config.DATABASE_URL,
+      onStopped: () => outboxReports.reset(),
+    });
     imports = every(
       1_000,
       () => advanceImports(w.importDeps),
@@ -60,6 +77,8 @@ async function main(): Promise<void> {
     metrics.leader.set(0);
     await imports?.stop();
     imports = undefined;
+    await outbox?.stop();
+    outbox = undefined;
     const c = controller;
     controller = undefined;
     await c?.stop();

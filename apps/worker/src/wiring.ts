@@ -8,6 +8,7 @@ import {
 } from "@irc-now/k8s";
 import { createAccountsDb, type AccountsDb } from "@irc-now/db";
 import { createErgoAdmin, type ErgoAdminOptions } from "@irc-now/ergo";
+import { createKeycloakAdmin, type KeycloakAdmin } from "@irc-now/keycloak";
 import { createSojuAdmin } from "@irc-now/soju";
 import type { Logger } from "pino";
 import { dbRecorder } from "./bouncers/attempts";
@@ -17,6 +18,8 @@ import { defaultSetupSettings, type SetupDeps } from "./bouncers/setup";
 import type { WorkerConfig } from "./env";
 import { defaultImportSettings, type ImportDeps } from "./import/run";
 import { dbImportStore } from "./import/store";
+import type { OutboxStore } from "./keycloak-outbox/ports";
+import { dbOutboxStore } from "./keycloak-outbox/store";
 import { tenantDbOpener } from "./ports/tenant-db";
 
 export interface Wiring {
@@ -26,6 +29,9 @@ export interface Wiring {
   deps: SetupDeps;
   /** The IRCCloud import jobs' ports (run by the leader). */
   importDeps: ImportDeps;
+  /** The Keycloak outbox's table and the admin API it pushes to (drained by the leader). */
+  outboxStore: OutboxStore;
+  keycloak: KeycloakAdmin;
   tenantUrls: () => Promise<Map<string, string | Error>>;
   close(): Promise<void>;
 }
@@ -134,12 +140,19 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
     log: log.child({ component: "import" }),
     settings: defaultImportSettings,
   };
+  const keycloak = createKeycloakAdmin({
+    issuer: config.KEYCLOAK_ISSUER,
+    clientId: config.KEYCLOAK_ADMIN_CLIENT_ID,
+    clientSecret: config.KEYCLOAK_ADMIN_CLIENT_SECRET,
+  });
   return {
     db,
     kube,
     bouncers,
     deps,
     importDeps,
+    outboxStore: dbOutboxStore(db),
+    keycloak,
     tenantUrls,
     async close() {
       await ergo.close().catch(() => undefined);

@@ -135,6 +135,34 @@ export function createWorkerMetrics(registry: Registry) {
       help: "Tenant DBs whose counts did not arrive within their deadline.",
       registers,
     }),
+    // The Keycloak outbox (issue 13), reported by the leader after every drain pass.
+    keycloakOutboxPending: new Gauge({
+      name: "irc_now_keycloak_outbox_pending",
+      help: "Keycloak outbox rows not delivered yet (held ones included).",
+      registers,
+    }),
+    keycloakOutboxOldestAge: new Gauge({
+      name: "irc_now_keycloak_outbox_oldest_pending_age_seconds",
+      help: "Age of the oldest undelivered Keycloak outbox row (0 when none).",
+      registers,
+    }),
+    keycloakOutboxHeld: new Gauge({
+      name: "irc_now_keycloak_outbox_held",
+      help: "Keycloak outbox rows given up on (Keycloak has no such user) until an admin retries.",
+      registers,
+    }),
+    keycloakOutboxPushes: new Counter({
+      name: "irc_now_keycloak_outbox_pushes_total",
+      help: "Pushes of a user's state to Keycloak by result (delivered, skipped, or the error kind).",
+      labelNames: ["result"] as const,
+      registers,
+    }),
+    keycloakOutboxPassDuration: new Histogram({
+      name: "irc_now_keycloak_outbox_pass_duration_seconds",
+      help: "Duration of one Keycloak outbox drain pass.",
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
   };
 }
 
