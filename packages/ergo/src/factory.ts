@@ -18,7 +18,11 @@ export function createErgoAdmin(
     if (config.ERGO_API_TOKEN === undefined || config.ERGO_API_TOKEN === "") {
       throw new TypeError("ERGO_API_TOKEN is required when ERGO_API_URL is set");
     }
+    // The API cannot erase accounts: an oper session configured as well does that one job.
+    const operSession =
+      operSettingsMissing(config).length === 0 ? createOperSession(config, options) : undefined;
     return new HttpErgoAdmin({
+      ...(operSession ? { operSession } : {}),
       url: config.ERGO_API_URL,
       token: config.ERGO_API_TOKEN,
       ...(options.logger ? { logger: options.logger } : {}),
@@ -27,14 +31,22 @@ export function createErgoAdmin(
         : {}),
     });
   }
-  const missing = (["ERGO_IRC_URL", "ERGO_OPER_NAME", "ERGO_OPER_PASSWORD"] as const).filter(
-    (key) => config[key] === undefined || config[key] === "",
-  );
+  const missing = operSettingsMissing(config);
   if (missing.length > 0) {
     throw new TypeError(
       `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} required for the ergo oper session (or set ERGO_API_URL and ERGO_API_TOKEN)`,
     );
   }
+  return createOperSession(config, options);
+}
+
+function operSettingsMissing(config: ErgoAdminConfig) {
+  return (["ERGO_IRC_URL", "ERGO_OPER_NAME", "ERGO_OPER_PASSWORD"] as const).filter(
+    (key) => config[key] === undefined || config[key] === "",
+  );
+}
+
+function createOperSession(config: ErgoAdminConfig, options: ErgoAdminOptions): IrcErgoAdmin {
   return new IrcErgoAdmin({
     url: config.ERGO_IRC_URL as string,
     operName: config.ERGO_OPER_NAME as string,

@@ -20,6 +20,14 @@ export interface ErgoAdmin {
   resetPassword(account: string, password: string): Promise<void>;
   /** True when ergo accepts `password` for `account` (SASL PLAIN 903, or `/v1/check_auth`). */
   checkCredentials(account: string, password: string): Promise<boolean>;
+  /**
+   * Erases `account` as oper (`NS ERASE <account>`, then again with the confirmation code ergo
+   * sends): every record goes, and the name can be registered again. An account that does not
+   * exist counts as erased (ergo itself answers "Successfully unregistered account" then), so a
+   * repeated call is safe. ergo's HTTP API has no such endpoint (up to 2.19 and master): the HTTP
+   * adapter uses the oper session when one is configured too, and fails clearly otherwise.
+   */
+  unregisterAccount(account: string): Promise<void>;
   /** The account `nick` is logged in as; null when the nick is not online or not logged in. */
   whois(nick: string): Promise<string | null>;
   /** Ends the session and every pending call (they fail with ErgoUnavailable). */

@@ -205,6 +205,65 @@ describe.each(variants)("ErgoAdmin contract — %s", (_name, start, make, kind) 
     await expect(admin.whois(account)).resolves.toBeNull();
   });
 
+  if (kind === "irc") {
+    it("unregisterAccount erases the account (NS ERASE + its code): gone, password dead, name free; a neighbour's untouched", async () => {
+      const account = uniqueName("del");
+      const neighbour = `${account}x`;
+      const password = secret("del");
+      const neighbourPassword = secret("nb");
+      await ergo.registerAccount(account, password);
+      await ergo.registerAccount(neighbour, neighbourPassword);
+
+      await expect(admin.unregisterAccount(account)).resolves.toBeUndefined();
+      expect(await ergo.accountExists(account)).toBe(false);
+      await expect(admin.checkCredentials(account, password)).resolves.toBe(false);
+      expect(await ergo.accountExists(neighbour)).toBe(true);
+      await expect(admin.checkCredentials(neighbour, neighbourPassword)).resolves.toBe(true);
+      // erased, not merely unregistered: the name can be registered again
+      await expect(admin.register(account, secret("again"))).resolves.toBe("created");
+    });
+
+    it("unregisterAccount of an account that does not exist (or no longer) counts as done", async () => {
+      const account = uniqueName("gone");
+      await expect(admin.unregisterAccount(account)).resolves.toBeUndefined();
+      await ergo.registerAccount(account, secret("gone"));
+      await admin.unregisterAccount(account.toUpperCase());
+      await expect(admin.unregisterAccount(account)).resolves.toBeUndefined();
+      expect(await ergo.accountExists(account)).toBe(false);
+    });
+  } else {
+    it("unregisterAccount: ergo's HTTP API has no endpoint for it, so the API alone refuses clearly", async () => {
+      const account = uniqueName("api");
+      await ergo.registerAccount(account, secret("api"));
+      const err = await failure(admin.unregisterAccount(account));
+      expect(err).toBeInstanceOf(ErgoRejected);
+      expect((err as Error).message).toContain("ERGO_IRC_URL");
+      expect(await ergo.accountExists(account)).toBe(true);
+    });
+
+    it("unregisterAccount with the oper session configured as well: erased through it", async () => {
+      const both = createErgoAdmin(
+        {
+          ERGO_API_URL: ergo.api!.url,
+          ERGO_API_TOKEN: ergo.api!.token,
+          ERGO_IRC_URL: ergo.ircUrl,
+          ERGO_OPER_NAME: ergo.oper.name,
+          ERGO_OPER_PASSWORD: ergo.oper.password,
+        },
+        { logger: capture.logger },
+      );
+      try {
+        expect(both.kind).toBe("http");
+        const account = uniqueName("api2");
+        await ergo.registerAccount(account, secret("api2"));
+        await both.unregisterAccount(account);
+        expect(await ergo.accountExists(account)).toBe(false);
+      } finally {
+        await both.close();
+      }
+    });
+  }
+
   it("runs concurrent calls correctly (one NickServ command in flight at a time)", async () => {
     const accounts = Array.from({ length: 6 }, () => ({
       name: uniqueName("par"),

@@ -15,6 +15,11 @@ export interface HttpErgoAdminOptions {
   requestTimeoutMs?: number;
   /** For tests: another fetch implementation. */
   fetch?: typeof fetch;
+  /**
+   * The oper session that erases accounts (ergo's HTTP API has no endpoint for it); the factory
+   * passes one when ERGO_IRC_URL and the oper credentials are set besides ERGO_API_URL.
+   */
+  operSession?: Pick<ErgoAdmin, "unregisterAccount" | "close">;
 }
 
 type Json = Record<string, unknown>;
@@ -137,8 +142,21 @@ export class HttpErgoAdmin implements ErgoAdmin {
     });
   }
 
+  async unregisterAccount(account: string): Promise<void> {
+    // Checked at every tag up to v2.19.0 and on master (irc/api.go): no unregister or erase
+    // endpoint, so this goes through the oper session when there is one.
+    if (this.options.operSession) return this.options.operSession.unregisterAccount(account);
+    return this.guard("unregisterAccount", [], async () => {
+      checkName("account", account);
+      throw new ErgoRejected(
+        "ergo's HTTP API cannot erase an account (no such endpoint); set ERGO_IRC_URL, ERGO_OPER_NAME and ERGO_OPER_PASSWORD as well so the worker erases it as oper",
+      );
+    });
+  }
+
   async close(): Promise<void> {
     this.closing.abort();
+    await this.options.operSession?.close();
   }
 
   private async post(path: string, body: Json): Promise<Json> {

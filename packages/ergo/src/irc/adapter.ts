@@ -6,6 +6,7 @@ import type { ErgoAdmin } from "../types";
 import { checkName, checkPassword, foldName } from "../validate";
 import {
   accountFromWhois,
+  classifyErase,
   classifyPasswd,
   classifySaregister,
   type NickServOutcome,
@@ -142,6 +143,36 @@ export class IrcErgoAdmin implements ErgoAdmin {
         );
       }
     }
+  }
+
+  unregisterAccount(account: string): Promise<void> {
+    return this.guard("unregisterAccount", [], async () => {
+      checkName("account", account);
+      // The first ERASE answers with a confirmation code; the code is the server's (it changes
+      // when ergo restarts), so a reconnect in between may ask once more.
+      let line = `NS ERASE ${account}`;
+      for (let round = 0; round < 3; round++) {
+        const outcome = classifyErase(await this.session.command(line, "NickServ erase"), account);
+        this.log.debug({ command: "NickServ erase", outcome: outcome.kind }, "NickServ reply");
+        switch (outcome.kind) {
+          case "erased":
+            this.log.info({ account }, "ergo account erased");
+            return;
+          case "confirm":
+            line = `NS ERASE ${account} ${outcome.code}`;
+            continue;
+          case "forbidden":
+            throw new OperAuthFailed(`NickServ erase refused: ${outcome.reason}`);
+          case "failed":
+            throw new ErgoUnavailable(`NickServ erase failed: ${outcome.reason}`);
+          case "rejected":
+            throw new ErgoRejected(outcome.reason);
+          case "unknown":
+            throw new ErgoRejected(`NickServ erase: ${outcome.reason}`);
+        }
+      }
+      throw new ErgoUnavailable(`NickServ kept asking to confirm the erase of ${account}`);
+    });
   }
 
   checkCredentials(account: string, password: string): Promise<boolean> {

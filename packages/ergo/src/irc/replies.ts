@@ -142,3 +142,57 @@ export function accountFromWhois(lines: readonly IrcLine[], nick: string): strin
   }
   return null;
 }
+
+/** What one `NS ERASE <account> [code]` produced. */
+export type EraseOutcome =
+  | { kind: "erased" }
+  /** ergo wants the command again with this code (the first call always gets this). */
+  | { kind: "confirm"; code: string }
+  | { kind: "forbidden"; reason: string }
+  /** ergo failed on its side ("Error while unregistering account"): worth retrying. */
+  | { kind: "failed"; reason: string }
+  | { kind: "rejected"; reason: string }
+  | { kind: "unknown"; reason: string };
+
+/**
+ * Reads ergo's answer to `NS ERASE` (recorded on the real ergo 2.15.0, peers kit):
+ * - without the code: `\x02Warning: erasing this account will allow it to be re-registered;
+ *   consider UNREGISTER instead.\x02` then `To confirm, run this command: /NS ERASE <name> <code>`
+ *   (the code depends on the name as typed and the server's start time);
+ * - with it: `Successfully unregistered account <name>`, also for a name that has no account;
+ * - `Account does not exist` / `Invalid account name` (UNREGISTER's and other versions' words for
+ *   a missing account) count as erased too: the account is gone either way.
+ */
+export function classifyErase(lines: readonly IrcLine[], account: string): EraseOutcome {
+  const notices = nickServNotices(lines);
+  const wanted = foldName(account);
+  for (const text of notices) {
+    const done = /^Successfully unregistered account (\S+)$/.exec(text);
+    if (done && foldName(done[1] ?? "") === wanted) return { kind: "erased" };
+    if (text === "Account does not exist" || text === "Invalid account name") {
+      return { kind: "erased" };
+    }
+    const confirm = /^To confirm, run this command: \/NS ERASE (\S+) (\S+)$/i.exec(text);
+    if (confirm && foldName(confirm[1] ?? "") === wanted) {
+      return { kind: "confirm", code: confirm[2] ?? "" };
+    }
+    if (text === "Insufficient oper privs") {
+      return {
+        kind: "forbidden",
+        reason: `NickServ: ${text} (the oper needs the accreg capability)`,
+      };
+    }
+    if (text === "Error while unregistering account" || text === "Internal error") {
+      return { kind: "failed", reason: `NickServ: ${text}` };
+    }
+    const common = commonNotice(text);
+    if (common && (common.kind === "forbidden" || common.kind === "rejected")) return common;
+  }
+  // the warning alone (no confirmation line) is not an answer
+  const meaningful = notices.filter((t) => !t.startsWith("Warning: erasing"));
+  if (meaningful.length === 0) return { kind: "unknown", reason: "NickServ sent no reply" };
+  return {
+    kind: "unknown",
+    reason: `unrecognised NickServ reply: ${meaningful.join(" / ").slice(0, 300)}`,
+  };
+}

@@ -170,8 +170,9 @@ const commands: Record<string, Command> = {
     },
   },
 
-  // IDENTIFY, INFO, UNREGISTER/ERASE and HELP texts follow ergo's source; of these only the
-  // UNREGISTER/ERASE confirmation and success lines were recorded live.
+  // IDENTIFY, INFO and HELP texts follow ergo's source. UNREGISTER/ERASE were recorded live on
+  // ergo 2.15.0 (test/ergo/ergo-2.15.test.ts): ERASE of a name without an account also answers
+  // "Successfully unregistered account <name>"; UNREGISTER of one answers "Invalid account name".
   identify: {
     minParams: 1,
     help: "IDENTIFY <username> [password]",
@@ -279,7 +280,8 @@ function unregisterOrErase(ctx: Context, params: string[], erase: boolean): void
     ctx.notice("Insufficient oper privs");
     return;
   }
-  const expected = confirmationCode(casefold(accountName), salt);
+  // ergo's code hashes the name as given (ERASE: as typed; UNREGISTER: as registered)
+  const expected = confirmationCode(accountName, salt);
   if (code !== expected) {
     if (erase) {
       ctx.notice(
@@ -305,7 +307,8 @@ function unregisterOrErase(ctx: Context, params: string[], erase: boolean): void
     );
     return;
   }
-  const removed = erase ? accounts.erase(accountName) : accounts.unregister(accountName);
+  // ERASE deletes whatever records exist and succeeds even when there were none (ergo 2.15.0)
+  const removed = erase ? (accounts.erase(accountName), true) : accounts.unregister(accountName);
   if (!removed) {
     ctx.notice("Account does not exist");
     return;

@@ -166,6 +166,64 @@ describe("ergo 2.15.0 behaviour", () => {
     );
   });
 
+  it("NS ERASE (oper): a confirmation code first, then success; an absent name and a second erase succeed too; the name is free again", async () => {
+    // Recorded on ergo 2.15.0 (peers kit), 2026-11-30; the codes vary per name and server start.
+    const ns = (text: string) => `:NickServ!NickServ@localhost NOTICE oper4 :${text}`;
+    await ergo.registerAccount("erasee", "erasepass1");
+    await ergo.registerAccount("eraseekeep", "erasepass2");
+    const oper = track(await rawOper(ergo, "oper4"));
+    oper.send("NS ERASE erasee");
+    const prompt = await oper.sync();
+    expect(prompt).toHaveLength(2);
+    expect(prompt[0]).toBe(
+      ns(
+        "\x02Warning: erasing this account will allow it to be re-registered; consider UNREGISTER instead.\x02",
+      ),
+    );
+    const code = /To confirm, run this command: \/NS ERASE erasee ([a-z0-9]{5})$/.exec(
+      prompt[1] ?? "",
+    )?.[1];
+    expect(prompt[1], "the confirmation line").toMatch(
+      /^:NickServ!NickServ@localhost NOTICE oper4 :/,
+    );
+    expect(code, prompt[1]).toBeDefined();
+    // a wrong code only repeats the prompt, with the same code
+    oper.send("NS ERASE erasee wrong1");
+    expect(await oper.sync()).toEqual(prompt);
+    // the code hashes the name as typed
+    oper.send("NS ERASE ERASEE");
+    const upper = await oper.sync();
+    expect(upper[1]).toMatch(/To confirm, run this command: \/NS ERASE ERASEE [a-z0-9]{5}$/);
+    expect(upper[1]?.endsWith(` ${code}`)).toBe(false);
+
+    oper.send(`NS ERASE erasee ${code}`);
+    expect(await oper.sync()).toEqual([ns("Successfully unregistered account erasee")]);
+    // again, with nothing left to erase: the same success line
+    oper.send(`NS ERASE erasee ${code}`);
+    expect(await oper.sync()).toEqual([ns("Successfully unregistered account erasee")]);
+    // a name that never had an account
+    oper.send("NS ERASE neverwas");
+    const never = /ERASE neverwas ([a-z0-9]{5})$/.exec((await oper.sync())[1] ?? "")?.[1];
+    oper.send(`NS ERASE neverwas ${never}`);
+    expect(await oper.sync()).toEqual([ns("Successfully unregistered account neverwas")]);
+    // UNREGISTER words a missing account differently
+    oper.send("NS UNREGISTER neverwas");
+    expect(await oper.sync()).toEqual([ns("Invalid account name")]);
+    // erased means free: it can be registered again; the other account is untouched
+    oper.send("NS SAREGISTER erasee erasepass3");
+    expect(await oper.sync()).toEqual([ns("Successfully registered account erasee")]);
+    oper.send("NS INFO eraseekeep");
+    expect((await oper.sync())[0]).toBe(ns("Account: eraseekeep"));
+  });
+
+  it("NS ERASE needs the accreg capability: Command restricted for a non-oper", async () => {
+    const c = track(await rawRegister(ergo, "plainerase"));
+    c.send("NS ERASE owner");
+    expect(await c.sync()).toEqual([
+      ":NickServ!NickServ@localhost NOTICE plainerase :Command restricted",
+    ]);
+  });
+
   it("service names are erroneous nicks", async () => {
     const c = track(await rawRegister(ergo, "plainuser"));
     c.send("NICK NickServ");
