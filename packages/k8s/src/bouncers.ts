@@ -13,7 +13,7 @@ import {
   SOJU_BOUNCER_KIND,
   type SojuBouncerPlan,
 } from "./crd";
-import { isNotFound } from "./errors";
+import { isConflict, isNotFound } from "./errors";
 import type { SojuBouncer } from "./types";
 
 const ref = (namespace: string, name: string) => ({
@@ -105,6 +105,38 @@ export class BouncerApi {
       if (isNotFound(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Deletes every SojuBouncer of `ownerId` (an accounts-DB user id): listed by exact label
+   * equality, each item's label checked again, each deleted with its uid as precondition, so a
+   * namesake another user created meanwhile is never touched (409: skipped). Gone already counts
+   * as deleted. `remaining`: the owner's bouncers still listed afterwards (being finalised, or
+   * created meanwhile); call again until it is empty or every one is being deleted.
+   */
+  async deleteByOwner(ownerId: string): Promise<{ deleted: string[]; remaining: SojuBouncer[] }> {
+    const owned = (b: SojuBouncer) => b.metadata.labels?.[LABEL_OWNER] === ownerId;
+    const deleted: string[] = [];
+    for (const bouncer of (await this.listByOwner(ownerId)).items.filter(owned)) {
+      const name = bouncer.metadata.name;
+      if (bouncer.metadata.deletionTimestamp) continue;
+      try {
+        await this.objects.delete(
+          ref(this.namespace, name),
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          "Background",
+          { preconditions: { uid: bouncer.metadata.uid } },
+        );
+        deleted.push(name);
+      } catch (error) {
+        if (isNotFound(error) || isConflict(error)) continue;
+        throw error;
+      }
+    }
+    return { deleted, remaining: (await this.listByOwner(ownerId)).items.filter(owned) };
   }
 
   /** Merge-patches annotations; a null value removes the key (RFC 7386). */

@@ -175,3 +175,26 @@ export async function ensureErgoCredential(
     `secret ${namespace}/${name} kept appearing and disappearing; giving up after 3 attempts`,
   );
 }
+
+/**
+ * Deletes `username`'s credential Secret (account deletion); true when it existed, false when it
+ * was already gone. The name is one-to-one with the username, so no other user's Secret can match.
+ */
+export async function deleteErgoCredential(
+  core: CoreV1Api,
+  namespace: string,
+  username: string,
+): Promise<boolean> {
+  const name = ergoCredentialSecretName(username);
+  try {
+    await core.deleteNamespacedSecret({ name, namespace });
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    if (error instanceof KubeRequestTimeout) throw error;
+    throw new ErgoCredentialError(
+      `could not delete secret ${namespace}/${name}: ${safeDescription(error, [])}`,
+      { cause: error },
+    );
+  }
+}

@@ -14,6 +14,7 @@ export { BouncerApi, preconditionOf, type BouncerPrecondition, type NewBouncer }
 export { readTenantDbUrl, tenantDbUrlFromSecret, TenantSecretError } from "./secrets";
 export { findBouncerPods, podSelectorFor } from "./pods";
 export {
+  deleteErgoCredential,
   ensureErgoCredential,
   ERGO_CREDENTIAL_KEY,
   ERGO_CREDENTIAL_SECRET_PREFIX,
