@@ -52,6 +52,7 @@ describe("BouncerApi.deleteByOwner", () => {
     expect(await names()).toEqual(["alice"]);
     await bouncers.delete("alice");
   });
+});
 
 describe("deleteErgoCredential", () => {
   it("deletes the user's Secret only; gone already is false, not an error", async () => {
