@@ -1,7 +1,17 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { bearerToken, readBody, sendEmpty, sendJson } from "./http";
+import type { StandinRecords } from "./records";
+import { matchesRegisteredUri } from "./redirect-uris";
 import { clientRolesIn, TokenError, verifyAccessToken, type TokenContext } from "./tokens";
+import type { KeycloakClientConfig } from "./types";
+import {
+  adminAccess,
+  parseUserProfileConfig,
+  ROOT_ATTRIBUTES,
+  validateAttribute,
+  type UserProfileConfig,
+} from "./user-profile";
 import {
   defaultRealmRoles,
   DuplicateUserError,
@@ -10,11 +20,13 @@ import {
 } from "./users";
 
 export interface AdminApiContext extends TokenContext {
-  readonly unmanagedAttributePolicy: "ENABLED" | "DISABLED";
-  readonly managedAttributes: ReadonlySet<string>;
+  /** The realm's user profile; `PUT /users/profile` replaces `current`. */
+  readonly profile: { current: UserProfileConfig };
+  readonly loginClients: readonly KeycloakClientConfig[];
+  readonly records: StandinRecords;
 }
 
-type Permission = "query" | "view" | "manage";
+type Permission = "query" | "view" | "manage" | "any" | "manage-realm";
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Keycloak's fine-grained admin permissions from `realm-management` client roles. */
@@ -27,11 +39,22 @@ function allowed(roles: readonly string[], permission: Permission): boolean {
       return has("view-users") || has("manage-users");
     case "query":
       return has("query-users") || has("view-users") || has("manage-users");
+    case "manage-realm":
+      return has("manage-realm");
+    case "any":
+      return roles.length > 0;
   }
 }
 
-/** The user representation of `GET /admin/realms/{realm}/users/{id}` (null fields left out). */
-export function userRepresentation(user: KeycloakUser, brief = false): Record<string, unknown> {
+/**
+ * The user representation of `GET /admin/realms/{realm}/users/{id}` (null fields left out;
+ * attributes the user profile hides from admins left out too).
+ */
+export function userRepresentation(
+  ctx: AdminApiContext,
+  user: KeycloakUser,
+  brief = false,
+): Record<string, unknown> {
   const rep: Record<string, unknown> = {
     id: user.id,
     username: user.username,
@@ -43,8 +66,10 @@ export function userRepresentation(user: KeycloakUser, brief = false): Record<st
     enabled: user.enabled,
     totp: false,
   };
-  if (!brief && Object.keys(user.attributes).length > 0)
-    rep.attributes = structuredClone(user.attributes);
+  const visible = Object.entries(user.attributes).filter(
+    ([name]) => adminAccess(ctx.profile.current, name) !== "hidden",
+  );
+  if (!brief && visible.length > 0) rep.attributes = structuredClone(Object.fromEntries(visible));
   if (!brief)
     Object.assign(rep, { disableableCredentialTypes: [], requiredActions: [], notBefore: 0 });
   return rep;
@@ -113,35 +138,59 @@ function optionalString(rep: Record<string, unknown>, key: string): string | und
 }
 
 /**
- * `PUT /users/{id}` semantics recorded in facts/keycloak.md: omitted top-level fields are
- * kept; `attributes` omitted keeps the stored map, present replaces the WHOLE map and then
- * requires `username`; changing `email` leaves `emailVerified` alone.
+ * `PUT /users/{id}` semantics recorded in facts/keycloak.md and Keycloak 24.0.4's upgrade notes:
+ * omitted top-level fields are kept when `attributes` is omitted; `attributes` present is the
+ * WHOLE user profile: the attribute map is replaced, it requires `username`, and omitted root
+ * attributes `email`, `firstName`, `lastName` are cleared. The realm's user profile decides per
+ * attribute: admin-editable ones are validated and set; declared ones admins may not edit are
+ * a 400 `error-user-attribute-read-only` when changed; undeclared ones are silently ignored
+ * (stored values stay) unless `unmanagedAttributePolicy` is `ENABLED`/`ADMIN_EDIT`. Changing
+ * `email` leaves `emailVerified` alone.
  */
 export function applyUserUpdate(
   ctx: AdminApiContext,
   current: KeycloakUser,
   rep: Record<string, unknown>,
 ): UpdateResult {
+  const profile = ctx.profile.current;
   let attributes: UserAttributes = current.attributes;
-  if (rep.attributes !== undefined && rep.attributes !== null) {
+  const wholeProfile = rep.attributes !== undefined && rep.attributes !== null;
+  if (wholeProfile) {
     if (typeof rep.username !== "string" || rep.username.trim() === "")
       return badRequest("User name is missing");
     if (typeof rep.attributes !== "object" || Array.isArray(rep.attributes))
       return badRequest("Invalid attributes");
+    const sent = rep.attributes as Record<string, unknown>;
     attributes = {};
-    for (const [key, values] of Object.entries(rep.attributes as Record<string, unknown>)) {
+    // What the admin may not change stays as stored.
+    for (const [name, values] of Object.entries(current.attributes))
+      if (adminAccess(profile, name) !== "edit") attributes[name] = [...values];
+    for (const [name, values] of Object.entries(sent)) {
+      if ((ROOT_ATTRIBUTES as readonly string[]).includes(name)) continue;
       if (!Array.isArray(values) || !values.every((v) => typeof v === "string")) {
-        return badRequest(`Attribute ${key} must be a list of strings`);
+        return badRequest(`Attribute ${name} must be a list of strings`);
       }
-      if (ctx.unmanagedAttributePolicy === "DISABLED" && !ctx.managedAttributes.has(key)) continue;
-      attributes[key] = [...values];
+      const declared = profile.attributes.find((a) => a.name === name);
+      const access = adminAccess(profile, name);
+      if (access !== "edit") {
+        const stored = current.attributes[name] ?? [];
+        const changed = JSON.stringify(stored) !== JSON.stringify(values);
+        if (declared && changed) return { ok: false, status: 400, body: readOnlyError(name) };
+        continue;
+      }
+      const invalid = validateAttribute(declared, name, values as string[]);
+      if (invalid) return { ok: false, status: 400, body: invalid };
+      if (values.length > 0) attributes[name] = [...(values as string[])];
     }
   }
   const next: Mutable<KeycloakUser> = { ...current, attributes };
   for (const key of ["username", "email", "firstName", "lastName"] as const) {
     const value = optionalString(rep, key);
     if (value === false) return badRequest(`Invalid ${key}`);
-    if (value === undefined) continue;
+    if (value === undefined) {
+      if (wholeProfile && key !== "username") next[key] = undefined;
+      continue;
+    }
     if (key === "username") {
       if (value.trim() === "") return badRequest("User name is missing");
       next.username = value;
@@ -156,6 +205,10 @@ export function applyUserUpdate(
     next[key] = value;
   }
   return { ok: true, user: next };
+}
+
+function readOnlyError(name: string) {
+  return { field: name, errorMessage: "error-user-attribute-read-only", params: [name] };
 }
 
 function safeDecode(segment: string): string {
@@ -230,9 +283,108 @@ async function changeRealmRoleMappings(
   sendEmpty(res, 204);
 }
 
+/** Required actions Keycloak enables by default (`execute-actions-email` refuses others). */
+const REQUIRED_ACTIONS = new Set([
+  "VERIFY_EMAIL",
+  "UPDATE_PROFILE",
+  "UPDATE_PASSWORD",
+  "CONFIGURE_TOTP",
+  "TERMS_AND_CONDITIONS",
+  "delete_account",
+  "update_user_locale",
+  "webauthn-register",
+  "webauthn-register-passwordless",
+]);
+
+/** Keycloak's realm default for admin-generated action tokens (`lifespan`): 12 h. */
+const ACTION_TOKEN_LIFESPAN_S = 43_200;
+
+async function readJson(
+  req: IncomingMessage,
+): Promise<{ ok: true; body: unknown } | { ok: false }> {
+  try {
+    return { ok: true, body: JSON.parse(await readBody(req)) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
 /**
- * Minimal Keycloak admin REST API: user search, read and update (including `enabled`), realm
- * role lookup, and a user's realm role mappings (list, add, remove).
+ * `PUT /users/{id}/execute-actions-email?client_id&redirect_uri&lifespan` with a JSON array of
+ * required actions, as Keycloak's UserResource checks it (same error texts); the stand-in
+ * records the email instead of sending it.
+ */
+async function executeActionsEmail(
+  ctx: AdminApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  user: KeycloakUser,
+  query: URLSearchParams,
+): Promise<void> {
+  const parsed = await readJson(req);
+  const error = (message: string) => sendJson(res, 400, { errorMessage: message });
+  if (!parsed.ok || !Array.isArray(parsed.body) || !parsed.body.every((a) => typeof a === "string"))
+    return sendJson(res, 400, { error: "unknown_error" });
+  const actions = parsed.body as string[];
+  if (!user.email) return error("User email missing");
+  if (!user.enabled) return error("User is disabled");
+  const redirectUri = query.get("redirect_uri") ?? undefined;
+  const clientId = query.get("client_id") ?? undefined;
+  if (redirectUri !== undefined && clientId === undefined) return error("Client id missing");
+  if (clientId !== undefined) {
+    const client = ctx.loginClients.find((c) => c.clientId === clientId);
+    if (!client) return error("Client doesn't exist");
+    const validUri =
+      redirectUri === undefined ||
+      client.redirectUris.includes(redirectUri) ||
+      matchesRegisteredUri(client.redirectUris, redirectUri);
+    if (!validUri) return error("Invalid redirect uri.");
+  }
+  if (actions.some((a) => !REQUIRED_ACTIONS.has(a)))
+    return error("Provided invalid required actions");
+  const lifespanRaw = query.get("lifespan");
+  const lifespan =
+    lifespanRaw === null ? ACTION_TOKEN_LIFESPAN_S : Number.parseInt(lifespanRaw, 10);
+  ctx.records.emailSent({
+    userId: user.id,
+    username: user.username,
+    email: user.email,
+    actions,
+    clientId: clientId ?? "account-console",
+    ...(redirectUri !== undefined ? { redirectUri } : {}),
+    lifespanS: Number.isFinite(lifespan) ? lifespan : ACTION_TOKEN_LIFESPAN_S,
+    sentAt: Date.now(),
+  });
+  sendEmpty(res, 204);
+}
+
+/** `GET`/`PUT /users/profile`: the realm's user profile (Keycloak 24 `UPConfig`). */
+async function userProfileResource(
+  ctx: AdminApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  roles: readonly string[],
+): Promise<void> {
+  const deny = () => sendJson(res, 403, { error: "HTTP 403 Forbidden" });
+  if (req.method === "GET") {
+    if (!allowed(roles, "any")) return deny();
+    return sendJson(res, 200, ctx.profile.current);
+  }
+  if (req.method !== "PUT") return sendJson(res, 405, { error: "HTTP 405 Method Not Allowed" });
+  if (!allowed(roles, "manage-realm")) return deny();
+  const parsed = await readJson(req);
+  const config = parsed.ok
+    ? parseUserProfileConfig(parsed.body)
+    : "Invalid user profile configuration";
+  if (typeof config === "string") return sendJson(res, 400, { errorMessage: config });
+  ctx.profile.current = config;
+  sendJson(res, 200, config);
+}
+
+/**
+ * Minimal Keycloak admin REST API: user search, read, update (including `enabled`) and delete,
+ * `execute-actions-email`, the realm's user profile, realm role lookup, and a user's realm role
+ * mappings (list, add, remove).
  */
 export async function handleAdminApi(
   ctx: AdminApiContext,
@@ -246,9 +398,15 @@ export async function handleAdminApi(
     sendJson(res, 404, { error: "Realm not found." });
     return;
   }
-  const roleMappings = parts[5] === "role-mappings" && parts[6] === "realm" && parts.length === 7;
+  const userSub = parts[3] === "users" && parts.length >= 6 ? parts.slice(5).join("/") : undefined;
+  const roleMappings = userSub === "role-mappings/realm";
+  const actionsEmail = userSub === "execute-actions-email";
+  const profile = parts[3] === "users" && parts[4] === "profile" && parts.length === 5;
   const roleByName = parts[3] === "roles" && parts.length === 5;
-  if (!roleByName && (parts[3] !== "users" || (parts.length > 5 && !roleMappings))) {
+  if (
+    !roleByName &&
+    (parts[3] !== "users" || (userSub !== undefined && !roleMappings && !actionsEmail))
+  ) {
     sendJson(res, 404, { error: "Unable to find matching target resource method" });
     return;
   }
@@ -265,7 +423,9 @@ export async function handleAdminApi(
   }
   const deny = () => sendJson(res, 403, { error: "HTTP 403 Forbidden" });
   const methodNotAllowed = () => sendJson(res, 405, { error: "HTTP 405 Method Not Allowed" });
+  const userNotFound = () => sendJson(res, 404, { error: "User not found" });
 
+  if (profile) return userProfileResource(ctx, req, res, roles);
   if (roleByName) {
     if (req.method !== "GET") return methodNotAllowed();
     if (!allowed(roles, "view")) return deny();
@@ -279,7 +439,7 @@ export async function handleAdminApi(
     const user = ctx.users.byId(id!);
     if (req.method === "GET") {
       if (!allowed(roles, "view")) return deny();
-      if (!user) return sendJson(res, 404, { error: "User not found" });
+      if (!user) return userNotFound();
       sendJson(
         res,
         200,
@@ -289,16 +449,21 @@ export async function handleAdminApi(
     }
     if (req.method !== "POST" && req.method !== "DELETE") return methodNotAllowed();
     if (!allowed(roles, "manage")) return deny();
-    if (!user) return sendJson(res, 404, { error: "User not found" });
+    if (!user) return userNotFound();
     await changeRealmRoleMappings(ctx, req, res, user, req.method === "POST");
+    return;
+  }
+  if (actionsEmail) {
+    if (req.method !== "PUT") return methodNotAllowed();
+    if (!allowed(roles, "manage")) return deny();
+    const user = ctx.users.byId(id!);
+    if (!user || user.serviceAccountClientId) return userNotFound();
+    await executeActionsEmail(ctx, req, res, user, url.searchParams);
     return;
   }
 
   if (id === undefined || id === "count") {
-    if (req.method !== "GET") {
-      sendJson(res, 405, { error: "HTTP 405 Method Not Allowed" });
-      return;
-    }
+    if (req.method !== "GET") return methodNotAllowed();
     if (!allowed(roles, "query")) return deny();
     const found = searchUsers(ctx.users.listPeople(), url.searchParams);
     if (id === "count") {
@@ -309,7 +474,7 @@ export async function handleAdminApi(
     sendJson(
       res,
       200,
-      paginate(found, url.searchParams).map((u) => userRepresentation(u, brief)),
+      paginate(found, url.searchParams).map((u) => userRepresentation(ctx, u, brief)),
     );
     return;
   }
@@ -317,23 +482,21 @@ export async function handleAdminApi(
   const user = ctx.users.byId(id);
   if (req.method === "GET") {
     if (!allowed(roles, "view")) return deny();
-    if (!user) return sendJson(res, 404, { error: "User not found" });
-    sendJson(res, 200, userRepresentation(user));
+    if (!user) return userNotFound();
+    sendJson(res, 200, userRepresentation(ctx, user));
     return;
   }
-  if (req.method !== "PUT") {
-    sendJson(res, 405, { error: "HTTP 405 Method Not Allowed" });
+  if (req.method === "DELETE") {
+    if (!allowed(roles, "manage")) return deny();
+    if (!user || !ctx.users.remove(user.id)) return userNotFound();
+    sendEmpty(res, 204);
     return;
   }
+  if (req.method !== "PUT") return methodNotAllowed();
   if (!allowed(roles, "manage")) return deny();
-  if (!user) return sendJson(res, 404, { error: "User not found" });
-  let rep: unknown;
-  try {
-    rep = JSON.parse(await readBody(req));
-  } catch {
-    sendJson(res, 400, { error: "unknown_error" });
-    return;
-  }
+  if (!user) return userNotFound();
+  const parsed = await readJson(req);
+  const rep = parsed.ok ? parsed.body : undefined;
   if (rep === null || typeof rep !== "object" || Array.isArray(rep)) {
     sendJson(res, 400, { error: "unknown_error" });
     return;

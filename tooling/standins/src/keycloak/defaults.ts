@@ -1,4 +1,10 @@
+import { userAttributeMapper } from "./protocol-mappers";
 import type { KeycloakClientConfig, KeycloakServiceAccountConfig } from "./types";
+import {
+  adminEditOnlyAttribute,
+  keycloakDefaultUserProfile,
+  type UserProfileConfig,
+} from "./user-profile";
 import type { UserInput } from "./users";
 
 export const DEFAULT_REALM = "irc-now";
@@ -9,6 +15,23 @@ export const DEFAULT_REALM_MANAGEMENT_ROLES: readonly string[] = [
   "query-users",
   "manage-users",
 ];
+
+/** The attributes the portal pushes (DESIGN.md §2 "Plans and Keycloak attributes"). */
+export const PORTAL_ATTRIBUTES = ["plan", "content_expires"] as const;
+
+/**
+ * The irc.now realm's user profile (docs/keycloak-realm.md): Keycloak's default root
+ * attributes plus `plan` and `content_expires`, which only admins (the portal's service
+ * account) may change. No `unmanagedAttributePolicy`: other attributes are dropped.
+ */
+export function ircNowUserProfile(): UserProfileConfig {
+  const profile = keycloakDefaultUserProfile();
+  profile.attributes.push(
+    adminEditOnlyAttribute("plan", { options: { options: ["free", "pro"] } }),
+    adminEditOnlyAttribute("content_expires", { options: { options: ["true", "false"] } }),
+  );
+  return profile;
+}
 
 /**
  * The `account-portal` client for a next-auth app at `authUrl` (next-auth's Keycloak
@@ -25,6 +48,7 @@ export function accountPortalClient(
     name: "irc.now",
     redirectUris: [`${base}/api/auth/callback/keycloak`],
     postLogoutRedirectUris: [base, `${base}/*`],
+    protocolMappers: PORTAL_ATTRIBUTES.map(userAttributeMapper),
     ...overrides,
   };
 }

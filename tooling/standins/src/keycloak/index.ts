@@ -15,6 +15,7 @@ export {
   defaultClients,
   defaultServiceAccounts,
   defaultUsers,
+  ircNowUserProfile,
 } from "./defaults";
 export { generateSigningJwk } from "./keys";
 export type {
@@ -25,3 +26,11 @@ export type {
   SeededLogin,
 } from "./types";
 export type { KeycloakUser, UserAttributes, UserInput } from "./users";
+export { userAttributeMapper, type ProtocolMapperConfig } from "./protocol-mappers";
+export type { SentActionsEmail } from "./records";
+export {
+  adminEditOnlyAttribute,
+  keycloakDefaultUserProfile,
+  type UserProfileAttribute,
+  type UserProfileConfig,
+} from "./user-profile";

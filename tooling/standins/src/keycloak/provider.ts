@@ -1,3 +1,4 @@
+import { decodeJwt } from "jose";
 import type { Account, Client, KoaContextWithOIDC } from "oidc-provider";
 import { adapterFor, type ProviderStore } from "./adapter";
 import type { SigningKey } from "./keys";
@@ -5,7 +6,15 @@ import { endSessionWithHint, logoutSource, postLogoutSuccessSource } from "./log
 import { errorPage } from "./pages";
 import { errors, Provider } from "./oidc-provider";
 import { matchesRegisteredUri, originsOf } from "./redirect-uris";
-import { customizeAccessToken, SERVICE_ACCOUNT_SCOPE, userClaims } from "./tokens";
+import { mappedClaimNames, mappedClaims } from "./protocol-mappers";
+import type { StandinRecords } from "./records";
+import {
+  clientMappers,
+  customizeAccessToken,
+  SERVICE_ACCOUNT_SCOPE,
+  userClaims,
+  type TokenRevocation,
+} from "./tokens";
 import type { KeycloakClientConfig, KeycloakServiceAccountConfig } from "./types";
 import type { UserStore } from "./users";
 
@@ -47,6 +56,8 @@ export interface ProviderContext {
   readonly clients: readonly KeycloakClientConfig[];
   readonly serviceAccounts: readonly KeycloakServiceAccountConfig[];
   readonly accessTokenLifespan: number;
+  readonly revocation: TokenRevocation;
+  readonly records: StandinRecords;
   readonly log: (line: string) => void;
 }
 
@@ -77,7 +88,14 @@ function clientMetadata(ctx: ProviderContext) {
 export function createProvider(ctx: ProviderContext): Provider {
   const issuerPath = new URL(ctx.issuer).pathname;
   const lifespan = ctx.accessTokenLifespan;
-  const tokenCtx = { issuer: ctx.issuer, realm: ctx.realm, users: ctx.users, key: ctx.key };
+  const tokenCtx = {
+    issuer: ctx.issuer,
+    realm: ctx.realm,
+    users: ctx.users,
+    key: ctx.key,
+    clients: ctx.clients,
+    revocation: ctx.revocation,
+  };
   const loginClient = (clientId: string) => ctx.clients.find((c) => c.clientId === clientId);
 
   const provider = new Provider(ctx.issuer, {
@@ -98,7 +116,9 @@ export function createProvider(ctx: ProviderContext): Provider {
       auth_time: null,
       iss: null,
       sid: null,
-      openid: ["sub"],
+      // Claims of clients' User Attribute mappers come with every token of that client, as
+      // Keycloak's client-dedicated mappers do, whatever the scope; `findAccount` decides.
+      openid: ["sub", ...mappedClaimNames(ctx.clients)],
       profile: ["name", "given_name", "family_name", "preferred_username"],
       email: ["email", "email_verified"],
     },
@@ -114,14 +134,20 @@ export function createProvider(ctx: ProviderContext): Provider {
     conformIdTokenClaims: false,
     pkce: { required: (_koa, client) => loginClient(client.clientId)?.requirePkce ?? true },
     clientBasedCORS: (_koa, origin, client) => originsOf(client.redirectUris).has(origin),
-    async findAccount(_koa, sub): Promise<Account | undefined> {
+    async findAccount(koa, sub): Promise<Account | undefined> {
       const user = ctx.users.byId(sub);
       if (!user || !user.enabled || user.serviceAccountClientId) return undefined;
+      const mappers = clientMappers(tokenCtx, koa.oidc?.client?.clientId);
       return {
         accountId: user.id,
-        claims: () => {
+        claims: (use) => {
           const current = ctx.users.byId(sub) ?? user;
-          return { sub: current.id, ...userClaims(current, new Set(["profile", "email"])) };
+          const target = use === "id_token" ? "id.token.claim" : "userinfo.token.claim";
+          return {
+            sub: current.id,
+            ...userClaims(current, new Set(["profile", "email"])),
+            ...mappedClaims(mappers, current, target),
+          };
         },
       };
     },
@@ -198,10 +224,16 @@ export function createProvider(ctx: ProviderContext): Provider {
       sessionCookieOptions: { httpOnly: true, sameSite: "lax", path: `${issuerPath}/` },
     }),
   );
-  // Keycloak's service-account token response names the default client scopes.
+  // Keycloak's service-account token response names the default client scopes. ID tokens the
+  // token endpoint hands out are recorded per user, for tests to read what a client received.
   provider.use(async (koa, next) => {
     await next();
     const body = koa.body as Record<string, unknown> | undefined;
+    if (koa.oidc?.route === "token" && typeof body?.id_token === "string") {
+      const claims = decodeJwt(body.id_token);
+      const user = typeof claims.sub === "string" ? ctx.users.byId(claims.sub) : undefined;
+      if (user) ctx.records.idTokenIssued(user.username, claims);
+    }
     if (
       koa.oidc?.route === "token" &&
       koa.oidc.params?.grant_type === "client_credentials" &&

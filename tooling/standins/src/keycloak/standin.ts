@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { handleAdminApi } from "./admin-api";
 import { ProviderStore } from "./adapter";
 import {
@@ -9,12 +9,21 @@ import {
   defaultClients,
   defaultServiceAccounts,
   defaultUsers,
+  ircNowUserProfile,
 } from "./defaults";
 import { BodyTooLargeError, readBody, sendJson } from "./http";
 import { handleInteraction } from "./interactions";
 import { generateCookieKeys, signingKey } from "./keys";
 import { createProvider, OIDC_ROUTES } from "./provider";
+import { StandinRecords } from "./records";
+import { handleStandinEndpoint, STANDIN_PREFIX } from "./standin-endpoints";
+import { TokenRevocation } from "./tokens";
 import type { KeycloakStandin, KeycloakStandinOptions, SeededLogin } from "./types";
+import {
+  adminEditOnlyAttribute,
+  keycloakDefaultUserProfile,
+  type UserProfileConfig,
+} from "./user-profile";
 import { handleUserinfo } from "./userinfo";
 import { UserStore, type KeycloakUser } from "./users";
 
@@ -65,6 +74,8 @@ export async function startKeycloakStandin(
     );
   }
 
+  const records = new StandinRecords();
+  const revocation = new TokenRevocation();
   let handler: Handler = async (_req, res) => sendJson(res, 503, { error: "starting" });
   const server = createServer((req, res) => {
     handler(req, res).catch((err: unknown) => {
@@ -77,13 +88,20 @@ export async function startKeycloakStandin(
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, HOST, () => {
-      server.off("error", reject);
-      resolve();
-    });
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
   });
+  const listen = (at: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(at, HOST, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  await listen(options.port ?? 0);
   const { port } = server.address() as AddressInfo;
   const origin = `http://${HOST}:${port}`;
   const realmPath = `/realms/${realm}`;
@@ -91,7 +109,7 @@ export async function startKeycloakStandin(
 
   const store = new ProviderStore();
   const key = signingKey(options.signingJwk);
-  const tokenCtx = { issuer, realm, users, key };
+  const tokenCtx = { issuer, realm, users, key, clients, revocation };
   const provider = createProvider({
     ...tokenCtx,
     store,
@@ -99,6 +117,7 @@ export async function startKeycloakStandin(
     clients,
     serviceAccounts,
     accessTokenLifespan: options.accessTokenLifespanSeconds ?? DEFAULT_ACCESS_TOKEN_LIFESPAN,
+    records,
     log,
   });
   const oidc = provider.callback();
@@ -111,11 +130,8 @@ export async function startKeycloakStandin(
     clientName: (clientId: string | undefined) =>
       clients.find((c) => c.clientId === clientId)?.name,
   };
-  const adminCtx = {
-    ...tokenCtx,
-    unmanagedAttributePolicy: options.unmanagedAttributePolicy ?? "ENABLED",
-    managedAttributes: new Set(options.managedAttributes ?? []),
-  } as const;
+  const profile = { current: initialUserProfile(options) };
+  const adminCtx = { ...tokenCtx, profile, loginClients: clients, records };
 
   handler = async (req, res) => {
     const url = new URL(req.url ?? "/", origin);
@@ -156,6 +172,10 @@ export async function startKeycloakStandin(
       await handleAdminApi(adminCtx, req, res, url);
       return;
     }
+    if (path.startsWith(STANDIN_PREFIX)) {
+      handleStandinEndpoint(records, req, res, url);
+      return;
+    }
     sendJson(res, 404, { error: "Unable to find matching target resource method" });
   };
 
@@ -172,6 +192,24 @@ export async function startKeycloakStandin(
       return users.byId(usernameOrId) ?? users.byUsername(usernameOrId);
     },
     addUser: (input) => users.add(input),
+    userProfile: () => structuredClone(profile.current),
+    sentEmails: (username) => records.emails(username),
+    issuedIdTokenClaims: (username) => records.idTokenClaims(username),
+    revokeAccessTokens: () => revocation.revokeAll(),
+    async outage() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      let restored = false;
+      return {
+        async restore() {
+          if (restored) return;
+          await listen(port);
+          restored = true;
+        },
+      };
+    },
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -180,6 +218,21 @@ export async function startKeycloakStandin(
       store.clear();
     },
   };
+}
+
+/** `userProfile`, or the one the older `unmanagedAttributePolicy` shorthand describes. */
+function initialUserProfile(options: KeycloakStandinOptions): UserProfileConfig {
+  if (options.userProfile) return structuredClone(options.userProfile);
+  if (options.unmanagedAttributePolicy === "DISABLED") {
+    const profile = keycloakDefaultUserProfile();
+    for (const name of options.managedAttributes ?? [])
+      profile.attributes.push({
+        ...adminEditOnlyAttribute(name),
+        permissions: { view: ["admin"], edit: ["admin"] },
+      });
+    return profile;
+  }
+  return { ...ircNowUserProfile(), unmanagedAttributePolicy: "ENABLED" };
 }
 
 /**

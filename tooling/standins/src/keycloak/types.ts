@@ -1,4 +1,7 @@
 import type { JWK } from "oidc-provider";
+import type { ProtocolMapperConfig } from "./protocol-mappers";
+import type { SentActionsEmail } from "./records";
+import type { UserProfileConfig } from "./user-profile";
 import type { KeycloakUser, UserInput } from "./users";
 
 /** A confidential OIDC client that signs users in (authorization code + PKCE). */
@@ -16,6 +19,11 @@ export interface KeycloakClientConfig {
   requirePkce?: boolean;
   /** Shown on the login page. */
   name?: string;
+  /**
+   * Keycloak's protocol mappers of this client (User Attribute mappers), e.g. `plan` and
+   * `content_expires` into the ID token (`accountPortalClient` adds those two).
+   */
+  protocolMappers?: ProtocolMapperConfig[];
 }
 
 /** A client with "Service accounts roles" enabled, for the `client_credentials` grant. */
@@ -43,8 +51,17 @@ export interface KeycloakStandinOptions {
   /** Lifetime of access and ID tokens in seconds (Keycloak's default: 300). */
   accessTokenLifespanSeconds?: number;
   /**
-   * Keycloak 24+ user profile: with `DISABLED`, attributes not listed in `managedAttributes`
-   * are silently dropped by the admin API (still 2xx). Default `ENABLED` (kept).
+   * The realm's user profile (Keycloak 24+ `UPConfig`, also served and replaced at
+   * `/admin/realms/<realm>/users/profile`). Default: `ircNowUserProfile()` (declares `plan`
+   * and `content_expires`, admin-edit only) with `unmanagedAttributePolicy: "ENABLED"`, so
+   * tests may store other attributes too; pass `ircNowUserProfile()` itself for the
+   * production realm, where undeclared attributes are silently dropped.
+   */
+  userProfile?: UserProfileConfig;
+  /**
+   * Shorthand kept for older tests, used only without `userProfile`: `DISABLED` is Keycloak's
+   * default profile declaring just `managedAttributes` (admin-editable), every other attribute
+   * silently dropped by the admin API (still 2xx); `ENABLED` keeps them.
    */
   unmanagedAttributePolicy?: "ENABLED" | "DISABLED";
   /** Attributes declared in the realm's user profile (only used with `DISABLED`). */
@@ -83,6 +100,29 @@ export interface KeycloakStandin {
   getUser(usernameOrId: string): KeycloakUser | undefined;
   /** Add a realm user; throws when the username or email is taken. */
   addUser(input: UserInput): KeycloakUser;
+  /** The realm's user profile as `GET /users/profile` serves it now. */
+  userProfile(): UserProfileConfig;
+  /**
+   * Every `execute-actions-email` the admin API accepted (oldest first), or only those sent
+   * to `username`. Also over HTTP (stand-in only): `GET /_standin/emails?username=…`.
+   */
+  sentEmails(username?: string): SentActionsEmail[];
+  /**
+   * The claims of every ID token issued to `username` by the token endpoint (oldest first).
+   * Also over HTTP (stand-in only): `GET /_standin/id-token-claims?username=…`.
+   */
+  issuedIdTokenClaims(username: string): Record<string, unknown>[];
+  /**
+   * The realm's "not before" set to now: every access token issued so far (service-account
+   * tokens included) is refused with 401 by the admin API and userinfo.
+   */
+  revokeAccessTokens(): void;
+  /**
+   * A real outage: stops listening and destroys every open connection (requests in flight
+   * fail as on a crash, new connections are refused) while users and sessions are kept.
+   * `restore()` listens again on the same port.
+   */
+  outage(): Promise<{ restore(): Promise<void> }>;
   /** Close the server and every open connection, and drop all sessions. */
   stop(): Promise<void>;
 }

@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ProviderStore } from "./adapter";
 import { bearerToken, readForm, sendJson } from "./http";
-import { TokenError, userClaims, verifyAccessToken, type TokenContext } from "./tokens";
+import { mappedClaims } from "./protocol-mappers";
+import {
+  clientMappers,
+  TokenError,
+  userClaims,
+  verifyAccessToken,
+  type TokenContext,
+} from "./tokens";
 
 export interface UserinfoContext extends TokenContext {
   readonly store: ProviderStore;
@@ -64,5 +71,9 @@ export async function handleUserinfo(
     fail(401, "invalid_token", "User not found or disabled");
     return;
   }
-  sendJson(res, 200, { sub: user.id, ...userClaims(user, scopes) });
+  sendJson(res, 200, {
+    sub: user.id,
+    ...userClaims(user, scopes),
+    ...mappedClaims(clientMappers(ctx, payload.azp), user, "userinfo.token.claim"),
+  });
 }

@@ -203,6 +203,12 @@ export class UserStore {
     return snapshot(updated);
   }
 
+  /** Delete user `id` and their password; false when there was no such user. */
+  remove(id: string): boolean {
+    this.#passwords.delete(id);
+    return this.#users.delete(id);
+  }
+
   #conflicts(username: string, email: string | undefined, exceptId?: string): boolean {
     for (const user of this.#users.values()) {
       if (user.id === exceptId) continue;

@@ -53,6 +53,13 @@ describe("Keycloak stand-in: service account and admin REST API", () => {
         },
         { username: "alicia", password: "pw", email: "alicia@irc-now.test" },
         {
+          username: "carol",
+          email: "carol@irc-now.test",
+          firstName: "Carol",
+          lastName: "Ann",
+          attributes: { plan: ["free"] },
+        },
+        {
           username: "bob",
           password: "pw",
           email: "bob@irc-now.test",
@@ -150,7 +157,7 @@ describe("Keycloak stand-in: service account and admin REST API", () => {
     expect(none).toEqual([]);
 
     const all = (await (await api("/users")).json()) as UserRep[];
-    expect(all.map((u) => u.username)).toEqual(["alice", "alicia", "bob"]); // service accounts are not listed
+    expect(all.map((u) => u.username)).toEqual(["alice", "alicia", "bob", "carol"]); // service accounts are not listed
   });
 
   it("reads one user by id, and 404s an unknown id", async () => {
@@ -189,7 +196,11 @@ describe("Keycloak stand-in: service account and admin REST API", () => {
 
   it("PUT with attributes replaces the whole attribute map", async () => {
     const id = kc.getUser("bob")!.id;
-    const res = await put(id, { username: "bob", attributes: { plan: ["free"] } });
+    const res = await put(id, {
+      username: "bob",
+      email: "bob@irc-now.test",
+      attributes: { plan: ["free"] },
+    });
     expect(res.status).toBe(204);
     const user = await getUser(id);
     expect(user.attributes).toEqual({ plan: ["free"] }); // content_expires is gone
@@ -199,6 +210,17 @@ describe("Keycloak stand-in: service account and admin REST API", () => {
     const merged = { ...user, attributes: { ...user.attributes, content_expires: ["false"] } };
     expect((await put(id, merged)).status).toBe(204);
     expect((await getUser(id)).attributes).toEqual({ plan: ["free"], content_expires: ["false"] });
+  });
+
+  it("PUT with attributes is the whole profile: omitted email and names are cleared (24.0.4+)", async () => {
+    const id = kc.getUser("carol")!.id;
+    const res = await put(id, { username: "carol", attributes: { plan: ["pro"] } });
+    expect(res.status).toBe(204);
+    const user = await getUser(id);
+    expect(user).toMatchObject({ username: "carol", attributes: { plan: ["pro"] } });
+    expect(user.email).toBeUndefined();
+    expect(user.firstName).toBeUndefined();
+    expect(user.lastName).toBeUndefined();
   });
 
   it("PUT with attributes but without username is a 400 'User name is missing'", async () => {
