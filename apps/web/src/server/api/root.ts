@@ -3,6 +3,7 @@ import { adminRouter } from "./routers/admin";
 import { appPasswordsRouter } from "./routers/app-passwords";
 import { bouncerRouter } from "./routers/bouncer";
 import { importRouter } from "./routers/import";
+import { profileRouter } from "./routers/profile";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -10,6 +11,7 @@ export const appRouter = createTRPCRouter({
   admin: adminRouter,
   import: importRouter,
   appPasswords: appPasswordsRouter,
+  profile: profileRouter,
   account: accountRouter,
 });
 
