@@ -6,6 +6,8 @@ export const OUTBOX_CHANNEL = "irc_now_keycloak_outbox";
 
 export interface WakeOptions {
   databaseUrl: string;
+  /** The channel to LISTEN on (the outbox's by default; account deletions use their own). */
+  channel?: string;
   onWake: () => void;
   log: Logger;
   /** Reconnect delays: doubling from `minMs` up to `maxMs` (500 ms … 30 s). */
@@ -21,6 +23,7 @@ export interface WakeOptions {
  */
 export function listenForOutbox(options: WakeOptions): { close(): Promise<void> } {
   const { minMs, maxMs } = options.reconnect ?? { minMs: 500, maxMs: 30_000 };
+  const channel = options.channel ?? OUTBOX_CHANNEL;
   let closed = false;
   let client: pg.Client | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -42,7 +45,7 @@ export function listenForOutbox(options: WakeOptions): { close(): Promise<void> 
       connectionString: options.databaseUrl,
       connectionTimeoutMillis: 5_000,
       keepAlive: true,
-      application_name: "irc-now-worker keycloak-outbox",
+      application_name: `irc-now-worker ${channel}`,
     });
     client = c;
     let lost = false;
@@ -52,17 +55,17 @@ export function listenForOutbox(options: WakeOptions): { close(): Promise<void> 
       if (client === c) client = undefined;
       void c.end().catch(() => undefined);
       if (closed) return;
-      options.log.warn({ error: why }, "keycloak outbox: LISTEN connection lost; reconnecting");
+      options.log.warn({ error: why, channel }, "LISTEN connection lost; reconnecting");
       retry();
     };
     c.on("error", (error) => onLost(error.message));
     c.on("end", () => onLost("connection ended"));
     c.on("notification", (n) => {
-      if (n.channel === OUTBOX_CHANNEL) options.onWake();
+      if (n.channel === channel) options.onWake();
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      await c.query(`LISTEN ${channel}`);
       if (closed) return void (await c.end().catch(() => undefined));
       failures = 0;
       options.onWake(); // anything inserted while we were not listening
