@@ -1,6 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { startKeycloakStandin, type KeycloakStandin } from "@irc-now/standins/keycloak";
+import {
+  keycloakDefaultUserProfile,
+  startKeycloakStandin,
+  type KeycloakStandin,
+} from "@irc-now/standins/keycloak";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   createKeycloakAdmin,
@@ -115,6 +119,74 @@ describe("createKeycloakAdmin against the Keycloak stand-in (user profile declar
     expect(kc.getUser("bob")!.email).toBe("bob@irc-now.test");
   });
 
+  it("changes the email unverified, keeps attributes and names, and sends the verify-email action", async () => {
+    const alice = kc.getUser("alice")!;
+    expect(alice.emailVerified).toBe(true);
+    await admin.changeEmail(alice.id, "alice.new@irc-now.test");
+    const after = kc.getUser("alice")!;
+    expect(after).toMatchObject({
+      email: "alice.new@irc-now.test",
+      emailVerified: false,
+      username: "alice",
+      firstName: alice.firstName,
+      lastName: alice.lastName,
+      attributes: alice.attributes,
+    });
+    expect(kc.sentEmails("alice")).toEqual([
+      expect.objectContaining({ email: "alice.new@irc-now.test", actions: ["VERIFY_EMAIL"] }),
+    ]);
+  });
+
+  it("passes client_id, redirect_uri and lifespan to execute-actions-email when configured", async () => {
+    const bob = kc.getUser("bob")!;
+    const configured = adminFor(kc, {
+      actionsEmail: {
+        clientId: "account-portal",
+        redirectUri: "http://localhost:3000/api/auth/callback/keycloak",
+        lifespanS: 3600,
+      },
+    });
+    await configured.executeActionsEmail(bob.id, ["VERIFY_EMAIL"]);
+    expect(kc.sentEmails("bob").at(-1)).toMatchObject({
+      clientId: "account-portal",
+      redirectUri: "http://localhost:3000/api/auth/callback/keycloak",
+      lifespanS: 3600,
+    });
+  });
+
+  it("deletes a user, and deleting again is done too", async () => {
+    const carol = kc.addUser({ username: "carol", email: "carol@irc-now.test" });
+    await admin.deleteUser(carol.id);
+    expect(kc.getUser("carol")).toBeUndefined();
+    await admin.deleteUser(carol.id);
+    expect(await admin.getUser(carol.id)).toBeNull();
+  });
+
+  it("refetches the token once when Keycloak revoked it, and goes on", async () => {
+    const { counts, fetchFn } = countingFetch();
+    const counted = adminFor(kc, { fetch: fetchFn });
+    const alice = kc.getUser("alice")!;
+    await counted.getUser(alice.id);
+    kc.revokeAccessTokens();
+    expect(await counted.getUser(alice.id)).toMatchObject({ id: alice.id });
+    await counted.getUser(alice.id);
+    // token, GET (200) | GET (401), token, GET (200) | GET (200)
+    expect(counts).toEqual({ token: 2, admin: 4 });
+  });
+
+  it("is unavailable during an outage and works again after it, with the same client", async () => {
+    const alice = kc.getUser("alice")!;
+    await admin.getUser(alice.id);
+    const outage = await kc.outage();
+    try {
+      const err = await failure(admin.getUser(alice.id));
+      expect(err.kind).toBe("unavailable");
+    } finally {
+      await outage.restore();
+    }
+    expect(await admin.getUser(alice.id)).toMatchObject({ id: alice.id });
+  });
+
   it("asks for one token for many calls", async () => {
     const { counts, fetchFn } = countingFetch();
     const counted = adminFor(kc, { fetch: fetchFn });
@@ -187,8 +259,16 @@ describe("createKeycloakAdmin against a realm whose user profile does not declar
     kc = await startKeycloakStandin({
       log: () => {},
       users: users(),
-      unmanagedAttributePolicy: "DISABLED",
-      managedAttributes: ["locale", "other-service"],
+      // Keycloak 24's default profile plus the other services' attributes, not ours.
+      userProfile: {
+        ...keycloakDefaultUserProfile(),
+        unmanagedAttributePolicy: undefined,
+        attributes: [
+          ...keycloakDefaultUserProfile().attributes,
+          { name: "locale", permissions: { view: ["admin"], edit: ["admin"] } },
+          { name: "other-service", permissions: { view: ["admin"], edit: ["admin"] } },
+        ],
+      },
     });
   });
   afterAll(async () => {
@@ -201,10 +281,16 @@ describe("createKeycloakAdmin against a realm whose user profile does not declar
       alice.id,
       keycloakUserState({ plan: "pro", contentAutoExpire: true, displayName: "Alice" }),
     );
+    // Keycloak keeps what it stored before the profile dropped the declaration ("free"), hides
+    // it from the admin API, and ignores the push ("pro").
     const after = kc.getUser("alice")!;
-    expect(after.attributes.plan).toBeUndefined();
+    expect(after.attributes.plan).toEqual(["free"]);
     expect(after.attributes.content_expires).toBeUndefined();
     expect(after.attributes.locale).toEqual(["en"]);
+    expect((await adminFor(kc).getUser(alice.id))?.attributes).toEqual({
+      locale: ["en"],
+      "other-service": ["keep-me"],
+    });
   });
 });
 
@@ -250,6 +336,33 @@ describe("createKeycloakAdmin when Keycloak is not there", () => {
     expect(err.kind).toBe("unavailable");
     expect(err.message).toContain("no answer within 200 ms");
     expect(err.message).not.toContain(SECRET);
+  });
+
+  it("keeps the secret and the token out of messages even when a server echoes them", async () => {
+    const token = "eyJ-token-that-must-not-leak";
+    hung = createServer((req, res) => {
+      if (req.url?.endsWith("/protocol/openid-connect/token")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ access_token: token, expires_in: 300 }));
+        return;
+      }
+      const basic = Buffer.from(SECRET).toString("base64");
+      res.writeHead(502, { "content-type": "application/json" });
+      res.end(JSON.stringify({ errorMessage: `${req.headers.authorization} ${SECRET} ${basic}` }));
+    });
+    await new Promise<void>((resolve) => hung!.listen(0, "127.0.0.1", resolve));
+    const { port } = hung.address() as AddressInfo;
+    const admin = createKeycloakAdmin({
+      issuer: `http://127.0.0.1:${port}/realms/irc-now`,
+      clientId: "irc-now-admin-api",
+      clientSecret: SECRET,
+    });
+    const err = await failure(admin.getUser("some-id"));
+    expect(err.kind).toBe("unavailable");
+    expect(err.status).toBe(502);
+    expect(err.message).toContain("answered 502");
+    expect(err.message).not.toContain(SECRET);
+    expect(err.message).not.toContain(token);
   });
 
   it("refuses an issuer that is not a realm URL", () => {
