@@ -1,6 +1,7 @@
 import {
   BouncerApi,
   createKubeClients,
+  deleteErgoCredential,
   ensureErgoCredential,
   readErgoCredential,
   readTenantDbUrl,
@@ -11,6 +12,9 @@ import { createErgoAdmin, type ErgoAdminOptions } from "@irc-now/ergo";
 import { createKeycloakAdmin, type KeycloakAdmin } from "@irc-now/keycloak";
 import { createSojuAdmin } from "@irc-now/soju";
 import type { Logger } from "pino";
+import { noBilling } from "./account-deletion/billing";
+import { defaultDeletionSettings, type DeletionDeps } from "./account-deletion/ports";
+import { dbDeletionStore } from "./account-deletion/store";
 import { dbRecorder } from "./bouncers/attempts";
 import { pgSetupLocks } from "./bouncers/locks";
 import { dbOwnership } from "./bouncers/ownership";
@@ -32,6 +36,8 @@ export interface Wiring {
   /** The Keycloak outbox's table and the admin API it pushes to (drained by the leader). */
   outboxStore: OutboxStore;
   keycloak: KeycloakAdmin;
+  /** Account deletions' ports (run by the leader; metrics added by main). */
+  deletionDeps: DeletionDeps;
   tenantUrls: () => Promise<Map<string, string | Error>>;
   close(): Promise<void>;
 }
@@ -145,6 +151,20 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
     clientId: config.KEYCLOAK_ADMIN_CLIENT_ID,
     clientSecret: config.KEYCLOAK_ADMIN_CLIENT_SECRET,
   });
+  const deletionDeps: DeletionDeps = {
+    store: dbDeletionStore(db, namespace),
+    namespace,
+    bouncers,
+    ergo,
+    credentials: {
+      read: (username) => readErgoCredential(kube.core, namespace, username),
+      delete: (username) => deleteErgoCredential(kube.core, namespace, username),
+    },
+    billing: noBilling,
+    keycloak,
+    log: log.child({ component: "account-deletion" }),
+    settings: defaultDeletionSettings,
+  };
   return {
     db,
     kube,
@@ -153,6 +173,7 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
     importDeps,
     outboxStore: dbOutboxStore(db),
     keycloak,
+    deletionDeps,
     tenantUrls,
     async close() {
       await ergo.close().catch(() => undefined);
