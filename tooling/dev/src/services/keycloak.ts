@@ -3,6 +3,7 @@ import {
   accountPortalClient,
   defaultServiceAccounts,
   defaultUsers,
+  ircNowUserProfile,
   startKeycloakStandin,
 } from "@irc-now/standins/keycloak";
 import { explainListenError, type FixedPort } from "../ports";
@@ -51,6 +52,9 @@ export const keycloakService: LocalService = {
       ],
       serviceAccounts: defaultServiceAccounts(),
       users: defaultUsers(),
+      // As docs/keycloak-realm.md sets up production: plan and content_expires declared
+      // (admin-edit only), other attributes dropped; the client's mappers put both into tokens.
+      userProfile: ircNowUserProfile(),
       log: () => undefined,
     }).catch((error: unknown) => {
       throw explainListenError(error, port);
