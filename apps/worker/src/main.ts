@@ -1,5 +1,7 @@
 import { ConfigError } from "@irc-now/config";
 import { pingDb } from "@irc-now/db";
+import { accountDeletionMetrics } from "./account-deletion/metrics";
+import { startDeletionJob } from "./account-deletion/run";
 import { Controller } from "./bouncers/controller";
 import { startBouncerProjection } from "./bouncers/projection";
 import { loadWorkerConfig, replicaIdentity } from "./env";
@@ -40,7 +42,14 @@ async function main(): Promise<void> {
   // The Keycloak outbox: leader only (per user, pushes must not race another replica's).
   let outbox: OutboxDrain | undefined;
   const outboxReports = outboxMetrics(metrics);
+  // Account deletions: leader only, one deletion at a time.
+  let deletions: { stop: () => Promise<void> } | undefined;
+  const deletionReports = accountDeletionMetrics(registry);
   const startController = () => {
+    deletions = startDeletionJob({
+      deps: { ...w.deletionDeps, metrics: deletionReports },
+      databaseUrl: config.DATABASE_URL,
+    });
     outbox = startOutboxDrain({
       deps: {
         store: w.outboxStore,
@@ -79,6 +88,9 @@ async function main(): Promise<void> {
     imports = undefined;
     await outbox?.stop();
     outbox = undefined;
+    await deletions?.stop();
+    deletions = undefined;
+    deletionReports.reset();
     const c = controller;
     controller = undefined;
     await c?.stop();
