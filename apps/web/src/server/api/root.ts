@@ -1,5 +1,6 @@
 import { accountRouter } from "./routers/account";
 import { adminRouter } from "./routers/admin";
+import { adminOutboxRouter } from "./routers/admin-outbox";
 import { appPasswordsRouter } from "./routers/app-passwords";
 import { bouncerRouter } from "./routers/bouncer";
 import { importRouter } from "./routers/import";
@@ -9,6 +10,7 @@ import { createCallerFactory, createTRPCRouter } from "./trpc";
 export const appRouter = createTRPCRouter({
   bouncer: bouncerRouter,
   admin: adminRouter,
+  adminOutbox: adminOutboxRouter,
   import: importRouter,
   appPasswords: appPasswordsRouter,
   profile: profileRouter,
