@@ -13,10 +13,11 @@ export const ACCOUNT_VERBS: Record<string, VerbTable> = {
   "irc-now-web": {
     "sojubouncers.irc.now": ["create", "delete", "get", "list", "patch"],
   },
-  // apps/worker: watcher, reconcile, annotation; Secrets; soju's pod; leader election.
+  // apps/worker: watcher, reconcile, annotation; Secrets; soju's pod; leader election; account
+  // deletion (the user's bouncers and credential Secret).
   "irc-now-worker": {
-    "sojubouncers.irc.now": ["get", "list", "patch", "watch"],
-    secrets: ["create", "get"],
+    "sojubouncers.irc.now": ["delete", "get", "list", "patch", "watch"],
+    secrets: ["create", "delete", "get"],
     pods: ["list"],
     "pods/exec": ["create", "get"],
     "leases.coordination.k8s.io": ["create", "get", "update"],
