@@ -226,10 +226,7 @@ function initialUserProfile(options: KeycloakStandinOptions): UserProfileConfig 
   if (options.unmanagedAttributePolicy === "DISABLED") {
     const profile = keycloakDefaultUserProfile();
     for (const name of options.managedAttributes ?? [])
-      profile.attributes.push({
-        ...adminEditOnlyAttribute(name),
-        permissions: { view: ["admin"], edit: ["admin"] },
-      });
+      profile.attributes.push(adminEditOnlyAttribute(name));
     return profile;
   }
   return { ...ircNowUserProfile(), unmanagedAttributePolicy: "ENABLED" };

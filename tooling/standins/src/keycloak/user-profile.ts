@@ -98,7 +98,7 @@ export function adminEditOnlyAttribute(
     name,
     displayName: name,
     validations,
-    permissions: { view: ["admin", "user"], edit: ["admin"] },
+    permissions: { view: ["admin"], edit: ["admin"] },
     multivalued: false,
   };
 }

@@ -71,7 +71,7 @@ describe("Keycloak stand-in: the realm user profile", () => {
       "content_expires",
     ]);
     expect(profile.attributes.find((a) => a.name === "plan")).toMatchObject({
-      permissions: { view: ["admin", "user"], edit: ["admin"] },
+      permissions: { view: ["admin"], edit: ["admin"] },
       validations: { options: { options: ["free", "pro"] } },
     });
     expect(profile.unmanagedAttributePolicy).toBeUndefined();
