@@ -11,6 +11,11 @@ const links = [
     active: (path: string) => path === "/admin" || path.startsWith("/admin/bouncers"),
   },
   {
+    href: "/admin/outbox",
+    label: "Keycloak sync",
+    active: (path: string) => path.startsWith("/admin/outbox"),
+  },
+  {
     href: "/admin/audit",
     label: "Audit log",
     active: (path: string) => path.startsWith("/admin/audit"),
