@@ -27,7 +27,9 @@ export default async function ProfilePage() {
         </p>
         <ProfileForm />
         <ExportData />
-        <DeleteAccount username={session.user.username} />
+        <div className="mt-12 max-w-3xl">
+          <DeleteAccount username={session.user.username} />
+        </div>
       </PageMain>
     </>
   );
