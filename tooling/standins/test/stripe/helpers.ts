@@ -1,0 +1,184 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import Stripe from "stripe";
+import {
+  startStripeStandin,
+  STRIPE_API_VERSION,
+  type StripeStandin,
+  type StripeStandinOptions,
+} from "../../src/stripe";
+
+/** An event as the test endpoint verified it, in arrival order (duplicates included). */
+export interface Received {
+  event: Stripe.Event;
+  raw: string;
+  signature: string;
+}
+
+/**
+ * A webhook endpoint like the portal's: reads the raw body and verifies it with stripe-node's
+ * `constructEvent` and its default 300 s tolerance; a bad signature gets 400. It can be told to
+ * answer the next deliveries with an error status, or to hang past the stand-in's timeout.
+ */
+export interface Receiver {
+  url: string;
+  secret: string;
+  received: Received[];
+  rejected: { signature: string | undefined; reason: string }[];
+  failNext(count: number, status?: number): void;
+  hangNext(count: number, ms: number): void;
+  stop(): Promise<void>;
+}
+
+export async function startReceiver(secret: string): Promise<Receiver> {
+  const verifier = new Stripe("sk_test_unused_for_webhooks");
+  let failing = 0;
+  let failStatus = 500;
+  let hanging = 0;
+  let hangMs = 0;
+  const received: Received[] = [];
+  const rejected: Receiver["rejected"] = [];
+  const read = async (req: IncomingMessage) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  };
+  const server = createServer((req, res) => {
+    void read(req).then(async (raw) => {
+      const signature = req.headers["stripe-signature"] as string | undefined;
+      if (hanging > 0) {
+        hanging--;
+        await new Promise((r) => setTimeout(r, hangMs));
+        if (res.destroyed) return;
+      }
+      if (failing > 0) {
+        failing--;
+        res.writeHead(failStatus).end("try again");
+        return;
+      }
+      try {
+        const event = verifier.webhooks.constructEvent(raw, signature ?? "", secret);
+        received.push({ event, raw, signature: signature ?? "" });
+        res.writeHead(200, { "content-type": "application/json" }).end('{"received":true}');
+      } catch (error) {
+        rejected.push({ signature, reason: (error as Error).message });
+        res.writeHead(400).end("bad signature");
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/api/stripe/webhook`,
+    secret,
+    received,
+    rejected,
+    failNext(count, status = 500) {
+      failing = count;
+      failStatus = status;
+    },
+    hangNext(count, ms) {
+      hanging = count;
+      hangMs = ms;
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export interface Fixture {
+  standin: StripeStandin;
+  stripe: Stripe;
+  receiver: Receiver;
+  stop(): Promise<void>;
+}
+
+/** A stand-in delivering to a verifying test endpoint, and the real stripe-node pointed at it. */
+export async function startFixture(options: StripeStandinOptions = {}): Promise<Fixture> {
+  const secret = `whsec_${randomBytes(24).toString("base64")}`;
+  const receiver = await startReceiver(secret);
+  const standin = await startStripeStandin({
+    webhookSecret: secret,
+    webhookEndpoints: [receiver.url],
+    retryDelaysMs: [20, 40, 80],
+    webhookTimeoutMs: 300,
+    ...options,
+  });
+  const stripe = clientFor(standin);
+  return {
+    standin,
+    stripe,
+    receiver,
+    async stop() {
+      await standin.stop();
+      await receiver.stop();
+    },
+  };
+}
+
+export function clientFor(standin: StripeStandin, key = standin.secretKey): Stripe {
+  return new Stripe(key, {
+    host: standin.host,
+    port: standin.port,
+    protocol: "http",
+    apiVersion: STRIPE_API_VERSION,
+    maxNetworkRetries: 0,
+  });
+}
+
+export interface PageAnswer {
+  status: number;
+  location: string | null;
+  html: string;
+}
+
+/** Opens a hosted page and submits its (first) form as a browser would, without JavaScript. */
+export async function submitForm(
+  pageUrl: string,
+  fields: Record<string, string>,
+  formIndex = 0,
+): Promise<PageAnswer> {
+  const page = await fetch(pageUrl);
+  const html = await page.text();
+  const forms = [
+    ...html.matchAll(/<form[^>]*method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g),
+  ];
+  const form = forms[formIndex];
+  if (!form) throw new Error(`no form ${formIndex} on ${pageUrl}: ${html}`);
+  const hidden = Object.fromEntries(
+    [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+      m[1]!,
+      m[2]!,
+    ]),
+  );
+  const res = await fetch(new URL(form[1]!.replaceAll("&amp;", "&"), pageUrl), {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html" },
+    body: new URLSearchParams({ ...hidden, ...fields }).toString(),
+  });
+  return { status: res.status, location: res.headers.get("location"), html: await res.text() };
+}
+
+/** Pays a Checkout Session through its hosted page with a card (and an email if it asks). */
+export function payCheckout(
+  session: Stripe.Checkout.Session,
+  cardNumber: string,
+  email?: string,
+): Promise<PageAnswer> {
+  return submitForm(session.url!, { cardNumber, ...(email ? { email } : {}) });
+}
+
+/** Submits the portal page's button whose text is `button` for a subscription. */
+export async function portalAction(portalUrl: string, button: string): Promise<PageAnswer> {
+  const html = await (await fetch(portalUrl)).text();
+  const forms = [...html.matchAll(/<form[^>]*method="post"[^>]*>([\s\S]*?)<\/form>/g)];
+  const index = forms.findIndex((f) => f[1]!.includes(`>${button}</button>`));
+  if (index < 0) throw new Error(`no "${button}" button on the portal page: ${html}`);
+  return submitForm(portalUrl, {}, index);
+}
+
+export const types = (r: Received[]) => r.map((x) => x.event.type);
