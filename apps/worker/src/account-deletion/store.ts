@@ -51,7 +51,8 @@ export function dbDeletionStore(db: AccountsDb, namespace: string): DeletionStor
           nextAttemptAt: sql`now() + make_interval(secs => ${retryInMs / 1000})`,
           updatedAt: sql`now()`,
         })
-        .where(eq(d.id, id));
+        // a crash reported after the last step committed leaves the finished row alone
+        .where(and(eq(d.id, id), isNull(d.completedAt)));
     },
 
     async ergoAccountsOwnedBy(userId) {
