@@ -260,3 +260,24 @@ describe("profile.update: email through Keycloak", () => {
     expect(kc.getUser(kcUser.id)?.email).toBe("poff@example.org");
   });
 });
+
+describe("profile.update: email change budget", () => {
+  it("allows 5 email changes an hour; a change Keycloak could not make does not count", async () => {
+    const { user, caller } = await signUp("plimit", "plimit@example.org", "Pat Limit");
+    const change = (email: string) =>
+      caller.profile.update({ displayName: "Pat Limit", email, contentAutoExpire: true });
+    // A duplicate (409) is refused by Keycloak: its point is given back.
+    expect((await change("taken@example.org")).fieldErrors.email).toMatch(/already used/);
+    for (let i = 1; i <= 5; i++)
+      expect(await change(`plimit${i}@example.org`)).toMatchObject({
+        fieldErrors: {},
+        emailVerificationSent: true,
+      });
+    const sixth = await change("plimit6@example.org");
+    expect(sixth.fieldErrors.email).toMatch(
+      /several times in the last hour.*try again in \d+ minutes?/,
+    );
+    expect((await userRow(user.id)).email).toBe("plimit5@example.org");
+    expect(kc.sentEmails("plimit")).toHaveLength(5);
+  });
+});
