@@ -18,7 +18,11 @@ export interface PassReport {
  * pushes are strictly sequential. Passes never overlap (the runner waits for one to end), and
  * only the leader runs them: two pushes of one user at once could land in the wrong order.
  */
-export async function drainOutbox(deps: OutboxDeps): Promise<PassReport> {
+export async function drainOutbox(
+  deps: OutboxDeps,
+  /** Checked before each user: a stopping leader finishes its pushes in flight, starts none. */
+  stopping: () => boolean = () => false,
+): Promise<PassReport> {
   const now = deps.now ?? Date.now;
   const started = now();
   const users = await deps.store.dueUsers(deps.settings.batchSize);
@@ -27,7 +31,7 @@ export async function drainOutbox(deps: OutboxDeps): Promise<PassReport> {
     Array.from(
       { length: Math.min(Math.max(1, deps.settings.concurrency), users.length) },
       async () => {
-        for (let i = next++; i < users.length; i = next++) {
+        for (let i = next++; i < users.length && !stopping(); i = next++) {
           await syncUser(deps, users[i]!).catch((error: unknown) =>
             // The DB failed around the push: the rows stay pending and come back next pass.
             deps.log.warn(

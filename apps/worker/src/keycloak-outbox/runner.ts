@@ -71,7 +71,7 @@ export function startOutboxDrain(options: OutboxDrainOptions): OutboxDrain {
       }
       pending = false;
       try {
-        const report = await drainOutbox(deps);
+        const report = await drainOutbox(deps, () => stopped);
         if (report.more) pending = true; // a full batch: go on without waiting
         const now = (deps.now ?? Date.now)();
         if (now - lastPrune >= pruneEveryMs) {

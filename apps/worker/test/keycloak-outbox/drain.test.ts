@@ -165,6 +165,36 @@ describe("keycloak outbox drain", () => {
     }
   });
 
+  it("a stopping drain finishes the push in flight and starts no other", async () => {
+    const users = await Promise.all(Array.from({ length: 3 }, fresh));
+    for (const u of users) await world.save(u.userId, { displayName: "Stop Test" });
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const slow: Pick<KeycloakAdmin, "pushUserState"> = {
+      async pushUserState(id, state) {
+        started++;
+        await released;
+        return world.keycloak.pushUserState(id, state);
+      },
+    };
+    const { deps } = depsWith(slow);
+    const drain = startOutboxDrain({
+      deps: { ...deps, settings: { ...defaultOutboxSettings, concurrency: 1 } },
+      pollMs: 60_000,
+    });
+    await until(() => started === 1, "the first push to start");
+    const stopped = drain.stop();
+    release();
+    await stopped;
+    expect(started).toBe(1);
+    const pending = (await world.rows()).filter(
+      (r) => users.some((u) => u.userId === r.userId) && !r.deliveredAt,
+    );
+    expect(pending).toHaveLength(2); // the other two wait for the next leader
+    await drainOutbox(depsWith().deps); // which pushes them
+  });
+
   it("backs off exponentially after each failure, never longer than the cap", async () => {
     const { userId } = await fresh();
     await world.save(userId, { displayName: "Backoff" });

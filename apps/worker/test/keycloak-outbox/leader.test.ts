@@ -79,7 +79,7 @@ async function startWorker(name: string) {
 async function drains(): Promise<number> {
   const { rows } = await world.db.execute<{ n: string }>(
     sql`SELECT count(*) AS n FROM pg_stat_activity
-         WHERE application_name = 'irc-now-worker keycloak-outbox' AND datname = current_database()`,
+         WHERE application_name = 'irc-now-worker irc_now_keycloak_outbox' AND datname = current_database()`,
   );
   return Number(rows[0]!.n);
 }
