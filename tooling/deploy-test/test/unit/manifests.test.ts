@@ -224,6 +224,7 @@ describe("deploy/ rendered with kustomize", () => {
         "IrcNowBouncersUnauthenticated",
         "IrcNowSetupFailuresRising",
         "IrcNowNoWorkerLeader",
+        "IrcNowOutboxStuck",
       ]),
     );
     for (const rule of rules)
