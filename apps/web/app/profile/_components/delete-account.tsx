@@ -222,7 +222,7 @@ export function DeleteAccount({ username }: { username: string }) {
               <button
                 type="submit"
                 disabled={remove.isPending}
-                className={`rounded-md bg-red-600 px-4 py-2 text-sm font-semibold text-white hover:bg-red-500 disabled:cursor-wait disabled:opacity-50 ${focusRing}`}
+                className={`rounded-md bg-red-700 px-4 py-2 text-sm font-semibold text-white hover:bg-red-800 disabled:cursor-wait disabled:opacity-50 ${focusRing}`}
                 data-testid="delete-account-confirm"
               >
                 {remove.isPending ? "Deleting…" : "Delete my account"}
