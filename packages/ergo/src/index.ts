@@ -15,8 +15,10 @@ export { HttpErgoAdmin, type HttpErgoAdminOptions } from "./http/adapter";
 export {
   ACCOUNT_EXISTS_CODES,
   accountFromWhois,
+  classifyErase,
   classifyPasswd,
   classifySaregister,
+  type EraseOutcome,
   type IrcLine,
   type NickServOutcome,
 } from "./irc/replies";

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { accountFromWhois, classifyPasswd, classifySaregister, type IrcLine } from "../src/index";
+import {
+  accountFromWhois,
+  classifyErase,
+  classifyPasswd,
+  classifySaregister,
+  type IrcLine,
+} from "../src/index";
 
 /** Reply texts exactly as facts/ergo.md records them (ergo v2.11.1 live). */
 
@@ -134,5 +140,36 @@ describe("accountFromWhois", () => {
         "carol",
       ),
     ).toBeNull();
+  });
+});
+
+describe("classifyErase (texts recorded on ergo 2.15.0)", () => {
+  const warning =
+    "\x02Warning: erasing this account will allow it to be re-registered; consider UNREGISTER instead.\x02";
+  it("reads the confirmation code of the named account only", () => {
+    const prompt = [notice(warning), notice("To confirm, run this command: /NS ERASE al pfj28")];
+    expect(classifyErase(prompt, "al")).toEqual({ kind: "confirm", code: "pfj28" });
+    expect(classifyErase(prompt, "AL")).toEqual({ kind: "confirm", code: "pfj28" });
+    // a prompt for another name is no answer for this one
+    expect(classifyErase(prompt, "alice").kind).toBe("unknown");
+  });
+  it("success, and a missing account in any of ergo's words, are done", () => {
+    expect(classifyErase([notice("Successfully unregistered account al")], "al")).toEqual({
+      kind: "erased",
+    });
+    expect(classifyErase([notice("Successfully unregistered account alice")], "al").kind).toBe(
+      "unknown",
+    );
+    expect(classifyErase([notice("Account does not exist")], "al").kind).toBe("erased");
+    expect(classifyErase([notice("Invalid account name")], "al").kind).toBe("erased");
+  });
+  it("privileges, server errors and silence", () => {
+    expect(classifyErase([notice("Command restricted")], "al").kind).toBe("forbidden");
+    expect(classifyErase([notice("Insufficient oper privs")], "al").kind).toBe("forbidden");
+    expect(classifyErase([notice("Error while unregistering account")], "al").kind).toBe("failed");
+    expect(classifyErase([notice(warning)], "al")).toEqual({
+      kind: "unknown",
+      reason: "NickServ sent no reply",
+    });
   });
 });
