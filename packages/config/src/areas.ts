@@ -205,6 +205,8 @@ export const plansEnv = defineArea({
   shape: {
     PLAN_QUOTA_FREE: nonNegativeInt(1),
     PLAN_QUOTA_PRO: nonNegativeInt(3),
+    /** Days a `past_due` subscription keeps pro after its first failed payment. */
+    PRO_GRACE_DAYS: nonNegativeInt(7),
     // Bouncer creates + deletes per user per window (not in DESIGN.md's table: issue 11). Each
     // cycle provisions a tenant DB and a pod and resets the user's ergo password.
     BOUNCER_CHANGE_LIMIT: positiveInt(10),

@@ -30,6 +30,12 @@ export const users = pgTable(
      * request (set on sign-out, so a copied session cookie stops working). Null: no cutoff.
      */
     sessionsValidAfter: t.timestamp({ withTimezone: true }),
+    /** The subscription's `cancel_at_period_end` as last read from Stripe. */
+    subscriptionCancelAtPeriodEnd: t.boolean().notNull().default(false),
+    /** End of the current billing period (Stripe: `items.data[0].current_period_end`). */
+    subscriptionPeriodEnd: t.timestamp({ withTimezone: true }),
+    /** When the subscription first went `past_due` in its current run of failures. */
+    pastDueSince: t.timestamp({ withTimezone: true }),
   }),
   (table) => [
     index("users_last_login_at_idx").on(table.lastLoginAt),
@@ -147,12 +153,23 @@ export const ergoAccounts = pgTable(
   (table) => [index("ergo_accounts_owner_idx").on(table.ownerUserId)],
 );
 
-/** Stripe delivers events at least once: an event id lands here exactly once. */
-export const processedStripeEvents = pgTable("processed_stripe_events", (t) => ({
-  eventId: t.text().primaryKey(),
-  type: t.text().notNull(),
-  receivedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
-}));
+/**
+ * Stripe delivers events at least once: an event id lands here exactly once, in the transaction
+ * of its effect. Also the user's billing history (admin console).
+ */
+export const processedStripeEvents = pgTable(
+  "processed_stripe_events",
+  (t) => ({
+    eventId: t.text().primaryKey(),
+    type: t.text().notNull(),
+    receivedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** The portal user the event was about; null when it was not ours (or the user is gone). */
+    userId: t.uuid().references(() => users.id, { onDelete: "set null" }),
+    /** What it did, in words for admins (e.g. "plan free → pro"), no secrets. */
+    outcome: t.text(),
+  }),
+  (table) => [index("processed_stripe_events_user_idx").on(table.userId, table.receivedAt)],
+);
 
 export const adminAuditLog = pgTable(
   "admin_audit_log",
@@ -203,6 +220,11 @@ export const bouncers = pgTable(
     /** Set while the bouncer is suspended (e.g. over the free quota after losing pro). */
     suspendedAt: t.timestamp({ withTimezone: true }),
     suspendedReason: t.text(),
+    /**
+     * What the worker last applied to the bouncer's soju user: true = disabled (suspended),
+     * false = enabled, null = never touched. The worker reconciles it with `suspendedAt`.
+     */
+    sojuDisabled: t.boolean(),
     createdAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
     /** When the projection last saw the CR. */
     observedAt: t.timestamp({ withTimezone: true }).notNull().defaultNow(),
