@@ -1,6 +1,6 @@
 import { ConfigError } from "@irc-now/config";
 import { pingDb } from "@irc-now/db";
-import { accountDeletionMetrics } from "./account-deletion/metrics";
+import { accountDeletionMetrics } from "./metrics/account-deletion";
 import { startDeletionJob } from "./account-deletion/run";
 import { Controller } from "./bouncers/controller";
 import { startBouncerProjection } from "./bouncers/projection";

@@ -1,6 +1,6 @@
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { accountDeletionMetrics } from "../../src/account-deletion/metrics";
+import { accountDeletionMetrics } from "../../src/metrics/account-deletion";
 import { advanceDeletions, startDeletionJob } from "../../src/account-deletion/run";
 import { runDeletion } from "../../src/account-deletion/steps";
 import { anonymousId } from "../../src/account-deletion/store";

@@ -225,6 +225,7 @@ describe("deploy/ rendered with kustomize", () => {
         "IrcNowSetupFailuresRising",
         "IrcNowNoWorkerLeader",
         "IrcNowOutboxStuck",
+        "IrcNowAccountDeletionStuck",
       ]),
     );
     for (const rule of rules)

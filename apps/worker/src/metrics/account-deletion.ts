@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { DeletionMetrics } from "./ports";
+import type { DeletionMetrics } from "../account-deletion/ports";
 
 /** The leader's account-deletion metrics (labels carry step names only, never a user). */
 export function accountDeletionMetrics(registry: Registry): DeletionMetrics & { reset(): void } {
