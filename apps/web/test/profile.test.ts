@@ -10,7 +10,8 @@ import {
 } from "@irc-now/standins/keycloak";
 import { createCaller } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
-import { PRO_ONLY_EXPIRY } from "~/server/domain/profile";
+import { createKeycloakAdmin, type KeycloakAdmin } from "@irc-now/keycloak";
+import { PRO_ONLY_EXPIRY, updateProfile } from "~/server/domain/profile";
 import { profileFieldErrors } from "~/server/domain/profile-schema";
 import { recordLogin } from "~/server/domain/users";
 import { sessionFor, trpcError, useWebEnv } from "./support/web-env";
@@ -258,6 +259,34 @@ describe("profile.update: email through Keycloak", () => {
     });
     expect((await pendingRows(user.id)).map((r) => r.reason)).toEqual(["profile"]);
     expect(kc.getUser(kcUser.id)?.email).toBe("poff@example.org");
+  });
+});
+
+describe("profile.update: order of the email change and the outbox row", () => {
+  it("changes the email in Keycloak before the outbox row exists (the worker's push writes the email back as it reads it)", async () => {
+    const { user } = await signUp("porder", "porder@example.org", "Pat Order");
+    const real = createKeycloakAdmin({
+      issuer: kc.issuer,
+      clientId: admin.clientId,
+      clientSecret: admin.clientSecret,
+    });
+    // The real client, watched at the port: when Keycloak has the new email, is a push queued yet?
+    const rowsWhenEmailChanged: number[] = [];
+    const watched: KeycloakAdmin = {
+      ...real,
+      async changeEmail(id, email) {
+        await real.changeEmail(id, email);
+        rowsWhenEmailChanged.push((await pendingRows(user.id)).length);
+      },
+    };
+    const result = await updateProfile({ db: world.db, keycloak: watched }, user, {
+      displayName: "Pat Reordered",
+      email: "porder-new@example.org",
+      contentAutoExpire: true,
+    });
+    expect(result).toMatchObject({ saved: true, fieldErrors: {}, emailVerificationSent: true });
+    expect(rowsWhenEmailChanged).toEqual([0]);
+    expect((await pendingRows(user.id)).map((r) => r.reason)).toEqual(["profile"]);
   });
 });
 

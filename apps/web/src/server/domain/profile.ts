@@ -76,10 +76,11 @@ export async function getProfile(db: AccountsDb, userId: string): Promise<Profil
 }
 
 /**
- * Saves the profile. The display name and content setting go to the accounts DB with an outbox
- * row in one transaction (the worker tells Keycloak; an outage there loses nothing and does not
- * fail the save). A new email goes to Keycloak at once (it owns emails and their verification):
- * a duplicate or an outage is a field error on the email while the rest is saved.
+ * Saves the profile. A new email goes to Keycloak at once (it owns emails and their
+ * verification): a duplicate or an outage is a field error on the email while the rest is saved.
+ * The display name and content setting go to the accounts DB with an outbox row in one
+ * transaction (the worker tells Keycloak; an outage there loses nothing and does not fail the
+ * save).
  */
 export async function updateProfile(
   ctx: ProfileContext,
@@ -101,6 +102,17 @@ export async function updateProfile(
     };
   }
 
+  // The email first: the outbox row below wakes the worker, whose push reads the Keycloak user
+  // and writes it back whole (email included), so a push racing this change could undo it.
+  // Keycloak keeps emails in lowercase.
+  const email = input.email.toLowerCase();
+  let emailVerificationSent = false;
+  if (email !== (user.email ?? "").toLowerCase()) {
+    const outcome = await changeEmail(ctx, user, email);
+    if (outcome === "changed") emailVerificationSent = true;
+    else fieldErrors.email = outcome.error;
+  }
+
   const displayName = input.displayName === "" ? null : input.displayName;
   if (displayName !== user.displayName || input.contentAutoExpire !== user.contentAutoExpire) {
     await ctx.db.transaction(async (tx) => {
@@ -110,15 +122,6 @@ export async function updateProfile(
         .where(eq(accounts.users.id, user.id));
       await accounts.enqueueKeycloakSync(tx, user.id, "profile");
     });
-  }
-
-  // Keycloak keeps emails in lowercase.
-  const email = input.email.toLowerCase();
-  let emailVerificationSent = false;
-  if (email !== (user.email ?? "").toLowerCase()) {
-    const outcome = await changeEmail(ctx, user, email);
-    if (outcome === "changed") emailVerificationSent = true;
-    else fieldErrors.email = outcome.error;
   }
 
   return {
