@@ -623,12 +623,14 @@ export function formatAmount(amount: number, currency: string): string {
 
 /**
  * `data.previous_attributes` of an `*.updated` event: the values that changed, as they were.
- * Nested hashes keep only their changed keys; lists (e.g. `items`) are given whole, as Stripe does.
+ * Nested hashes keep only their changed keys (an added key as null); lists (e.g. `items`) are
+ * given whole, as Stripe does.
  */
 export function previousAttributes(before: ApiObject, after: ApiObject): ApiObject {
   const out: ApiObject = {};
-  for (const key of Object.keys(before)) {
-    const a = before[key];
+  // A key that appears only now was absent before: Stripe reports it as null.
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const a = key in before ? before[key] : null;
     const b = after[key];
     if (JSON.stringify(a) === JSON.stringify(b)) continue;
     const isHash = (v: unknown): v is ApiObject =>

@@ -26,7 +26,8 @@ export interface Receiver {
   secret: string;
   received: Received[];
   rejected: { signature: string | undefined; reason: string }[];
-  failNext(count: number, status?: number): void;
+  /** Answers the next `count` deliveries (of event type `type`, when given) with `status`. */
+  failNext(count: number, status?: number, type?: string): void;
   hangNext(count: number, ms: number): void;
   stop(): Promise<void>;
 }
@@ -35,6 +36,7 @@ export async function startReceiver(secret: string): Promise<Receiver> {
   const verifier = new Stripe("sk_test_unused_for_webhooks");
   let failing = 0;
   let failStatus = 500;
+  let failType: string | undefined;
   let hanging = 0;
   let hangMs = 0;
   const received: Received[] = [];
@@ -52,7 +54,14 @@ export async function startReceiver(secret: string): Promise<Receiver> {
         await new Promise((r) => setTimeout(r, hangMs));
         if (res.destroyed) return;
       }
-      if (failing > 0) {
+      const type = (() => {
+        try {
+          return (JSON.parse(raw) as { type?: string }).type;
+        } catch {
+          return undefined;
+        }
+      })();
+      if (failing > 0 && (!failType || failType === type)) {
         failing--;
         res.writeHead(failStatus).end("try again");
         return;
@@ -74,9 +83,10 @@ export async function startReceiver(secret: string): Promise<Receiver> {
     secret,
     received,
     rejected,
-    failNext(count, status = 500) {
+    failNext(count, status = 500, type) {
       failing = count;
       failStatus = status;
+      failType = type;
     },
     hangNext(count, ms) {
       hanging = count;
@@ -104,7 +114,7 @@ export async function startFixture(options: StripeStandinOptions = {}): Promise<
     webhookSecret: secret,
     webhookEndpoints: [receiver.url],
     retryDelaysMs: [20, 40, 80],
-    webhookTimeoutMs: 300,
+    webhookTimeoutMs: 5_000,
     ...options,
   });
   const stripe = clientFor(standin);
