@@ -3,6 +3,7 @@ import { envFilePath, removeEnvFile, root, writeEnvFile } from "./env-file";
 import { checkPorts, type FixedPort } from "./ports";
 import { keycloakPort, keycloakService } from "./services/keycloak";
 import { irccloudService } from "./services/irccloud";
+import { stripeService } from "./services/stripe";
 import { ergoPort, ergoService, kubeService } from "./services/kube";
 import { postgresService } from "./services/postgres";
 import { processService } from "./processes";
@@ -42,6 +43,7 @@ const services = [
   ergoService,
   kubeService,
   irccloudService,
+  stripeService,
   processService({
     name: "worker",
     command: process.execPath,
