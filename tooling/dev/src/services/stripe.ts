@@ -10,7 +10,7 @@ const spaced = (card: string) => card.replace(/(\d{4})(?=\d)/g, "$1 ");
  * The Stripe stand-in (API, hosted Checkout and Billing Portal, signed webhooks to the web's
  * `${AUTH_URL}/api/stripe/webhook`), unless STRIPE_API_URL or STRIPE_SECRET_KEY names a real
  * (or another) Stripe. Exports STRIPE_API_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and
- * STRIPE_PRICE_PRO; the secrets go to `.env.dev` only, never to the banner.
+ * STRIPE_PRICE_PRO to the web; the secrets never appear in the banner.
  */
 export const stripeService: LocalService = {
   name: "stripe",
@@ -36,7 +36,7 @@ export const stripeService: LocalService = {
         STRIPE_PRICE_PRO: standin.proPriceId,
       },
       info: [
-        `Stripe stand-in: ${standin.url}  (API ${standin.apiVersion}, STRIPE_PRICE_PRO=${standin.proPriceId}, keys in .env.dev)`,
+        `Stripe stand-in: ${standin.url}  (API ${standin.apiVersion}, STRIPE_PRICE_PRO=${standin.proPriceId}, the keys go to the web's environment only)`,
         `webhooks → ${target}  (signed with STRIPE_WEBHOOK_SECRET)`,
         `control: ${standin.url}/_standin  (renew, fail a payment, out-of-order and duplicate deliveries)`,
         `test cards: ${spaced(TEST_CARDS.pays)} pays, ${spaced(TEST_CARDS.declined)} is declined`,
