@@ -67,7 +67,8 @@ describe("[USER] profile", () => {
       .getByRole("link", { name: "Profile" })
       .click();
     await page.waitForURL(`${product.web.url}/profile`);
-    expect(await page.title()).toBe("Profile · irc.now");
+    // A client-side navigation: the URL changes before the new title is applied.
+    await expect.poll(() => page.title()).toBe("Profile · irc.now");
     const name = page.getByLabel("Display name");
     await expect.poll(() => name.inputValue()).toBe("Alice Liddell");
     expect(await page.getByLabel("Email").inputValue()).toBe("alice@irc-now.test");
