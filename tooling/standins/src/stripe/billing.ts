@@ -223,6 +223,7 @@ export class Billing {
     reason: SubscriptionRecord["cancellationReason"] = "cancellation_requested",
     request: EventRequest = NO_REQUEST,
   ): void {
+    // Unrecorded: Stripe's exact text for canceling a canceled subscription.
     if (sub.status === "canceled")
       throw new StripeApiError(
         400,
