@@ -53,7 +53,13 @@ export async function drainOutbox(
  * settles the rows that read saw. A later change has a later row that stays pending, so a slow
  * or retried push can never leave Keycloak behind the newest state.
  */
-export async function syncUser(deps: OutboxDeps, userId: string): Promise<PushResult | null> {
+export function syncUser(deps: OutboxDeps, userId: string): Promise<PushResult | null> {
+  // Under the user's Keycloak lock: an email change in the web waits for this push (and the
+  // other way round), and the snapshot is read after any such change committed.
+  return deps.store.withUserLock(userId, (store) => syncLocked({ ...deps, store }, userId));
+}
+
+async function syncLocked(deps: OutboxDeps, userId: string): Promise<PushResult | null> {
   const snap = await deps.store.snapshot(userId);
   if (!snap || snap.ids.length === 0) return null;
   if (snap.deleting) {

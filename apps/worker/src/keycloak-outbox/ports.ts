@@ -41,6 +41,11 @@ export interface OutboxStore {
    * `retryInMs` from now on the DB's clock, or never (`null`: held for an admin).
    */
   fail(ids: readonly number[], error: string, retryInMs: number | null): Promise<void>;
+  /**
+   * Runs `fn` in one transaction holding the user's Keycloak lock (`lockKeycloakUser`), with a
+   * store bound to that transaction: the web's email change and this push never overlap.
+   */
+  withUserLock<T>(userId: string, fn: (store: OutboxStore) => Promise<T>): Promise<T>;
   /** Deletes rows delivered more than `olderThanMs` ago; returns how many. */
   prune(olderThanMs: number): Promise<number>;
   stats(): Promise<OutboxStats>;

@@ -1,5 +1,5 @@
 import { and, inArray, isNull, lt, sql } from "drizzle-orm";
-import { accounts, type AccountsDb } from "@irc-now/db";
+import { accounts, type AccountsDbOrTx } from "@irc-now/db";
 import type { OutboxStats, OutboxStore, OutboxUserSnapshot } from "./ports";
 
 const outbox = accounts.keycloakOutbox;
@@ -10,8 +10,15 @@ const outbox = accounts.keycloakOutbox;
  */
 export const HELD = sql`'infinity'::timestamptz`;
 
-export function dbOutboxStore(db: AccountsDb): OutboxStore {
+export function dbOutboxStore(db: AccountsDbOrTx): OutboxStore {
   return {
+    withUserLock(userId, fn) {
+      return db.transaction(async (tx) => {
+        await accounts.lockKeycloakUser(tx, userId);
+        return fn(dbOutboxStore(tx));
+      });
+    },
+
     async dueUsers(limit) {
       const rows = await db
         .select({ userId: outbox.userId })

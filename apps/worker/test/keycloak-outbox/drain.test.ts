@@ -60,6 +60,44 @@ describe("keycloak outbox drain", () => {
     expect(metrics.results).toEqual(["delivered"]);
   });
 
+  it("waits for an email change holding the user's Keycloak lock, then pushes what it committed", async () => {
+    // Without the lock the push read and wrote the Keycloak user while the web was changing the
+    // email, and could write the old email back (the push PUTs the whole user).
+    const { userId, kcId } = await fresh();
+    await world.save(userId, { displayName: "Before Change" });
+    const pushes: string[] = [];
+    const watching: Pick<KeycloakAdmin, "pushUserState"> = {
+      async pushUserState(id: string, state: KeycloakUserState) {
+        pushes.push(state.firstName);
+        await world.keycloak.pushUserState(id, state);
+      },
+    };
+    const { deps } = depsWith(watching);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    // The web's email change: lock, (Keycloak call), update the row, commit.
+    const change = world.db.transaction(async (tx) => {
+      await accounts.lockKeycloakUser(tx, userId);
+      locked();
+      await held;
+      await tx
+        .update(accounts.users)
+        .set({ displayName: "After Change" })
+        .where(eq(accounts.users.id, userId));
+    });
+    await lockTaken;
+    const drained = drainOutbox(deps);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(pushes).toEqual([]);
+    release();
+    await change;
+    await drained;
+    expect(pushes).toEqual(["After"]);
+    expect(inKeycloak(kcId)).toMatchObject({ firstName: "After", lastName: "Change" });
+  });
+
   it("two saves in quick succession end with the second, settled by one push", async () => {
     const { userId, kcId } = await fresh();
     await world.save(userId, { displayName: "First" });

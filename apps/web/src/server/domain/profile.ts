@@ -147,7 +147,17 @@ async function changeEmail(
     };
   }
   try {
-    await ctx.keycloak.changeEmail(user.keycloakSubject, email);
+    // Under the user's Keycloak lock, with the portal's copy in the same transaction: the
+    // worker's push (which writes the whole Keycloak user back) waits, then reads the new email.
+    await ctx.db.transaction(async (tx) => {
+      await accounts.lockKeycloakUser(tx, user.id);
+      await ctx.keycloak.changeEmail(user.keycloakSubject, email);
+      // Keycloak has it (unverified, verification email sent): the portal's copy follows.
+      await tx
+        .update(accounts.users)
+        .set({ email, updatedAt: sql`now()` })
+        .where(eq(accounts.users.id, user.id));
+    });
   } catch (error) {
     // Not the user's doing: the attempt does not count against their budget.
     await ctx.emailChanges?.refund(user.id).catch(() => undefined);
@@ -175,10 +185,5 @@ async function changeEmail(
         };
     }
   }
-  // Keycloak has it (unverified, verification email sent): the portal's copy follows.
-  await ctx.db
-    .update(accounts.users)
-    .set({ email, updatedAt: sql`now()` })
-    .where(eq(accounts.users.id, user.id));
   return "changed";
 }
