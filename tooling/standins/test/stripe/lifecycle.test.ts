@@ -189,10 +189,10 @@ describe("delivery", () => {
   });
 
   it("retries a delivery that times out, and gives up after the last retry", async () => {
-    const g = await startFixture({ webhookTimeoutMs: 250 });
+    const g = await startFixture({ webhookTimeoutMs: 500 });
     try {
       const { subscription } = await subscribe(g, "timeout@example.test");
-      g.receiver.hangNext(1, 2_000);
+      g.receiver.hangNext(1, 3_000);
       const [event] = g.standin.control.renew(subscription.id);
       await g.standin.idle();
       const log = g.standin.deliveries().filter((d) => d.eventId === event!.id);
