@@ -1,2 +1,3 @@
 export * from "./apply";
 export * from "./plan-rules";
+export * from "./stripe-client";
