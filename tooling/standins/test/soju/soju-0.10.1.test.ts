@@ -340,3 +340,100 @@ describe("soju 0.10.1: downstream login", () => {
     ]);
   });
 });
+
+/**
+ * What the worker's suspensions rely on (apps/worker/src/billing): `user update <u> -enabled false`
+ * from the admin socket. Recorded on soju 0.10.1: a client already connected is closed without a
+ * word, the upstream connection drops (`[disconnected]`), a new login gets `ERROR :This bouncer
+ * account is disabled` (after PASS, or after SASL's 903 at CAP END); `-enabled true` reconnects
+ * upstream and logins work again. Real soju leaves the refused connection open after the ERROR
+ * (it was still open 3 s later); the stand-in closes it. Only the lines are pinned here.
+ */
+describe("soju 0.10.1: a disabled user (user update -enabled, what the worker's suspensions send)", () => {
+  async function welcome(user: string, password: string): Promise<RawClient> {
+    const client = await RawClient.connect({ host: "127.0.0.1", port: soju.port });
+    fx.onCleanup(async () => client.close());
+    client.write(`PASS ${password}\r\nNICK ${user}\r\nUSER ${user} 0 * :x\r\n`);
+    for (;;) {
+      const line = await client.readLine();
+      if (line === null) throw new Error(`closed before the welcome of ${user}`);
+      if (/ 422 /.test(line)) return client;
+    }
+  }
+  /** Sends `lines` on a fresh connection; the lines up to soju's ERROR (or EOF, or 422). */
+  async function refused(lines: string[]): Promise<string[]> {
+    const client = await RawClient.connect({ host: "127.0.0.1", port: soju.port });
+    fx.onCleanup(async () => client.close());
+    client.write(lines.map((l) => `${l}\r\n`).join(""));
+    const seen: string[] = [];
+    for (let line = await client.readLine(); line !== null; line = await client.readLine()) {
+      seen.push(line);
+      if (line.startsWith("ERROR") || / 422 /.test(line)) break;
+    }
+    return seen;
+  }
+  const upStatus = async (user: string) =>
+    (await admin.command(`user run ${user} network status`)).filter((l) => l.includes(":up ("));
+
+  it("-enabled false closes the clients, drops upstream and refuses logins; -enabled true undoes it", async () => {
+    const upstream = await startErgoStandin();
+    fx.onCleanup(() => upstream.stop());
+    const addr = `irc+insecure://127.0.0.1:${upstream.ircPort}`;
+    expect(await admin.command("user create -username dis -password pw-dis")).toEqual(
+      ok('created user "dis"'),
+    );
+    expect(
+      await admin.command(`user run dis network create -addr ${addr} -name up -nick disnick`),
+    ).toEqual(ok('created network "up"'));
+    await waitFor(
+      async () => (await upStatus("dis")).some((l) => l.includes("[connected]")) || undefined,
+      "dis connected upstream",
+    );
+    const client = await welcome("dis", "pw-dis");
+
+    expect(await admin.command("user update dis -enabled false")).toEqual(ok('updated user "dis"'));
+    expect(await client.readLine()).toBeNull(); // closed, no ERROR line first
+    expect(await upStatus("dis")).toEqual([`:soju.test PRIVMSG * :up (${addr}) [disconnected]`]);
+    await waitFor(
+      () => !upstream.clients().some((c) => c.nick === "disnick") || undefined,
+      "ergo lost dis's connection",
+    );
+    expect(await admin.command("user status")).toContain(
+      ":soju.test PRIVMSG * :dis (disabled): 1 networks",
+    );
+    expect(await refused(["PASS pw-dis", "NICK dis", "USER dis 0 * :x"])).toEqual([
+      "ERROR :This bouncer account is disabled",
+    ]);
+    const plain = Buffer.from("\0dis\0pw-dis").toString("base64");
+    expect(
+      await refused([
+        "CAP REQ :sasl",
+        "AUTHENTICATE PLAIN",
+        `AUTHENTICATE ${plain}`,
+        "NICK dis",
+        "USER dis 0 * :x",
+        "CAP END",
+      ]),
+    ).toEqual([
+      ":soju.test CAP * ACK sasl",
+      "AUTHENTICATE +",
+      ":soju.test 903 * :SASL authentication successful",
+      "ERROR :This bouncer account is disabled",
+    ]);
+    // Only for other users, and the boolean needs its value (or `=`).
+    expect(await admin.command("user run dis user update -enabled true")).toEqual(
+      failed("cannot update -enabled of own user"),
+    );
+    expect(await admin.command("user update dis -enabled")).toEqual(
+      failed("flag needs an argument: -enabled"),
+    );
+    expect(await admin.command("user update dis -enabled=false")).toEqual(ok('updated user "dis"'));
+
+    expect(await admin.command("user update dis -enabled true")).toEqual(ok('updated user "dis"'));
+    await waitFor(
+      async () => (await upStatus("dis")).some((l) => l.includes("[connected]")) || undefined,
+      "dis connected upstream again",
+    );
+    (await welcome("dis", "pw-dis")).close();
+  });
+});
