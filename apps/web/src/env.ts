@@ -12,6 +12,7 @@ import {
   logEnv,
   plansEnv,
   publicEnv,
+  stripeEnv,
 } from "@irc-now/config";
 
 /**
@@ -36,6 +37,7 @@ const webAreas = [
   ergoNickEnv,
   irccloudEnv,
   importEnv,
+  stripeEnv,
   logEnv,
 ] as const;
 

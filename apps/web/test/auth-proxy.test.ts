@@ -8,6 +8,7 @@ import {
 } from "@irc-now/standins/keycloak";
 import type { proxy as Proxy } from "../proxy";
 import { keycloakAdmin, keycloakSignIn } from "./support/keycloak-login";
+import { TEST_STRIPE_ENV } from "./support/web-env";
 
 // proxy.ts as Next calls it: a request in, a response whose headers tell Next what to forward
 // (`x-middleware-request-*`) and what the browser gets. Served over https here.
@@ -37,6 +38,7 @@ beforeAll(async () => {
     KEYCLOAK_CLIENT_SECRET: client.clientSecret,
     KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
     KEYCLOAK_ADMIN_CLIENT_SECRET: "admin-client-secret",
+    ...TEST_STRIPE_ENV,
     AUTH_ROLE_REFRESH_S: "300",
   });
   ({ proxy } = await import("../proxy"));

@@ -8,6 +8,7 @@ import { endSessions } from "~/server/auth/session-cutoff";
 import { recordLogin } from "~/server/domain/users";
 import type * as TrpcRoute from "../app/api/trpc/[trpc]/route";
 import { startWorld, type World } from "./support/world";
+import { TEST_STRIPE_ENV } from "./support/web-env";
 
 // The tRPC route as Next runs it (its exported handler, over Request/Response), and the
 // procedures' session check. Only Next's cookie store is replaced (there is no request scope).
@@ -35,6 +36,7 @@ beforeAll(async () => {
     KEYCLOAK_CLIENT_SECRET: "client-secret",
     KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
     KEYCLOAK_ADMIN_CLIENT_SECRET: "admin-client-secret",
+    ...TEST_STRIPE_ENV,
   });
   aliceId = (await recordLogin(world.db, { subject: "kc-alice-trpc-auth", username: "alice" })).id;
   route = await import("../app/api/trpc/[trpc]/route");

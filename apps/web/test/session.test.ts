@@ -4,6 +4,7 @@ import { endSessions } from "~/server/auth/session-cutoff";
 import type { currentSession as CurrentSession } from "~/server/auth/session";
 import { recordLogin } from "~/server/domain/users";
 import { startWorld, type World } from "./support/world";
+import { TEST_STRIPE_ENV } from "./support/web-env";
 
 // currentSession() reads the session cookie itself (not through getServerSession): it must accept
 // exactly what next-auth issued and nothing else.
@@ -57,6 +58,7 @@ beforeAll(async () => {
     KEYCLOAK_CLIENT_SECRET: "client-secret",
     KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
     KEYCLOAK_ADMIN_CLIENT_SECRET: "admin-client-secret",
+    ...TEST_STRIPE_ENV,
   });
   ({ currentSession } = await import("~/server/auth/session"));
 });

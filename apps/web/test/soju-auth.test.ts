@@ -24,6 +24,7 @@ import type { Actor } from "~/server/domain/context";
 import { checkSojuLogin, forwardedAddress, SojuAuthLimits } from "~/server/domain/soju-auth";
 import { recordLogin } from "~/server/domain/users";
 import { startWorld, type World } from "./support/world";
+import { TEST_STRIPE_ENV } from "./support/web-env";
 
 // soju's `auth http` endpoint, called as Next calls it: the route module's POST with a Request
 // (the e2e test calls it over HTTP of the production build through the soju stand-in).
@@ -52,6 +53,7 @@ beforeAll(async () => {
     KEYCLOAK_CLIENT_SECRET: "client-secret",
     KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
     KEYCLOAK_ADMIN_CLIENT_SECRET: "admin-client-secret",
+    ...TEST_STRIPE_ENV,
   });
   for (const level of ["log", "info", "warn", "error", "debug"] as const)
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {

@@ -8,6 +8,7 @@ import {
   keycloakService,
   kubeService,
   postgresService,
+  stripeService,
 } from "@irc-now/dev/services";
 import type { UserInput } from "@irc-now/standins/keycloak";
 import type { Operator } from "@irc-now/standins/operator";
@@ -42,16 +43,19 @@ export async function startProduct(
   const keycloak = options.extraUsers ? keycloakWithUsers(options.extraUsers) : keycloakService;
   const holder: { operator?: Operator } = {};
   const kube = options.sojuAuthHttp ? kubeWithOperator(holder) : kubeService;
-  const stack = await startStack([postgresService, keycloak, ergoService, kube, irccloudService], {
-    AUTH_URL: authUrl,
-    // A test may bring its own IRCCloud stand-in (irccloudService then starts none).
-    ...(options.irccloudUrl ? { IRCCLOUD_URL: options.irccloudUrl } : {}),
-    ...(options.sojuAuthHttp ? { DEV_SOJU_AUTH_URL: `${authUrl}/api/soju/auth/{name}` } : {}),
-    K8S_NAMESPACE: "irc-now",
-    DEV_KEYCLOAK_PORT: "0",
-    DEV_ERGO_PORT: "0",
-    DEV_OPERATOR_READY_DELAY_MS: "500",
-  });
+  const stack = await startStack(
+    [postgresService, keycloak, ergoService, kube, irccloudService, stripeService],
+    {
+      AUTH_URL: authUrl,
+      // A test may bring its own IRCCloud stand-in (irccloudService then starts none).
+      ...(options.irccloudUrl ? { IRCCLOUD_URL: options.irccloudUrl } : {}),
+      ...(options.sojuAuthHttp ? { DEV_SOJU_AUTH_URL: `${authUrl}/api/soju/auth/{name}` } : {}),
+      K8S_NAMESPACE: "irc-now",
+      DEV_KEYCLOAK_PORT: "0",
+      DEV_ERGO_PORT: "0",
+      DEV_OPERATOR_READY_DELAY_MS: "500",
+    },
+  );
   const env: Record<string, string> = Object.fromEntries(
     Object.entries(stack.env).filter(([k]) => !k.startsWith("DEV_")),
   );

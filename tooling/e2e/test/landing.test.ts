@@ -30,6 +30,10 @@ describe("[PUBLIC] landing page", () => {
       KEYCLOAK_CLIENT_SECRET: "unused",
       KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
       KEYCLOAK_ADMIN_CLIENT_SECRET: "unused",
+      STRIPE_SECRET_KEY: "sk_test_unused",
+      STRIPE_WEBHOOK_SECRET: "whsec_unused",
+      STRIPE_PRICE_PRO: "price_unused",
+      STRIPE_API_URL: "http://127.0.0.1:9",
     });
     ({ browser, close: closeBrowser } = await launchChromium());
     await mkdir(outDir, { recursive: true });

@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "@irc-now/db/testing";
 import { startStack, type Stack } from "@irc-now/dev";
-import { ergoService, kubeService, postgresService } from "@irc-now/dev/services";
+import { ergoService, kubeService, postgresService, stripeService } from "@irc-now/dev/services";
 import { launchChromium } from "../src/browser";
 import { keycloakAdminApi, keycloakWithUsers } from "../src/keycloak";
 import { collectConsoleErrors } from "../src/page-checks";
@@ -26,6 +26,7 @@ beforeAll(async () => {
       keycloakWithUsers([{ username: "dora", password: "dora-password" }]),
       ergoService,
       kubeService,
+      stripeService,
     ],
     {
       AUTH_URL: `http://127.0.0.1:${port}`,

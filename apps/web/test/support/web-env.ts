@@ -3,6 +3,14 @@ import { TRPCError } from "@trpc/server";
 import { expect } from "vitest";
 import type { World } from "./world";
 
+/** Stripe settings for tests that never reach Stripe (the web requires them; port 1 is closed). */
+export const TEST_STRIPE_ENV = {
+  STRIPE_SECRET_KEY: "sk_test_never_contacted",
+  STRIPE_WEBHOOK_SECRET: "whsec_never_used",
+  STRIPE_PRICE_PRO: "price_test_pro",
+  STRIPE_API_URL: "http://127.0.0.1:1",
+};
+
 /**
  * The web's configuration for tests that go through tRPC (env() reads process.env on first
  * use): the world's DB and Kubernetes, a Keycloak that is never contacted. `extra` adds or
@@ -20,6 +28,7 @@ export function useWebEnv(world: World, extra: Record<string, string> = {}): voi
     KEYCLOAK_CLIENT_SECRET: "client-secret",
     KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
     KEYCLOAK_ADMIN_CLIENT_SECRET: "admin-client-secret",
+    ...TEST_STRIPE_ENV,
     ...extra,
   });
 }

@@ -153,7 +153,7 @@ export async function startNext(
 
 /**
  * The web's environment in a bench: its accounts DB, its public URL on `port`, and a Keycloak
- * that is never contacted (sessions are JWTs the bench mints; nobody signs in). `extra` adds or
+ * that is never contacted (sessions are JWTs the bench mints; nobody signs in), nor is Stripe. `extra` adds or
  * overrides (e.g. KUBECONFIG, APP_PASSWORD_PEPPER).
  */
 export function benchWebEnv(
@@ -172,6 +172,11 @@ export function benchWebEnv(
     KEYCLOAK_CLIENT_SECRET: "bench-not-a-secret",
     KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-admin-api",
     KEYCLOAK_ADMIN_CLIENT_SECRET: "bench-not-a-secret",
+    // Nor is Stripe (nothing in a bench pays).
+    STRIPE_SECRET_KEY: "sk_test_bench_not_a_secret",
+    STRIPE_WEBHOOK_SECRET: "whsec_bench_not_a_secret",
+    STRIPE_PRICE_PRO: "price_bench_pro",
+    STRIPE_API_URL: "http://127.0.0.1:9",
     LOG_LEVEL: "warn",
     BENCH_ROUTES: "1",
     ...extra,

@@ -335,6 +335,11 @@ describe("deploy/ on a real kube-apiserver 1.24, run by its own ServiceAccounts"
       KEYCLOAK_ISSUER: `http://127.0.0.1:${await freePort()}/realms/irc-now`,
       KEYCLOAK_CLIENT_SECRET: "deploy-test-client-secret",
       KEYCLOAK_ADMIN_CLIENT_SECRET: "deploy-test-admin-secret",
+      // No Stripe either (nothing here pays): a closed local port.
+      STRIPE_SECRET_KEY: "sk_test_deploy_test",
+      STRIPE_WEBHOOK_SECRET: "whsec_deploy_test",
+      STRIPE_PRICE_PRO: "price_deploy_test",
+      STRIPE_API_URL: `http://127.0.0.1:${await freePort()}`,
       HOSTNAME: "127.0.0.1",
       PORT: String(port),
     });
