@@ -257,6 +257,12 @@ export class BouncerServAdmin implements SojuAdmin {
     await this.userRun(bouncer, user, ["network", "update", network, "-enabled", "true"]);
   }
 
+  async setUserEnabled(bouncer: string, username: string, enabled: boolean): Promise<void> {
+    // In `user update` the boolean takes a separate value (facts §5): `-enabled false`.
+    // `--` would not help a name starting with '-': soju takes the username positionally first.
+    await this.send(bouncer, ["user", "update", username, "-enabled", enabled ? "true" : "false"]);
+  }
+
   async saslStatus(bouncer: string, user: string, network: string): Promise<SaslStatus> {
     let parsed = parseSaslStatus(
       await this.userRun(bouncer, user, ["sasl", "status", "-network", network]),

@@ -76,6 +76,14 @@ export interface SojuAdmin {
     network: Omit<NetworkSpec, "enabled">,
     sasl: { username: string; password: string },
   ): Promise<"created" | "updated">;
+  /**
+   * `user update <username> -enabled true|false` (as the admin; soju refuses it for one's own
+   * user). Disabled, soju 0.10.1 closes the user's clients, drops its upstream connections and
+   * answers new logins `ERROR :This bouncer account is disabled`; enabled, it reconnects upstream.
+   * Setting the state it already has is a no-op that succeeds. An unknown user is a
+   * SojuCommandFailed (`unknown username "<u>"`).
+   */
+  setUserEnabled(bouncer: string, username: string, enabled: boolean): Promise<void>;
   saslStatus(bouncer: string, user: string, network: string): Promise<SaslStatus>;
   networkStatus(bouncer: string, user: string): Promise<NetworkStatus[]>;
   /**

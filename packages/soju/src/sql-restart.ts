@@ -324,6 +324,21 @@ export class SqlRestartAdmin implements SojuAdmin {
   }
 
   /**
+   * `"User".enabled`, then a restart: soju loads users only at start-up, and a running soju
+   * would write its in-memory record (enabled included) back on the next client connect. The
+   * restart happens even when the row already held the value: a call whose restart failed is
+   * retried with the row already written, and soju must still load it.
+   */
+  async setUserEnabled(bouncer: string, username: string, enabled: boolean): Promise<void> {
+    const words = ["user", "update", username, "-enabled", enabled ? "true" : "false"];
+    await this.guarded(bouncer, words, "update user", async (db) => {
+      const user = await this.userId(db, username);
+      await db.update(sojuUser).set({ enabled }).where(eq(sojuUser.id, user.id));
+    });
+    await this.guarded(bouncer, words, "restart soju", () => this.restart(bouncer));
+  }
+
+  /**
    * The three writes in order, stopping at the first failure (each restarts soju, as the
    * commands do one by one; there is no round trip to save here but the restarts).
    */

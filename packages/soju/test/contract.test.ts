@@ -467,6 +467,53 @@ describe.each(cases)(
       expect(bouncer.restarts).toBe(restartsBefore);
     });
 
+    it("setUserEnabled(false) drops the user's upstream login and refuses it; (true) logs in again; an unknown user is SojuCommandFailed", async () => {
+      const name = u("sus");
+      const password = secret(`Sus-ergo-${mode}-pw`);
+      await world.ergo.registerAccount(name, password);
+      await admin.createUser(b, { username: name, disablePassword: true });
+      await admin.applyUpstreamNetwork(
+        b,
+        name,
+        { name: "irc.now", addr: world.upstreamAddr, nick: name, username: name },
+        { username: name, password },
+      );
+      await waitFor(
+        async () => ((await world.ergo.whoisAccount(name)) === name ? true : undefined),
+        `ergo WHOIS ${name} logged in`,
+      );
+
+      await admin.setUserEnabled(b, name, false);
+      await bouncer.settled();
+      expect((await bouncer.user(name))?.enabled).toBe(false);
+      await waitFor(
+        async () => ((await world.ergo.whoisAccount(name)) === null ? true : undefined),
+        `${name} gone from ergo`,
+      );
+      if (live)
+        expect((await admin.saslStatus(b, name, "irc.now")).state).toEqual({
+          kind: "disconnected",
+        });
+      // Again: soju answers `updated user` for an unchanged value too.
+      await admin.setUserEnabled(b, name, false);
+      await bouncer.settled();
+      expect((await bouncer.user(name))?.enabled).toBe(false);
+
+      await admin.setUserEnabled(b, name, true);
+      await bouncer.settled();
+      expect((await bouncer.user(name))?.enabled).toBe(true);
+      expect(
+        await waitFor(
+          async () => ((await world.ergo.whoisAccount(name)) === name ? name : undefined),
+          `ergo WHOIS ${name} logged in again`,
+        ),
+      ).toBe(name);
+
+      const missing = await rejection(admin.setUserEnabled(b, u("nosuch"), false));
+      expect(missing).toBeInstanceOf(SojuCommandFailed);
+      expect((missing as SojuCommandFailed).reply).toBe(`unknown username "${u("nosuch")}"`);
+    });
+
     it("no secret shows up in the captured logs", () => {
       expect(logs.length).toBeGreaterThan(10);
       const all = logs.join("\n");
