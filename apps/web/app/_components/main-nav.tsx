@@ -6,7 +6,7 @@ import { usePathname } from "next/navigation";
 const linkClass =
   "rounded-md px-2.5 py-2 whitespace-nowrap hover:bg-slate-800 hover:text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-400 sm:px-3";
 
-/** Dashboard / Import / App passwords / Profile / Admin for a signed-in user; marks the current section with aria-current. */
+/** Dashboard / Import / App passwords / Billing / Profile / Admin for a signed-in user; marks the current section with aria-current. */
 export function MainNav({ isAdmin }: { isAdmin: boolean }) {
   const pathname = usePathname();
   const links = [
@@ -17,6 +17,7 @@ export function MainNav({ isAdmin }: { isAdmin: boolean }) {
       label: "App passwords",
       current: pathname.startsWith("/app-passwords"),
     },
+    { href: "/billing", label: "Billing", current: pathname.startsWith("/billing") },
     { href: "/profile", label: "Profile", current: pathname.startsWith("/profile") },
     ...(isAdmin
       ? [{ href: "/admin", label: "Admin", current: pathname.startsWith("/admin") }]

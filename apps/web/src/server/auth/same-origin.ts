@@ -7,6 +7,22 @@
  */
 export function refuseCrossSiteMutation(req: Request, siteOrigin: string): Response | null {
   if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return null;
+  if (!isSameOriginRequest(req, siteOrigin)) {
+    return refusal(403, "FORBIDDEN", "Requests from other sites are not allowed.");
+  }
+  const mediaType = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (mediaType !== "application/json") {
+    return refusal(415, "UNSUPPORTED_MEDIA_TYPE", "Changes must be sent as application/json.");
+  }
+  return null;
+}
+
+/**
+ * Whether a browser sent this request from one of our own pages (the same rule as above, without
+ * the JSON requirement): for the few routes our pages reach with a plain HTML form POST (the
+ * billing redirects), which must still refuse another site's form.
+ */
+export function isSameOriginRequest(req: Request, siteOrigin: string): boolean {
   const origin = req.headers.get("origin");
   const fetchSite = req.headers.get("sec-fetch-site");
   // Our origin is AUTH_URL's, or the host this request was addressed to (a second server on
@@ -18,14 +34,7 @@ export function refuseCrossSiteMutation(req: Request, siteOrigin: string): Respo
     origin !== null
       ? origin === new URL(siteOrigin).origin || (host !== null && hostOf(origin) === host)
       : fetchSite === null || fetchSite === "same-origin" || fetchSite === "none";
-  if (!sameOrigin) {
-    return refusal(403, "FORBIDDEN", "Requests from other sites are not allowed.");
-  }
-  const mediaType = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (mediaType !== "application/json") {
-    return refusal(415, "UNSUPPORTED_MEDIA_TYPE", "Changes must be sent as application/json.");
-  }
-  return null;
+  return sameOrigin;
 }
 
 function hostOf(origin: string): string | null {
