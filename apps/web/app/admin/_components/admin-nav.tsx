@@ -11,6 +11,11 @@ const links = [
     active: (path: string) => path === "/admin" || path.startsWith("/admin/bouncers"),
   },
   {
+    href: "/admin/users",
+    label: "Users",
+    active: (path: string) => path.startsWith("/admin/users"),
+  },
+  {
     href: "/admin/outbox",
     label: "Keycloak sync",
     active: (path: string) => path.startsWith("/admin/outbox"),
