@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { TRPCClientErrorLike } from "@trpc/client";
+import Link from "next/link";
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 import type { AppRouter } from "~/server/api/root";
 import { useTRPC, type RouterOutputs } from "~/trpc/react";
@@ -171,20 +172,27 @@ function BouncerCard({
             <span className="sr-only">{bouncer.name}: </span>
             Status:{" "}
             <strong className="text-slate-100" data-testid="bouncer-status">
-              {phaseLabel[bouncer.phase]}
+              {bouncer.suspension && bouncer.phase !== "deleting"
+                ? "Suspended"
+                : phaseLabel[bouncer.phase]}
             </strong>
-            {bouncer.upstream?.state === "authenticated" && bouncer.upstream.account && (
-              <>
-                {" "}
-                as <span className="font-mono">{bouncer.upstream.account}</span>
-              </>
-            )}
+            {!bouncer.suspension &&
+              bouncer.upstream?.state === "authenticated" &&
+              bouncer.upstream.account && (
+                <>
+                  {" "}
+                  as <span className="font-mono">{bouncer.upstream.account}</span>
+                </>
+              )}
           </p>
         </div>
         {bouncer.phase !== "deleting" && (
           <DeleteBouncer name={bouncer.name} onDeleted={onDeleted} />
         )}
       </div>
+      {bouncer.suspension && bouncer.phase !== "deleting" && (
+        <Suspended suspension={bouncer.suspension} />
+      )}
       <StatusSteps bouncer={bouncer} />
       {bouncer.detail && !bouncer.problem && (
         <p className="mt-3 text-sm text-slate-400">{bouncer.detail}…</p>
@@ -203,6 +211,38 @@ function BouncerCard({
       </div>
       <ConnectClient bouncer={bouncer} bouncers={bouncerNames} />
     </section>
+  );
+}
+
+const sinceFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short" });
+
+/** Why a bouncer is suspended (over its owner's plan) and how to resume it. */
+function Suspended({ suspension }: { suspension: NonNullable<Bouncer["suspension"]> }) {
+  const since = new Date(suspension.since);
+  return (
+    <div
+      className="mt-4 rounded-md border border-orange-800 bg-orange-950/40 p-3 text-sm text-orange-100"
+      data-testid="bouncer-suspended"
+    >
+      <p>
+        {suspension.text} since{" "}
+        <time dateTime={since.toISOString()} suppressHydrationWarning>
+          {sinceFormat.format(since)}
+        </time>
+        .
+      </p>
+      <p className="mt-1">{suspension.advice}</p>
+      {suspension.upgrade && (
+        <p className="mt-2">
+          <Link
+            href="/billing"
+            className={`rounded font-semibold text-orange-200 underline hover:text-white ${focusRing}`}
+          >
+            Upgrade to pro on the billing page
+          </Link>
+        </p>
+      )}
+    </div>
   );
 }
 

@@ -75,6 +75,9 @@ export const userBouncerView = z.object({
       advice: z.string(),
     })
     .nullable(),
+  suspension: z
+    .object({ since: z.date(), text: z.string(), advice: z.string(), upgrade: z.boolean() })
+    .nullable(),
   connection: bouncerView.shape.connection,
 });
 

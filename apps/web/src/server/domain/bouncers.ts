@@ -1,4 +1,6 @@
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { reconcileSuspensions } from "@irc-now/billing";
+import { accounts } from "@irc-now/db";
 import { unusableAccountName } from "@irc-now/ergo";
 import { describeKubeError, LABEL_OWNER, reasonOf, type SojuBouncer } from "@irc-now/k8s";
 import type { Actor, DomainContext } from "./context";
@@ -11,7 +13,7 @@ import {
   recordDeleting,
 } from "./projection-reads";
 import { toViews } from "./status";
-import { toUserView, type UserBouncerView } from "./user-view";
+import { toUserView, type SuspensionFacts, type UserBouncerView } from "./user-view";
 
 const ownedBy = (b: SojuBouncer, actor: Actor) => b.metadata.labels?.[LABEL_OWNER] === actor.id;
 
@@ -20,9 +22,53 @@ export function quotaFor(ctx: DomainContext, plan: Actor["plan"]): number {
 }
 
 /** Owners' views: plain words only (user-view.ts); admins read the raw detail elsewhere. */
-async function userViews(ctx: DomainContext, bouncers: SojuBouncer[]): Promise<UserBouncerView[]> {
-  const views = await toViews(ctx, bouncers);
-  return views.map((view, i) => toUserView(bouncers[i]!, view));
+async function userViews(
+  ctx: DomainContext,
+  actor: Actor,
+  bouncers: SojuBouncer[],
+): Promise<UserBouncerView[]> {
+  const [views, suspended] = await Promise.all([
+    toViews(ctx, bouncers),
+    suspensionsOf(ctx, actor, bouncers),
+  ]);
+  return views.map((view, i) => {
+    const b = bouncers[i]!;
+    const row = suspended.get(b.metadata.name);
+    // A row of an earlier bouncer of the same name (another uid) says nothing about this one.
+    const facts: SuspensionFacts | null =
+      row && (!b.metadata.uid || row.uid === b.metadata.uid)
+        ? {
+            since: row.since,
+            reason: row.reason,
+            plan: actor.plan,
+            quota: quotaFor(ctx, actor.plan),
+          }
+        : null;
+    return toUserView(b, view, facts);
+  });
+}
+
+/** The caller's suspended bouncers among these (bouncers.suspended_at, set by @irc-now/billing). */
+async function suspensionsOf(
+  ctx: DomainContext,
+  actor: Actor,
+  bouncers: SojuBouncer[],
+): Promise<Map<string, { uid: string; since: Date; reason: string | null }>> {
+  const found = new Map<string, { uid: string; since: Date; reason: string | null }>();
+  if (bouncers.length === 0) return found;
+  const { rows } = await ctx.db.execute<{
+    name: string;
+    uid: string;
+    suspended_at: string | Date;
+    suspended_reason: string | null;
+  }>(sql`
+    SELECT name, uid, suspended_at, suspended_reason FROM bouncers
+     WHERE namespace = ${ctx.namespace} AND owner_id = ${actor.id}
+       AND suspended_at IS NOT NULL
+       AND name = ANY(${sql.param(bouncers.map((b) => b.metadata.name))}::text[])`);
+  for (const r of rows)
+    found.set(r.name, { uid: r.uid, since: new Date(r.suspended_at), reason: r.suspended_reason });
+  return found;
 }
 
 /**
@@ -33,14 +79,14 @@ async function userViews(ctx: DomainContext, bouncers: SojuBouncer[]): Promise<U
 export async function listMyBouncers(ctx: DomainContext, actor: Actor): Promise<UserBouncerView[]> {
   if (isFresh(await projectionSyncedAt(ctx.db))) {
     const projected = await projectedBouncersOf(ctx.db, ctx.namespace, actor.id);
-    if (projected) return userViews(ctx, projected);
+    if (projected) return userViews(ctx, actor, projected);
   }
   const { items } = await ctx.bouncers.listByOwner(actor.id);
   // Defence in depth: never trust a label selector alone to enforce ownership.
   const mine = items
     .filter((b) => ownedBy(b, actor))
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-  return userViews(ctx, mine);
+  return userViews(ctx, actor, mine);
 }
 
 /** The caller's own bouncer; another user's bouncer is reported exactly like a missing one. */
@@ -52,7 +98,7 @@ export async function getMyBouncer(
   const bouncer = await ctx.bouncers.get(name);
   if (!bouncer || !ownedBy(bouncer, actor))
     throw new DomainError("NOT_FOUND", `You have no bouncer named "${name}".`);
-  return (await userViews(ctx, [bouncer]))[0]!;
+  return (await userViews(ctx, actor, [bouncer]))[0]!;
 }
 
 /** How long a create waits for the user's create lock before giving up (`lock_timeout`). */
@@ -125,7 +171,7 @@ export async function createBouncer(
   await recordCreated(ctx.db, ctx.namespace, actor.id, bouncer).catch((error: unknown) =>
     console.error(`recording bouncer ${name} in the projection failed: ${String(error)}`),
   );
-  return (await userViews(ctx, [bouncer]))[0]!;
+  return (await userViews(ctx, actor, [bouncer]))[0]!;
 }
 
 /**
@@ -208,5 +254,27 @@ export async function deleteBouncer(
           `recording the deletion of ${name} in the projection failed: ${String(error)}`,
         ),
     );
+  // The deleted bouncer frees a place: the oldest suspended one resumes (the worker then enables
+  // its soju user). The delete itself is done, so a failure here is logged, not the user's error.
+  await resumeWithinQuota(ctx, actor.id).catch((error: unknown) =>
+    console.error(`resuming suspended bouncers after deleting ${name} failed: ${String(error)}`),
+  );
   return { deleted: name };
+}
+
+/**
+ * Re-applies the quota of the owner's current plan to their suspensions. The plan is read under
+ * the user's row lock, the lock (and order: user, then bouncers) a Stripe-driven plan change
+ * takes, so a delete racing a downgrade never applies a stale quota.
+ */
+export async function resumeWithinQuota(ctx: DomainContext, userId: string): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    const [user] = await tx
+      .select({ plan: accounts.users.plan })
+      .from(accounts.users)
+      .where(eq(accounts.users.id, userId))
+      .for("update");
+    if (!user) return;
+    await reconcileSuspensions(tx, userId, quotaFor(ctx, user.plan));
+  });
 }

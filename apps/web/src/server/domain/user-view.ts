@@ -43,7 +43,56 @@ export interface UserBouncerView {
   /** What is happening now, in plain words; null when nothing is under way. */
   detail: string | null;
   problem: UserProblem | null;
+  /** Set while the bouncer is suspended (IRC logins refused): why, and how to resume it. */
+  suspension: UserSuspension | null;
   connection: BouncerView["connection"];
+}
+
+export interface UserSuspension {
+  since: Date;
+  /** Why, in plain words ("…; this one is suspended"); the UI adds "since <date>". */
+  text: string;
+  /** How to resume it, in plain words. */
+  advice: string;
+  /** Whether /billing (upgrading) is a way to resume it. */
+  upgrade: boolean;
+}
+
+/** A suspension as the accounts DB holds it (`bouncers.suspended_at` / `suspended_reason`). */
+export interface SuspensionFacts {
+  since: Date;
+  reason: string | null;
+  plan: "free" | "pro";
+  /** The bouncers the owner's current plan includes. */
+  quota: number;
+}
+
+const plural = (n: number) => `${n} bouncer${n === 1 ? "" : "s"}`;
+
+/** The words for a suspended bouncer (`over_quota`: @irc-now/billing's OVER_QUOTA). */
+export function suspensionWords(facts: SuspensionFacts): UserSuspension {
+  if (facts.reason !== "over_quota")
+    return {
+      since: facts.since,
+      text: "This bouncer is suspended",
+      advice: "IRC logins to it are refused. Please contact irc.now support to resume it.",
+      upgrade: false,
+    };
+  if (facts.plan === "free")
+    return {
+      since: facts.since,
+      text: `Your free plan includes ${plural(facts.quota)}; this one is suspended`,
+      advice:
+        "IRC logins to it are refused until it resumes: upgrade to pro or delete another bouncer to resume it. Nothing in it was deleted.",
+      upgrade: true,
+    };
+  return {
+    since: facts.since,
+    text: `Your pro plan includes ${plural(facts.quota)}; this one is suspended`,
+    advice:
+      "IRC logins to it are refused until it resumes: delete another bouncer to resume it. Nothing in it was deleted.",
+    upgrade: false,
+  };
 }
 
 type UpstreamState = NonNullable<BouncerView["upstream"]>["state"];
@@ -175,7 +224,11 @@ export function userWordsOf(
 }
 
 /** A bouncer as its owner sees it: built field by field, so no admin-only field can slip in. */
-export function toUserView(bouncer: SojuBouncer, view: BouncerView): UserBouncerView {
+export function toUserView(
+  bouncer: SojuBouncer,
+  view: BouncerView,
+  suspension: SuspensionFacts | null = null,
+): UserBouncerView {
   const { upstream, lastAttempt: a } = view;
   return {
     name: view.name,
@@ -200,6 +253,7 @@ export function toUserView(bouncer: SojuBouncer, view: BouncerView): UserBouncer
       finishedAt: a.finishedAt,
     },
     ...userWordsOf(bouncer, view),
+    suspension: suspension && suspensionWords(suspension),
     connection: view.connection,
   };
 }
