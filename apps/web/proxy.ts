@@ -56,8 +56,9 @@ export async function proxy(req: NextRequest): Promise<NextResponse> {
 export const config = {
   // Not for build assets and icons (no session, no HTML), the health check (works even when
   // the auth settings are broken), nor soju's auth http endpoint (machine to machine, no
-  // cookie, no HTML; it runs on every IRC login and must stay cheap).
+  // cookie, no HTML; it runs on every IRC login and must stay cheap), nor Stripe's webhook
+  // (signed, no cookie, no HTML).
   matcher: [
-    "/((?!_next/static|_next/image|favicon.ico|icon.svg|apple-icon.png|api/healthz|api/soju/).*)",
+    "/((?!_next/static|_next/image|favicon.ico|icon.svg|apple-icon.png|api/healthz|api/soju/|api/stripe/webhook).*)",
   ],
 };

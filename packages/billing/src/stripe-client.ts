@@ -17,7 +17,7 @@ export interface StripeClientOptions {
   timeoutMs?: number;
 }
 
-export type { Stripe };
+export { Stripe };
 
 export function createStripeClient(options: StripeClientOptions): Stripe {
   const target = options.apiUrl ? new URL(options.apiUrl) : null;
