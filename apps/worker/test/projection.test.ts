@@ -192,8 +192,15 @@ describe("bouncers projection", () => {
     await projectUpsert(store, NS, old);
     await db
       .update(accounts.bouncers)
-      .set({ suspendedAt: sql`now()`, suspendedReason: "over the free quota" })
+      .set({
+        suspendedAt: sql`now()`,
+        suspendedReason: "over the free quota",
+        sojuDisabled: true,
+      })
       .where(eq(accounts.bouncers.name, "proj-r"));
+    // a modification of the same CR keeps what the worker applied to its soju
+    await projectUpsert(store, NS, { ...old, metadata: { ...old.metadata, resourceVersion: "2" } });
+    expect(await row("proj-r")).toMatchObject({ uid: "uid-old", sojuDisabled: true });
 
     await projectUpsert(store, NS, recreated);
     const expected = {
@@ -202,6 +209,8 @@ describe("bouncers projection", () => {
       sojuUsername: "bob",
       suspendedAt: null,
       suspendedReason: null,
+      // a new soju (new CR): nothing applied to it yet
+      sojuDisabled: null,
       createdAt: new Date("2026-11-30T10:05:00Z"),
     };
     expect(await row("proj-r")).toMatchObject(expected);

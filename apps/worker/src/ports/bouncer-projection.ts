@@ -25,6 +25,7 @@ export function dbBouncerProjection(db: AccountsDb): BouncerProjectionStore {
           created_at = CASE WHEN b.uid = excluded.uid THEN b.created_at ELSE excluded.created_at END,
           suspended_at = CASE WHEN b.uid = excluded.uid THEN b.suspended_at END,
           suspended_reason = CASE WHEN b.uid = excluded.uid THEN b.suspended_reason END,
+          soju_disabled = CASE WHEN b.uid = excluded.uid THEN b.soju_disabled END,
           observed_at = now(),
           resource = excluded.resource,
           resource_version = excluded.resource_version
