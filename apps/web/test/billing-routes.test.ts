@@ -125,6 +125,10 @@ describe("POST /api/billing/checkout", () => {
     const sub = await api().subscriptions.retrieve(done.subscription as string);
     expect(sub.metadata.user_id).toBe(user.id);
     expect(sub.customer).toBe(customer);
+    // No webhook reached this DB (the user is still free here), yet a second click must not
+    // start a second subscription: Stripe knows about the first.
+    const again = await checkout(post("/api/billing/checkout"));
+    expect(again.headers.get("location")).toBe(`${SITE}/billing?error=already_pro`);
   });
 
   it("creates the customer once when the button is clicked many times at once", async () => {

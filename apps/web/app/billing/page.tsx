@@ -51,7 +51,9 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
   const checkout = one(params.checkout);
   const error = one(params.error);
   const retry = one(params.retry);
+  // While a paid Checkout is being activated, a second click would pay twice.
   const canUpgrade =
+    checkout !== "success" &&
     overview.plan === "free" &&
     !["active", "trialing", "past_due", "canceling"].includes(overview.state);
   return (

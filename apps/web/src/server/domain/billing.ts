@@ -158,6 +158,14 @@ export async function startCheckout(deps: BillingDeps, userId: string): Promise<
       "You already have a pro subscription. Use “Manage billing” to change or cancel it.",
     );
   const customer = await ensureStripeCustomer(deps, userId);
+  // Paid a moment ago and the webhook is not here yet (or was lost): Stripe knows, so no second
+  // subscription. The list holds every subscription that has not ended.
+  const current = await deps.stripe.subscriptions.list({ customer, limit: 10 });
+  if (current.data.some((s) => LIVE_STATUSES.has(s.status)))
+    throw new DomainError(
+      "CONFLICT",
+      "You already have a pro subscription. Use “Manage billing” to change or cancel it.",
+    );
   const session = await deps.stripe.checkout.sessions.create({
     mode: "subscription",
     customer,
