@@ -296,6 +296,31 @@ describe("order", () => {
     );
     expect(await outbox(u.id)).toEqual(["plan", "plan"]);
   });
+  it("an old subscription's late `deleted` does not end the newer one the user bought since", async () => {
+    const u = await user();
+    const first = await checkout(u.customer, u.id);
+    await standin.idle();
+    standin.control.hold({ objectId: first.subscriptionId });
+    await stripe.subscriptions.cancel(first.subscriptionId);
+    const second = await checkout(u.customer, u.id);
+    await standin.idle();
+    expect(await userRow(u.id)).toMatchObject({
+      plan: "pro",
+      stripeSubscriptionId: second.subscriptionId,
+    });
+    standin.control.release();
+    await standin.idle();
+    const late = eventOf("customer.subscription.deleted", first.subscriptionId);
+    expect((await processed(late.id))[0]!.outcome).toBe(
+      `ignored: ${first.subscriptionId} (canceled) is not the current subscription`,
+    );
+    expect(await userRow(u.id)).toMatchObject({
+      plan: "pro",
+      stripeSubscriptionId: second.subscriptionId,
+      stripeSubscriptionStatus: "active",
+    });
+    expect(await outbox(u.id)).toEqual(["plan"]);
+  });
 });
 
 describe("events that are not ours to act on", () => {
