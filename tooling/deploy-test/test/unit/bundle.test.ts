@@ -43,6 +43,10 @@ const env = () => ({
   KUBECONFIG: kubeconfig,
   ERGO_API_URL: "http://127.0.0.1:1",
   ERGO_API_TOKEN: "unused-token",
+  // The Keycloak outbox drain's admin client (nothing to push here: no users).
+  KEYCLOAK_ISSUER: "http://127.0.0.1:1/realms/irc-now",
+  KEYCLOAK_ADMIN_CLIENT_ID: "irc-now-worker",
+  KEYCLOAK_ADMIN_CLIENT_SECRET: "unused-secret",
   WORKER_HOST: "127.0.0.1",
 });
 
