@@ -6,7 +6,9 @@ import {
   kubeEnv,
   loadConfig,
   logEnv,
+  plansEnv,
   sojuEnv,
+  stripeWorkerEnv,
   upstreamEnv,
   workerEnv,
 } from "@irc-now/config";
@@ -22,6 +24,10 @@ export const workerAreas = [
   importEnv,
   // The Keycloak outbox's drain pushes users' attributes through the admin API.
   keycloakAdminEnv,
+  // Billing (issue 14): the grace-period check re-evaluates plans (quotas, grace days); an account
+  // deletion cancels the subscription when a Stripe key is given (optional).
+  plansEnv,
+  stripeWorkerEnv,
   logEnv,
 ] as const;
 

@@ -173,6 +173,23 @@ export const stripeEnv = defineArea({
   secrets: ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
 });
 
+/**
+ * The worker's part of Stripe (issue 14): an account deletion cancels the user's subscription.
+ * Optional: without a key the worker still runs, and a deletion of a user who has a subscription
+ * stops at its subscription step with a `last_error` saying so.
+ */
+export const stripeWorkerEnv = defineArea({
+  name: "stripe-worker",
+  shape: {
+    STRIPE_SECRET_KEY: z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_\S+$/, "must be a Stripe secret key (sk_test_… or sk_live_…)")
+      .optional(),
+    STRIPE_API_URL: url(["http", "https"], "HTTP URL").optional(),
+  },
+  secrets: ["STRIPE_SECRET_KEY"],
+});
+
 export const irccloudEnv = defineArea({
   name: "irccloud",
   shape: { IRCCLOUD_URL: url(["http", "https"], "HTTP URL").default("https://www.irccloud.com") },
