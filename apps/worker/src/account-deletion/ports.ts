@@ -26,8 +26,8 @@ export interface OwnedBouncers {
 }
 
 /**
- * Billing's half of a deletion. Billing (Stripe) is not built yet: `noBilling` below is the hook
- * it will replace; a deletion of a user without a subscription id passes it untouched.
+ * Billing's half of a deletion (billing.ts): `stripeBilling` when the worker has a Stripe key,
+ * else `noBilling`; a deletion of a user without a subscription id passes either untouched.
  */
 export interface BillingPort {
   /** Cancels the subscription at once; a subscription already cancelled or gone counts as done. */
