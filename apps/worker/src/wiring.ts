@@ -12,9 +12,13 @@ import { createErgoAdmin, type ErgoAdminOptions } from "@irc-now/ergo";
 import { createKeycloakAdmin, type KeycloakAdmin } from "@irc-now/keycloak";
 import { createSojuAdmin } from "@irc-now/soju";
 import type { Logger } from "pino";
-import { noBilling } from "./account-deletion/billing";
+import { createStripeClient } from "@irc-now/billing";
+import { noBilling, stripeBilling } from "./account-deletion/billing";
 import { defaultDeletionSettings, type DeletionDeps } from "./account-deletion/ports";
 import { dbDeletionStore } from "./account-deletion/store";
+import { dbGracePorts } from "./billing/grace";
+import { defaultSuspensionSettings, type GraceDeps, type SuspensionDeps } from "./billing/ports";
+import { dbSuspensionStore } from "./billing/store";
 import { dbRecorder } from "./bouncers/attempts";
 import { pgSetupLocks } from "./bouncers/locks";
 import { dbOwnership } from "./bouncers/ownership";
@@ -38,6 +42,9 @@ export interface Wiring {
   keycloak: KeycloakAdmin;
   /** Account deletions' ports (run by the leader; metrics added by main). */
   deletionDeps: DeletionDeps;
+  /** Suspensions applied to soju and the grace-period check (leader only; metrics by main). */
+  suspensionDeps: SuspensionDeps;
+  graceDeps: GraceDeps;
   tenantUrls: () => Promise<Map<string, string | Error>>;
   close(): Promise<void>;
 }
@@ -160,10 +167,33 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
       read: (username) => readErgoCredential(kube.core, namespace, username),
       delete: (username) => deleteErgoCredential(kube.core, namespace, username),
     },
-    billing: noBilling,
+    // Without a Stripe key the worker still runs; a user with a subscription then waits at
+    // the subscription step (noBilling's last_error says why).
+    billing: config.STRIPE_SECRET_KEY
+      ? stripeBilling(
+          createStripeClient({
+            secretKey: config.STRIPE_SECRET_KEY,
+            ...(config.STRIPE_API_URL ? { apiUrl: config.STRIPE_API_URL } : {}),
+          }),
+        )
+      : noBilling,
     keycloak,
     log: log.child({ component: "account-deletion" }),
     settings: defaultDeletionSettings,
+  };
+  const suspensionDeps: SuspensionDeps = {
+    store: dbSuspensionStore(db, namespace),
+    soju,
+    log: log.child({ component: "suspensions" }),
+    settings: defaultSuspensionSettings,
+  };
+  const graceDeps: GraceDeps = {
+    ...dbGracePorts(db, {
+      graceDays: config.PRO_GRACE_DAYS,
+      quotaFree: config.PLAN_QUOTA_FREE,
+      quotaPro: config.PLAN_QUOTA_PRO,
+    }),
+    log: log.child({ component: "grace-check" }),
   };
   return {
     db,
@@ -174,6 +204,8 @@ export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {
     outboxStore: dbOutboxStore(db),
     keycloak,
     deletionDeps,
+    suspensionDeps,
+    graceDeps,
     tenantUrls,
     async close() {
       await ergo.close().catch(() => undefined);
