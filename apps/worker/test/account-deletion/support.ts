@@ -64,6 +64,8 @@ export interface Traces {
 export async function startDeletionWorld(
   postgresUrl: string,
   name: string,
+  /** More worker settings (e.g. the Stripe key and URL of a stand-in). */
+  env: Record<string, string> = {},
 ): Promise<DeletionWorld> {
   const databaseUrl = await createTestDatabase(postgresUrl, name);
   await migrateAccounts(databaseUrl);
@@ -85,6 +87,7 @@ export async function startDeletionWorld(
     KEYCLOAK_ADMIN_CLIENT_ID: account.clientId,
     KEYCLOAK_ADMIN_CLIENT_SECRET: account.clientSecret,
     LOG_LEVEL: "debug",
+    ...env,
   });
   const logs: string[] = [];
   const sink = new Writable({
