@@ -2,6 +2,8 @@ import { ConfigError } from "@irc-now/config";
 import { pingDb } from "@irc-now/db";
 import { accountDeletionMetrics } from "./metrics/account-deletion";
 import { startDeletionJob } from "./account-deletion/run";
+import { billingMetrics } from "./billing/metrics";
+import { startGraceCheck, startSuspensionApplier } from "./billing/runner";
 import { Controller } from "./bouncers/controller";
 import { startBouncerProjection } from "./bouncers/projection";
 import { loadWorkerConfig, replicaIdentity } from "./env";
@@ -45,7 +47,16 @@ async function main(): Promise<void> {
   // Account deletions: leader only, one deletion at a time.
   let deletions: { stop: () => Promise<void> } | undefined;
   const deletionReports = accountDeletionMetrics(registry);
+  // Billing: suspensions applied to soju and the grace-period check, leader only.
+  let suspensions: { stop: () => Promise<void> } | undefined;
+  let grace: { stop: () => Promise<void> } | undefined;
+  const billingReports = billingMetrics(registry);
   const startController = () => {
+    suspensions = startSuspensionApplier({
+      deps: { ...w.suspensionDeps, metrics: billingReports },
+      databaseUrl: config.DATABASE_URL,
+    });
+    grace = startGraceCheck({ deps: { ...w.graceDeps, metrics: billingReports } });
     deletions = startDeletionJob({
       deps: { ...w.deletionDeps, metrics: deletionReports },
       databaseUrl: config.DATABASE_URL,
@@ -91,6 +102,11 @@ async function main(): Promise<void> {
     await deletions?.stop();
     deletions = undefined;
     deletionReports.reset();
+    await grace?.stop();
+    grace = undefined;
+    await suspensions?.stop();
+    suspensions = undefined;
+    billingReports.reset();
     const c = controller;
     controller = undefined;
     await c?.stop();
