@@ -321,6 +321,81 @@ describe("order", () => {
     });
     expect(await outbox(u.id)).toEqual(["plan"]);
   });
+  it("a delivery whose re-read was overtaken by a newer one's commit reads again instead of applying stale state", async () => {
+    const u = await user();
+    const { subscriptionId } = await checkout(u.customer, u.id);
+    await standin.idle();
+    standin.control.hold({ objectId: subscriptionId });
+    await stripe.subscriptions.update(subscriptionId, { cancel_at_period_end: true });
+    const older = eventOf("customer.subscription.updated", subscriptionId);
+
+    // A Stripe in front of the stand-in whose first subscription read answers only when let go.
+    let letGo!: () => void;
+    const gate = new Promise<void>((r) => (letGo = r));
+    let firstRead!: () => void;
+    const firstReadDone = new Promise<void>((r) => (firstRead = r));
+    let reads = 0;
+    const slow = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        void (async () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(req.headers))
+            if (typeof v === "string" && k !== "host" && k !== "connection") headers.set(k, v);
+          const upstream = await fetch(`${standin.url}${req.url}`, {
+            method: req.method,
+            headers,
+            ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+          });
+          const body = await upstream.text();
+          if (req.url!.startsWith("/v1/subscriptions/") && ++reads === 1) {
+            firstRead();
+            await gate;
+          }
+          res.writeHead(upstream.status, { "content-type": "application/json" }).end(body);
+        })();
+      });
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
+    try {
+      const raw = JSON.stringify(older);
+      const pending = receiveStripeWebhook(
+        {
+          db: db(),
+          stripe: createStripeClient({
+            secretKey: standin.secretKey,
+            apiUrl: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`,
+          }),
+          webhookSecret: standin.webhookSecret,
+          settings: { graceDays: 7, quotaFree: 1, quotaPro: 3 },
+          log: (l) => logged.push(l),
+        },
+        raw,
+        stripe.webhooks.generateTestHeaderString({ payload: raw, secret: standin.webhookSecret }),
+      );
+      await firstReadDone; // it has read "active, canceling at period end"
+      await stripe.subscriptions.cancel(subscriptionId);
+      const deleted = eventOf("customer.subscription.deleted", subscriptionId);
+      expect((await standin.control.duplicate(deleted.id)).map((d) => d.status)).toEqual([200]);
+      expect((await userRow(u.id)).plan).toBe("free");
+      letGo();
+      expect(await pending).toEqual({
+        status: 200,
+        body: "canceled: plan free unchanged; suspended 0; resumed 0",
+      });
+      expect(reads).toBe(2);
+      expect(await userRow(u.id)).toMatchObject({
+        plan: "free",
+        stripeSubscriptionStatus: "canceled",
+      });
+      expect(await outbox(u.id)).toEqual(["plan", "plan"]);
+    } finally {
+      letGo();
+      slow.closeAllConnections();
+      await new Promise<void>((r) => slow.close(() => r()));
+    }
+  });
 });
 
 describe("events that are not ours to act on", () => {
