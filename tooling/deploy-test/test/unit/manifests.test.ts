@@ -130,6 +130,31 @@ describe("deploy/ rendered with kustomize", () => {
     expect(env.WORKER_HOST).toBe("0.0.0.0");
   });
 
+  it("gives web and worker the same plans (the worker's grace check re-evaluates them) and the worker an optional Stripe key", async () => {
+    const web = containerEnv(production, "irc-now-web");
+    const worker = containerEnv(production, "irc-now-worker");
+    for (const name of ["PLAN_QUOTA_FREE", "PLAN_QUOTA_PRO", "PRO_GRACE_DAYS"]) {
+      expect(worker[name], name).toBeDefined();
+      expect(worker[name], name).toBe(web[name]);
+    }
+    const pod = (find(production, "Deployment", "irc-now-worker") as any).spec.template.spec;
+    const stripe = pod.containers[0].env.find((e: any) => e.name === "STRIPE_SECRET_KEY");
+    expect(stripe?.valueFrom?.secretKeyRef).toEqual({
+      name: "irc-now-worker",
+      key: "STRIPE_SECRET_KEY",
+      optional: true,
+    });
+    // with the key present (a Secret that has it) the loader takes it too
+    const { loadWorkerConfig } = await import("../../../../apps/worker/src/env");
+    const config = loadWorkerConfig({
+      ...worker,
+      DATABASE_URL: "postgresql://u:p@db:5432/accounts",
+      STRIPE_SECRET_KEY: "sk_live_deploytest",
+    });
+    expect(config.STRIPE_SECRET_KEY).toBe("sk_live_deploytest");
+    expect(config.PRO_GRACE_DAYS).toBe(Number(web.PRO_GRACE_DAYS));
+  });
+
   it("never routes /api/soju/ to the web from the Ingress (longest prefix wins)", () => {
     const ingress = find(production, "Ingress", "irc-now-web") as any;
     expect(ingress.spec.tls[0].secretName).toBeTruthy();
