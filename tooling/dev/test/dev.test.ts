@@ -261,7 +261,16 @@ describe("npm run dev", () => {
     const ircPort = /devcheck is Ready \(IRC clients: 127\.0\.0\.1:(\d+),/.exec(output())?.[1];
     expect(ircPort, output()).toBeDefined();
     expect(output()).toContain(`soju auth http http://127.0.0.1:${webPort}/api/soju/auth/{name}`);
-    expect(await firstIrcReply(Number(ircPort), "devcheck", "not-an-app-password")).toBe(
+    // `next dev` compiles a route on its first request, which on a loaded machine took longer
+    // than soju's 30 s login deadline (soju then says "Authentication failed"): ask the endpoint
+    // once directly first, which also checks its answer.
+    const direct = await fetch(`http://127.0.0.1:${webPort}/api/soju/auth/devcheck`, {
+      method: "POST",
+      headers: { authorization: `Basic ${Buffer.from("devcheck:wrong").toString("base64")}` },
+      signal: AbortSignal.timeout(120_000),
+    });
+    expect(direct.status, output()).toBe(403);
+    expect(await firstIrcReply(Number(ircPort), "devcheck", "not-an-app-password"), output()).toBe(
       ":soju.test 464 * :Invalid credentials",
     );
 
