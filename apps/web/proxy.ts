@@ -1,6 +1,7 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { env } from "~/env";
 import {
+  billingFormTargets,
   contentSecurityPolicy,
   newNonce,
   STRICT_TRANSPORT_SECURITY,
@@ -26,7 +27,7 @@ export async function proxy(req: NextRequest): Promise<NextResponse> {
   // eslint-disable-next-line no-restricted-properties -- NODE_ENV is inlined by Next at build time
   const dev = process.env.NODE_ENV === "development";
   const nonce = newNonce();
-  const csp = contentSecurityPolicy(nonce, dev);
+  const csp = contentSecurityPolicy(nonce, dev, billingFormTargets(stripeApiUrl()));
   const headers = new Headers(req.headers);
   headers.set("content-security-policy", csp);
 
@@ -51,6 +52,15 @@ export async function proxy(req: NextRequest): Promise<NextResponse> {
   res.headers.set("content-security-policy", csp);
   if (https) res.headers.set("strict-transport-security", STRICT_TRANSPORT_SECURITY);
   return res;
+}
+
+/** STRIPE_API_URL, or none when the settings cannot be read (the page reports that itself). */
+function stripeApiUrl(): string | undefined {
+  try {
+    return env().STRIPE_API_URL;
+  } catch {
+    return undefined;
+  }
 }
 
 export const config = {

@@ -84,15 +84,16 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
             </dd>
             <dt className="text-slate-400">Bouncers</dt>
             <dd className="text-slate-200" data-testid="billing-bouncers">
-              {overview.bouncerCount} of {overview.quota} included in your plan
+              You have {overview.bouncerCount}; your plan includes {overview.quota}.
               {overview.suspendedCount > 0 && (
                 <>
                   {" "}
-                  — {overview.suspendedCount} suspended over your plan&apos;s limit (
+                  {overview.suspendedCount} {overview.suspendedCount === 1 ? "is" : "are"} suspended
+                  over that limit (
                   <Link href="/dashboard" className={`text-emerald-300 underline ${focusRing}`}>
                     see the dashboard
                   </Link>
-                  )
+                  ).
                 </>
               )}
             </dd>

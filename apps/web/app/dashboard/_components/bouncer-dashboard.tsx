@@ -114,6 +114,7 @@ export function BouncerDashboard() {
       ))}
       <CreateBouncerForm
         atQuota={bouncers.length >= quota}
+        count={bouncers.length}
         quota={quota}
         plan={plan}
         onCreated={(name) => {
@@ -394,11 +395,13 @@ function nameError(error: AppError): string | null {
 
 function CreateBouncerForm({
   atQuota,
+  count,
   quota,
   plan,
   onCreated,
 }: {
   atQuota: boolean;
+  count: number;
   quota: number;
   plan: "free" | "pro";
   onCreated: (name: string) => void;
@@ -431,9 +434,29 @@ function CreateBouncerForm({
       </h2>
       {atQuota ? (
         <p className="mt-2 text-sm text-slate-400" data-testid="quota-message">
-          Your {plan} plan includes {quota} bouncer{quota === 1 ? "" : "s"}, and you are using{" "}
-          {quota === 1 ? "it" : "all of them"}. To create another, delete{" "}
-          {quota === 1 ? "it" : "one"} first.
+          {count > quota ? (
+            // Over the plan's quota after losing pro: the newest are suspended (see their cards).
+            <>
+              Your {plan} plan includes {quota} bouncer{quota === 1 ? "" : "s"} and you have {count}
+              , so the newest are suspended.{" "}
+              {plan === "free" ? (
+                <>
+                  <Link href="/billing" className={`text-emerald-300 underline ${focusRing}`}>
+                    Upgrade to pro
+                  </Link>{" "}
+                  or delete bouncers to make room.
+                </>
+              ) : (
+                "Delete bouncers to make room."
+              )}
+            </>
+          ) : (
+            <>
+              Your {plan} plan includes {quota} bouncer{quota === 1 ? "" : "s"}, and you are using{" "}
+              {quota === 1 ? "it" : "all of them"}. To create another, delete{" "}
+              {quota === 1 ? "it" : "one"} first.
+            </>
+          )}
         </p>
       ) : (
         <form

@@ -6,7 +6,11 @@
  * cover, and a style cannot run code. The dev server also needs eval (React's error stacks)
  * and its hot-reload websocket.
  */
-export function contentSecurityPolicy(nonce: string, dev: boolean): string {
+export function contentSecurityPolicy(
+  nonce: string,
+  dev: boolean,
+  formTargets: readonly string[] = [],
+): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,
@@ -16,9 +20,20 @@ export function contentSecurityPolicy(nonce: string, dev: boolean): string {
     `connect-src 'self'${dev ? " ws: wss:" : ""}`,
     "frame-ancestors 'none'",
     "base-uri 'self'",
-    "form-action 'self'",
+    ["form-action 'self'", ...formTargets].join(" "),
     "object-src 'none'",
   ].join("; ");
+}
+
+/**
+ * Where the billing page's forms lead: /api/billing/* answers them with a 303 to Stripe's hosted
+ * Checkout or Billing Portal, and form-action also covers a form's redirects (Chromium blocks the
+ * navigation otherwise). The STRIPE_API_URL origin is the stand-in's in dev and tests.
+ */
+export function billingFormTargets(stripeApiUrl: string | undefined): string[] {
+  const targets = ["https://checkout.stripe.com", "https://billing.stripe.com"];
+  if (stripeApiUrl) targets.push(new URL(stripeApiUrl).origin);
+  return targets;
 }
 
 /** A fresh, unguessable nonce per request (128 bits). */
