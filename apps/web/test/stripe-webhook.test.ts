@@ -238,6 +238,19 @@ describe("signatures", () => {
     expect((await userRow(u.id)).plan).toBe("pro");
     expect(await processed(event.id)).toHaveLength(1);
   });
+  it("refuses a body over 256 KiB with 413 before reading it all, and answers GET with 405", async () => {
+    const before = (await db().select().from(accounts.processedStripeEvents)).length;
+    const event = standin.events().at(-1)!;
+    const big = JSON.stringify({ ...event, id: "evt_big", padding: "x".repeat(300 * 1024) });
+    const signature = stripe.webhooks.generateTestHeaderString({
+      payload: big,
+      secret: standin.webhookSecret,
+    });
+    expect(await post(big, signature)).toEqual({ status: 413, body: "payload too large" });
+    expect((await db().select().from(accounts.processedStripeEvents)).length).toBe(before);
+    const get = await route.GET();
+    expect([get.status, get.headers.get("allow")]).toEqual([405, "POST"]);
+  });
 });
 
 describe("idempotency", () => {
