@@ -228,4 +228,18 @@ describe("POST /api/billing/portal", () => {
       errors.mockRestore();
     }
   });
+
+  it("limits each user to 10 billing redirects per 10 minutes, then says when to try again", async () => {
+    const user = await newUser();
+    for (let i = 0; i < 10; i++)
+      expect((await portal(post("/api/billing/portal"))).headers.get("location")).toBe(
+        `${SITE}/billing?error=no_customer`,
+      );
+    const limited = await checkout(post("/api/billing/checkout"));
+    expect(limited.status).toBe(303);
+    expect(limited.headers.get("location")).toMatch(
+      new RegExp(`^${SITE}/billing\\?error=rate_limited&retry=\\d+$`),
+    );
+    expect(await customerOf(user.id)).toBeNull();
+  });
 });
