@@ -378,14 +378,21 @@ describe("upstream setup (against ergo, soju, Kubernetes stand-ins)", () => {
   });
 
   it("with SOJU_ADMIN=sql-restart (soju's live SASL state unreadable): authenticated per ergo's WHOIS, said so", async () => {
-    const sql = wire({ ...h.config, SOJU_ADMIN: "sql-restart" }, createLogger("silent", "sql"), {
+    // Its log (pod restarts, or none found) goes into a failure's message.
+    const sqlLogs: string[] = [];
+    const sink = { write: (line: string) => void sqlLogs.push(line) };
+    const log = createLogger("info", "sql", sink);
+    const sql = wire({ ...h.config, SOJU_ADMIN: "sql-restart" }, log, {
       identity: "sql-restart-worker",
     });
     sql.deps.settings = h.w.deps.settings;
     try {
       await readyBouncer("sqlr");
       const { result } = await reconcileBouncer(sql.deps, "sqlr");
-      expect(result).toMatchObject({ outcome: "succeeded" });
+      // The whole result (step, error) in the message: a failure here must say where it failed.
+      expect(result, `${JSON.stringify(result)}\n${sqlLogs.join("")}`).toMatchObject({
+        outcome: "succeeded",
+      });
       expect(await stateOf("sqlr")).toMatchObject({
         state: "authenticated",
         account: "sqlr",
