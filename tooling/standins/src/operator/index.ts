@@ -270,11 +270,16 @@ export function startOperator(options: OperatorOptions): Operator {
       const bouncerName = obj.metadata.labels?.[LABEL_BOUNCER];
       const b = bouncerName ? managed.get(bouncerName) : undefined;
       if (b && !deleting.has(b.name) && obj.metadata.name === b.podName) {
-        // Like a ReplicaSet: a new pod, and soju starts again (loading its DB afresh).
-        void b.soju
-          .restart()
-          .then(() => createPod(b))
-          .catch((e: unknown) => log(`[operator] restarting ${b.name} failed: ${String(e)}`));
+        // Like a ReplicaSet: a new pod, and soju starts again (loading its DB afresh). The pod
+        // object comes first, as a container only ever runs in an existing pod: a writer that
+        // finds no pod to delete (sql-restart) relies on the next start loading its write.
+        queueMicrotask(() => {
+          if (stopped || deleting.has(b.name) || managed.get(b.name) !== b) return;
+          createPod(b);
+          void b.soju
+            .restart()
+            .catch((e: unknown) => log(`[operator] restarting ${b.name} failed: ${String(e)}`));
+        });
       }
     }
   };

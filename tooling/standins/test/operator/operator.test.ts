@@ -220,6 +220,40 @@ describe("simulated soju-operator", () => {
     expect(after.stdout).toContain("sneaky (ircs://example.org)");
   });
 
+  it("replaces a deleted pod before the restarted soju reads its DB: a write that finds no pod to delete is still loaded", async () => {
+    const b = await operator.provisioned("alice");
+    const hold = new pg.Client({ connectionString: b.databaseUrl });
+    await hold.connect();
+    try {
+      // Hold soju's start-up read of its users: the restarted soju cannot load until COMMIT.
+      await hold.query("BEGIN");
+      await hold.query('LOCK TABLE "User" IN ACCESS EXCLUSIVE MODE');
+      kube.objects.delete("pods", ns, "alice-soju-0");
+      // Like a ReplicaSet, the new pod object exists before its soju starts. The sql-restart
+      // adapter relies on it: finding no pod, it skips the restart, as the next start loads
+      // its write. (Before: the pod came back only once soju had loaded, so a write in
+      // between was never loaded.)
+      await until(
+        () => kube.objects.find("pods", ns, "alice-soju-0"),
+        "the new pod while soju is still loading",
+        5_000,
+      );
+      await hold.query(
+        `INSERT INTO "Network" ("user", name, addr) SELECT id, 'during-restart', 'ircs://example.org' FROM "User" WHERE username = 'alice'`,
+      );
+    } finally {
+      await hold.query("COMMIT").catch(() => undefined);
+      await hold.end();
+    }
+    const after = await until(async () => {
+      const r = await sojuctl("alice-soju-0", ["user", "run", "alice", "network", "status"]).catch(
+        () => undefined,
+      );
+      return r?.stdout.includes("during-restart") ? r : undefined;
+    }, "soju to load the row written while it was starting");
+    expect(after.stdout).toContain("during-restart (ircs://example.org)");
+  });
+
   it("removes pod, secret and database when the CR is deleted", async () => {
     createBouncer("bob");
     const b = await operator.provisioned("bob");
