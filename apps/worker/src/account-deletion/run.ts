@@ -1,4 +1,4 @@
-import { listenForOutbox } from "../keycloak-outbox/wake";
+import { wakeLoop, type WakeLoop } from "../wake-loop";
 import type { DeletionDeps } from "./ports";
 import { runDeletion } from "./steps";
 
@@ -37,64 +37,20 @@ export interface DeletionJobOptions {
  * The leader's deletion loop: a pass on every notification of a new request and every `pollMs`
  * for due retries; never two passes at once. Started and stopped with the leader's controller.
  */
-export function startDeletionJob(options: DeletionJobOptions): {
-  wake(): void;
-  stop(): Promise<void>;
-} {
+export function startDeletionJob(options: DeletionJobOptions): WakeLoop {
   const { deps } = options;
-  const pollMs = options.pollMs ?? 2_000;
-  const onError =
-    options.onError ??
-    ((error: unknown) =>
-      deps.log.warn(
-        { error: error instanceof Error ? error.message : String(error) },
-        "account deletion pass failed",
-      ));
-  let stopped = false;
-  let pending = true;
-  let sleeping: (() => void) | undefined;
-  const wake = () => {
-    pending = true;
-    sleeping?.();
-  };
-  const listener = options.databaseUrl
-    ? listenForOutbox({
-        databaseUrl: options.databaseUrl,
-        channel: DELETIONS_CHANNEL,
-        onWake: wake,
-        log: deps.log,
-      })
-    : undefined;
-
-  async function loop(): Promise<void> {
-    while (!stopped) {
-      if (!pending) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollMs);
-          sleeping = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        sleeping = undefined;
-        if (stopped) break;
-      }
-      pending = false;
-      try {
-        await advanceDeletions(deps);
-      } catch (error) {
-        onError(error);
-      }
-    }
-  }
-  const running = loop();
-  return {
-    wake,
-    async stop() {
-      stopped = true;
-      sleeping?.();
-      await listener?.close();
-      await running;
-    },
-  };
+  return wakeLoop({
+    pollMs: options.pollMs ?? 2_000,
+    databaseUrl: options.databaseUrl,
+    channel: DELETIONS_CHANNEL,
+    log: deps.log,
+    pass: () => advanceDeletions(deps).then(() => undefined),
+    onError:
+      options.onError ??
+      ((error: unknown) =>
+        deps.log.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          "account deletion pass failed",
+        )),
+  });
 }

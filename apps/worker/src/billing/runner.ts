@@ -1,4 +1,4 @@
-import { listenForOutbox } from "../keycloak-outbox/wake";
+import { wakeLoop, type WakeLoop } from "../wake-loop";
 import type { GraceDeps, SuspensionDeps } from "./ports";
 import { endExpiredGrace } from "./grace";
 import { applySuspensions, type RetryBook } from "./suspensions";
@@ -22,10 +22,7 @@ export interface SuspensionApplierOptions {
  * The leader's suspension applier: a pass on every bouncer change and every `pollMs`, never two
  * at once. Notifications that arrive during a pass ask for one more pass after it.
  */
-export function startSuspensionApplier(options: SuspensionApplierOptions): {
-  wake(): void;
-  stop(): Promise<void>;
-} {
+export function startSuspensionApplier(options: SuspensionApplierOptions): WakeLoop {
   const { deps } = options;
   const retries: RetryBook = new Map();
   return wakeLoop({
@@ -33,7 +30,7 @@ export function startSuspensionApplier(options: SuspensionApplierOptions): {
     databaseUrl: options.databaseUrl,
     channel: BOUNCER_CHANGES_CHANNEL,
     log: deps.log,
-    pass: () => applySuspensions(deps, retries),
+    pass: () => applySuspensions(deps, retries).then(() => undefined),
     onError:
       options.onError ??
       ((error) =>
@@ -49,12 +46,12 @@ export function startGraceCheck(options: {
   deps: GraceDeps;
   intervalMs?: number;
   onError?: (error: unknown) => void;
-}): { wake(): void; stop(): Promise<void> } {
+}): WakeLoop {
   const { deps } = options;
   return wakeLoop({
     pollMs: options.intervalMs ?? 60_000,
     log: deps.log,
-    pass: () => endExpiredGrace(deps),
+    pass: () => endExpiredGrace(deps).then(() => undefined),
     onError:
       options.onError ??
       ((error) =>
@@ -63,61 +60,4 @@ export function startGraceCheck(options: {
           "grace-period check failed",
         )),
   });
-}
-
-function wakeLoop(o: {
-  pollMs: number;
-  databaseUrl?: string;
-  channel?: string;
-  log: SuspensionDeps["log"];
-  pass: () => Promise<unknown>;
-  onError: (error: unknown) => void;
-}): { wake(): void; stop(): Promise<void> } {
-  let stopped = false;
-  let pending = true;
-  let sleeping: (() => void) | undefined;
-  const wake = () => {
-    pending = true;
-    sleeping?.();
-  };
-  const listener =
-    o.databaseUrl && o.channel
-      ? listenForOutbox({
-          databaseUrl: o.databaseUrl,
-          channel: o.channel,
-          onWake: wake,
-          log: o.log,
-        })
-      : undefined;
-  async function loop(): Promise<void> {
-    while (!stopped) {
-      if (!pending) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, o.pollMs);
-          sleeping = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        sleeping = undefined;
-        if (stopped) break;
-      }
-      pending = false;
-      try {
-        await o.pass();
-      } catch (error) {
-        o.onError(error);
-      }
-    }
-  }
-  const running = loop();
-  return {
-    wake,
-    async stop() {
-      stopped = true;
-      sleeping?.();
-      await listener?.close();
-      await running;
-    },
-  };
 }

@@ -1,6 +1,7 @@
 import { drainOutbox } from "./drain";
 import type { OutboxDeps } from "./ports";
-import { listenForOutbox } from "./wake";
+import { wakeLoop, type WakeLoop } from "../wake-loop";
+import { OUTBOX_CHANNEL } from "./wake";
 
 export interface OutboxDrainOptions {
   deps: OutboxDeps;
@@ -18,12 +19,7 @@ export interface OutboxDrainOptions {
   onStopped?: () => void;
 }
 
-export interface OutboxDrain {
-  /** Run a pass now (or right after the current one). */
-  wake(): void;
-  /** Waits for the pass in progress; nothing runs after it resolves. */
-  stop(): Promise<void>;
-}
+export type OutboxDrain = WakeLoop;
 
 /**
  * The leader's drain loop: a pass on every wake-up (a notification from the outbox's insert
@@ -32,68 +28,31 @@ export interface OutboxDrain {
  */
 export function startOutboxDrain(options: OutboxDrainOptions): OutboxDrain {
   const { deps } = options;
-  const pollMs = options.pollMs ?? 5_000;
   const keepDeliveredMs = options.keepDeliveredMs ?? 7 * 86_400_000;
   const pruneEveryMs = options.pruneEveryMs ?? 3_600_000;
-  const onError =
-    options.onError ??
-    ((error: unknown) =>
-      deps.log.warn(
-        { error: error instanceof Error ? error.message : String(error) },
-        "keycloak outbox pass failed",
-      ));
-  let stopped = false;
-  let pending = true; // the first pass runs at once
-  let sleeping: (() => void) | undefined;
   let lastPrune = 0;
-
-  const wake = () => {
-    pending = true;
-    sleeping?.();
-  };
-
-  const listener = options.databaseUrl
-    ? listenForOutbox({ databaseUrl: options.databaseUrl, onWake: wake, log: deps.log })
-    : undefined;
-
-  async function loop(): Promise<void> {
-    while (!stopped) {
-      if (!pending) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollMs);
-          sleeping = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        sleeping = undefined;
-        if (stopped) break;
+  return wakeLoop({
+    pollMs: options.pollMs ?? 5_000,
+    databaseUrl: options.databaseUrl,
+    channel: OUTBOX_CHANNEL,
+    log: deps.log,
+    async pass(stopping) {
+      const report = await drainOutbox(deps, stopping);
+      const now = (deps.now ?? Date.now)();
+      if (now - lastPrune >= pruneEveryMs) {
+        lastPrune = now;
+        const pruned = await deps.store.prune(keepDeliveredMs);
+        if (pruned > 0) deps.log.info({ pruned }, "keycloak outbox: old delivered rows pruned");
       }
-      pending = false;
-      try {
-        const report = await drainOutbox(deps, () => stopped);
-        if (report.more) pending = true; // a full batch: go on without waiting
-        const now = (deps.now ?? Date.now)();
-        if (now - lastPrune >= pruneEveryMs) {
-          lastPrune = now;
-          const pruned = await deps.store.prune(keepDeliveredMs);
-          if (pruned > 0) deps.log.info({ pruned }, "keycloak outbox: old delivered rows pruned");
-        }
-      } catch (error) {
-        onError(error);
-      }
-    }
-  }
-
-  const running = loop();
-  return {
-    wake,
-    async stop() {
-      stopped = true;
-      sleeping?.();
-      await listener?.close();
-      await running;
-      options.onStopped?.();
+      return report.more; // a full batch: go on without waiting
     },
-  };
+    onError:
+      options.onError ??
+      ((error: unknown) =>
+        deps.log.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          "keycloak outbox pass failed",
+        )),
+    onStopped: options.onStopped,
+  });
 }
