@@ -234,6 +234,34 @@ describe("[USER] billing: upgrade, cancel, suspension, upgrade again", () => {
       .catch(async (e: unknown) => {
         throw new Error(`${String(e)}\n${await diagnostics()}`);
       });
+
+    // Once the verifier has seen their upstream drop, the cards still say "suspended" only, not
+    // also "not connected … it reconnects by itself": they are disconnected on purpose.
+    const stateDb = createAccountsDb(product.stack.env.DATABASE_URL!);
+    try {
+      await expect
+        .poll(
+          async () =>
+            (
+              await stateDb
+                .select({ bouncer: accounts.bouncerUpstreamStates.bouncer })
+                .from(accounts.bouncerUpstreamStates)
+                .where(eq(accounts.bouncerUpstreamStates.state, "disconnected"))
+            )
+              .map((r) => r.bouncer)
+              .filter((b) => b === "alice-two" || b === "alice-three")
+              .sort(),
+          { timeout: 60_000 },
+        )
+        .toEqual(["alice-three", "alice-two"]);
+    } finally {
+      await stateDb.$client.end();
+    }
+    await page.reload();
+    for (const name of ["alice-two", "alice-three"]) {
+      const card = await waitForStatus(name, /^Suspended$/, 30_000);
+      expect(await card.getByTestId("bouncer-problem").count()).toBe(0);
+    }
   });
 
   it("she upgrades again: pro, the suspended bouncers resume and authenticate", async () => {

@@ -199,7 +199,9 @@ function BouncerCard({
         <p className="mt-3 text-sm text-slate-400">{bouncer.detail}…</p>
       )}
       <div aria-live="polite" className="empty:hidden">
-        {bouncer.problem && (
+        {/* A suspended bouncer is disconnected on purpose: "it reconnects by itself" would be
+            wrong, and the suspension box above already says what to do. */}
+        {bouncer.problem && !bouncer.suspension && (
           <div
             className="mt-4 rounded-md border border-amber-800 bg-amber-950/40 p-3 text-sm text-amber-200"
             data-testid="bouncer-problem"
