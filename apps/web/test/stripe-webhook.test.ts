@@ -7,6 +7,7 @@ import { createStripeClient, type Stripe } from "@irc-now/billing";
 import { accounts } from "@irc-now/db";
 import { freePort } from "@irc-now/db/testing";
 import {
+  payCheckout,
   startStripeStandin,
   TEST_CARDS,
   type DeliveryRecord,
@@ -117,20 +118,7 @@ async function checkout(
     success_url: "http://127.0.0.1:3000/billing?checkout=success",
     cancel_url: "http://127.0.0.1:3000/billing?checkout=canceled",
   });
-  const page = await (await fetch(session.url!)).text();
-  const form = /<form[^>]*method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(page)!;
-  const hidden = Object.fromEntries(
-    [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
-      m[1]!,
-      m[2]!,
-    ]),
-  );
-  const paid = await fetch(new URL(form[1]!.replaceAll("&amp;", "&"), session.url!), {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ ...hidden, cardNumber: TEST_CARDS.pays }).toString(),
-  });
+  const paid = await payCheckout(session, TEST_CARDS.pays);
   expect(paid.status).toBe(303);
   const done = await stripe.checkout.sessions.retrieve(session.id);
   return { sessionId: session.id, subscriptionId: done.subscription as string };

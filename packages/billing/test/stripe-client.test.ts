@@ -1,6 +1,11 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStripeStandin, TEST_CARDS, type StripeStandin } from "@irc-now/standins/stripe";
+import {
+  payCheckout,
+  startStripeStandin,
+  TEST_CARDS,
+  type StripeStandin,
+} from "@irc-now/standins/stripe";
 import {
   createStripeClient,
   readSubscription,
@@ -28,20 +33,7 @@ async function subscribe(metadata: Record<string, string>): Promise<string> {
     subscription_data: { metadata },
     success_url: "http://127.0.0.1:3000/billing",
   });
-  const page = await (await fetch(session.url!)).text();
-  const form = /<form[^>]*method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(page)!;
-  const hidden = Object.fromEntries(
-    [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
-      m[1]!,
-      m[2]!,
-    ]),
-  );
-  const paid = await fetch(new URL(form[1]!.replaceAll("&amp;", "&"), session.url!), {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ ...hidden, cardNumber: TEST_CARDS.pays }).toString(),
-  });
+  const paid = await payCheckout(session, TEST_CARDS.pays);
   expect(paid.status).toBe(303);
   return (await stripe.checkout.sessions.retrieve(session.id)).subscription as string;
 }

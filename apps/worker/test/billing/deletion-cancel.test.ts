@@ -2,7 +2,12 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createStripeClient, type Stripe } from "@irc-now/billing";
 import { accounts } from "@irc-now/db";
-import { startStripeStandin, TEST_CARDS, type StripeStandin } from "@irc-now/standins/stripe";
+import {
+  payCheckout,
+  startStripeStandin,
+  TEST_CARDS,
+  type StripeStandin,
+} from "@irc-now/standins/stripe";
 import { stripeBilling } from "../../src/account-deletion/billing";
 import { advanceDeletions } from "../../src/account-deletion/run";
 import { startDeletionWorld, type DeletionWorld, type Seeded } from "../account-deletion/support";
@@ -40,22 +45,7 @@ async function subscribe(email: string): Promise<{ customer: string; subscriptio
     line_items: [{ price: stripe.proPriceId, quantity: 1 }],
     success_url: "http://localhost:3000/billing?checkout=success",
   });
-  const page = await fetch(session.url!);
-  const html = await page.text();
-  const form = /<form[^>]*method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
-  if (!form) throw new Error(`no checkout form: ${html}`);
-  const hidden = Object.fromEntries(
-    [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
-      m[1]!,
-      m[2]!,
-    ]),
-  );
-  const paid = await fetch(new URL(form[1]!.replaceAll("&amp;", "&"), session.url!), {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ ...hidden, cardNumber: TEST_CARDS.pays }).toString(),
-  });
+  const paid = await payCheckout(session, TEST_CARDS.pays);
   if (paid.status !== 303) throw new Error(`checkout did not pay: ${paid.status}`);
   const done = await client.checkout.sessions.retrieve(session.id);
   return { customer: customer.id, subscription: done.subscription as string };

@@ -6,6 +6,7 @@ export { startStripeStandin } from "./standin";
 export type { StripeStandin, StripeStandinControl, StripeStandinOptions } from "./standin";
 export { STRIPE_API_VERSION } from "./model";
 export { TEST_CARDS } from "./billing";
+export { payCheckout, submitForm, type PageAnswer } from "./hosted-pages";
 export { stripeSignatureHeader } from "./webhooks";
 export type {
   DeliveryKind,

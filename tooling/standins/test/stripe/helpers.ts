@@ -5,9 +5,13 @@ import Stripe from "stripe";
 import {
   startStripeStandin,
   STRIPE_API_VERSION,
+  submitForm,
+  type PageAnswer,
   type StripeStandin,
   type StripeStandinOptions,
 } from "../../src/stripe";
+
+export { payCheckout, submitForm, type PageAnswer } from "../../src/stripe";
 
 /** An event as the test endpoint verified it, in arrival order (duplicates included). */
 export interface Received {
@@ -137,49 +141,6 @@ export function clientFor(standin: StripeStandin, key = standin.secretKey): Stri
     apiVersion: STRIPE_API_VERSION,
     maxNetworkRetries: 0,
   });
-}
-
-export interface PageAnswer {
-  status: number;
-  location: string | null;
-  html: string;
-}
-
-/** Opens a hosted page and submits its (first) form as a browser would, without JavaScript. */
-export async function submitForm(
-  pageUrl: string,
-  fields: Record<string, string>,
-  formIndex = 0,
-): Promise<PageAnswer> {
-  const page = await fetch(pageUrl);
-  const html = await page.text();
-  const forms = [
-    ...html.matchAll(/<form[^>]*method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g),
-  ];
-  const form = forms[formIndex];
-  if (!form) throw new Error(`no form ${formIndex} on ${pageUrl}: ${html}`);
-  const hidden = Object.fromEntries(
-    [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
-      m[1]!,
-      m[2]!,
-    ]),
-  );
-  const res = await fetch(new URL(form[1]!.replaceAll("&amp;", "&"), pageUrl), {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html" },
-    body: new URLSearchParams({ ...hidden, ...fields }).toString(),
-  });
-  return { status: res.status, location: res.headers.get("location"), html: await res.text() };
-}
-
-/** Pays a Checkout Session through its hosted page with a card (and an email if it asks). */
-export function payCheckout(
-  session: Stripe.Checkout.Session,
-  cardNumber: string,
-  email?: string,
-): Promise<PageAnswer> {
-  return submitForm(session.url!, { cardNumber, ...(email ? { email } : {}) });
 }
 
 /** Submits the portal page's button whose text is `button` for a subscription. */
