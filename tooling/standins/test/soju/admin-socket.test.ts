@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SojuStandin } from "../../src/soju";
 import { failed, ok, SojuFixture, waitFor, type RawClient } from "./helpers";
 
@@ -114,6 +114,29 @@ describe("admin socket transport (facts §7.1, §7.3)", () => {
     const client = await fx.admin(soju);
     client.socket.end("BOUNCERSERV :user status\r\n");
     expect(await client.readToEof()).toEqual([]);
+  });
+
+  it("answers without waiting for a timer (soju's writer sends at once; real soju: 0.5 ms)", async () => {
+    const client = await fx.admin(soju);
+    // Timers frozen: a reply held back by a flush delay never comes, and the real-timer race fails.
+    const realSetTimeout = globalThis.setTimeout;
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      client.write("BOUNCERSERV :user status\r\nBOUNCERSERV :help server\r\n");
+      const replies = Promise.all([client.readReply(), client.readReply()]);
+      const timedOut = new Promise<"timed out">((resolve) =>
+        realSetTimeout(() => resolve("timed out"), 5_000),
+      );
+      const got = await Promise.race([replies, timedOut]);
+      expect(got).not.toBe("timed out");
+      expect((got as string[][]).map((r) => r.at(-1))).toEqual([
+        ":soju.test BOUNCERSERV OK",
+        ":soju.test BOUNCERSERV OK",
+      ]);
+    } finally {
+      vi.useRealTimers();
+      client.socket.destroy();
+    }
   });
 
   it("answers an empty or blank command with FAIL no command specified", async () => {
