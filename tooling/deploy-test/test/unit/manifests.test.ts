@@ -237,9 +237,11 @@ describe("deploy/ rendered with kustomize", () => {
   });
   it("alerts only on metrics the worker exports, and scrapes its metrics port", () => {
     const monitoring = render("monitoring");
-    const metricsDir = join(REPO_ROOT, "apps/worker/src/metrics");
-    const source = readdirSync(metricsDir)
-      .map((f) => readFileSync(join(metricsDir, f), "utf8"))
+    // Every metric the worker registers, wherever its module lives (metrics/, billing/, …).
+    const workerSrc = join(REPO_ROOT, "apps/worker/src");
+    const source = readdirSync(workerSrc, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => readFileSync(join(workerSrc, f), "utf8"))
       .join("\n");
     const exported = new Set([...source.matchAll(/name: "(irc_now_[a-z_]+)"/g)].map((m) => m[1]));
     const rules = (find(monitoring, "PrometheusRule", "irc-now-worker") as any).spec.groups[0]
@@ -251,6 +253,7 @@ describe("deploy/ rendered with kustomize", () => {
         "IrcNowNoWorkerLeader",
         "IrcNowOutboxStuck",
         "IrcNowAccountDeletionStuck",
+        "IrcNowSuspensionsStuck",
       ]),
     );
     for (const rule of rules)
