@@ -5,6 +5,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import type { Session } from "next-auth";
+import type { accounts } from "@irc-now/db";
 import { env } from "~/env";
 import { accountsDb } from "../db";
 import { bouncerApi } from "../kube";
@@ -19,6 +20,11 @@ import { signedInAfterCutoff } from "../auth/session-cutoff";
 
 export interface TRPCContext {
   session: Session | null;
+  /**
+   * The session's user row as this request's session check read it (the tRPC route passes it):
+   * `protectedProcedure` then checks that row instead of reading it a second time.
+   */
+  sessionUser?: accounts.User;
   /** Built lazily: public procedures touch neither the DB nor Kubernetes. */
   domain: () => DomainContext;
 }
@@ -39,9 +45,12 @@ export function domainContext(): DomainContext {
   };
 }
 
-export function createTRPCContext(session: Session | null): TRPCContext {
+export function createTRPCContext(
+  session: Session | null,
+  sessionUser?: accounts.User,
+): TRPCContext {
   let domain: DomainContext | undefined;
-  return { session, domain: () => (domain ??= domainContext()) };
+  return { session, sessionUser, domain: () => (domain ??= domainContext()) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -130,7 +139,10 @@ export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.session?.user.id)
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Please sign in." });
   const domain = ctx.domain();
-  const user = await userById(domain.db, ctx.session.user.id);
+  const user =
+    ctx.sessionUser?.id === ctx.session.user.id
+      ? ctx.sessionUser
+      : await userById(domain.db, ctx.session.user.id);
   if (!user || !signedInAfterCutoff(ctx.session.signedInAt, user.sessionsValidAfter))
     throw new TRPCError({
       code: "UNAUTHORIZED",

@@ -3,6 +3,7 @@ import type { NextRequest, NextResponse } from "next/server";
 import { env } from "~/env";
 import { roleRefreshConfig, SESSION_MAX_AGE_S, sessionCookieName } from "./config";
 import { refreshRoles, type RefreshOutcome } from "./role-refresh";
+import { decodeSessionJwt } from "./session-jwt";
 
 // next-auth v4's chunking (core/lib/cookie.js): a cookie is at most 4096 bytes with attributes.
 const CHUNK_SIZE = 4096 - 163;
@@ -38,6 +39,7 @@ export async function refreshedSessionCookie(req: NextRequest): Promise<SessionC
     req: { cookies: req.cookies, headers: {} } as unknown as Parameters<typeof getToken>[0]["req"],
     secret: config.AUTH_SECRET,
     secureCookie: config.AUTH_URL.startsWith("https://"),
+    decode: decodeSessionJwt,
   });
   if (!token?.userId) return { kind: "none" };
   const outcome: RefreshOutcome = await refreshRoles(token, roleRefreshConfig());

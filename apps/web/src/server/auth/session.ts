@@ -3,10 +3,13 @@ import { cookies } from "next/headers";
 import type { Session } from "next-auth";
 import { getToken, type JWT } from "next-auth/jwt";
 import { env } from "~/env";
+import type { accounts } from "@irc-now/db";
 import { accountsDb } from "../db";
+import { userById } from "../domain/users";
 import { authOptions, sessionFromToken } from "./options";
 import { sessionUsable } from "./role-refresh";
-import { sessionsValidAfter, signedInAfterCutoff } from "./session-cutoff";
+import { signedInAfterCutoff } from "./session-cutoff";
+import { decodeSessionJwt } from "./session-jwt";
 
 /**
  * The signed-in user's session in a server component or route, or null.
@@ -22,14 +25,27 @@ import { sessionsValidAfter, signedInAfterCutoff } from "./session-cutoff";
  * signed in after the user's last sign-out (`users.sessions_valid_after`).
  */
 export async function currentSession(): Promise<Session | null> {
+  return (await currentSignedIn())?.session ?? null;
+}
+
+/**
+ * {@link currentSession} with the user row its sign-out check read (this request's read, so as
+ * fresh as a second one): the tRPC route hands it to `protectedProcedure`, which would
+ * otherwise read the same row again.
+ */
+export async function currentSignedIn(): Promise<{
+  session: Session;
+  user: accounts.User;
+} | null> {
   const token = await sessionToken();
   if (!token?.userId) return null;
   if (!sessionUsable(token, env().AUTH_ROLE_REFRESH_S)) return null;
-  if (!(await stillSignedIn(token))) return null;
+  const user = await stillSignedIn(token);
+  if (!user) return null;
   const expires = new Date(
     typeof token.exp === "number" ? token.exp * 1000 : Date.now(),
   ).toISOString();
-  return sessionFromToken(token, expires);
+  return { session: sessionFromToken(token, expires), user };
 }
 
 async function sessionToken(): Promise<JWT | null> {
@@ -42,18 +58,22 @@ async function sessionToken(): Promise<JWT | null> {
     secret: authOptions().secret,
     // next-auth names the cookie `__Secure-…` when its URL is https (as getServerSession does).
     secureCookie: env().AUTH_URL.startsWith("https://"),
+    decode: decodeSessionJwt,
   });
 }
 
-/** Not cut off by a sign-out; an unreachable DB counts as signed out (logged), never as in. */
-async function stillSignedIn(token: JWT): Promise<boolean> {
+/**
+ * The user, when still one and not cut off by a sign-out; an unreachable DB counts as signed
+ * out (logged), never as in.
+ */
+async function stillSignedIn(token: JWT): Promise<accounts.User | null> {
   try {
-    const validAfter = await sessionsValidAfter(accountsDb(), token.userId!);
-    return validAfter !== undefined && signedInAfterCutoff(token.signedInAt, validAfter);
+    const user = await userById(accountsDb(), token.userId!);
+    return user && signedInAfterCutoff(token.signedInAt, user.sessionsValidAfter) ? user : null;
   } catch (error) {
     console.error(
       `session check failed, treating the request as signed out: ${(error as Error).message}`,
     );
-    return false;
+    return null;
   }
 }

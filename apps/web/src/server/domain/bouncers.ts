@@ -7,12 +7,13 @@ import type { Actor, DomainContext } from "./context";
 import { DomainError } from "./errors";
 import {
   isFresh,
-  projectedBouncersOf,
+  projectedBouncersWithRecordsOf,
   projectionSyncedAt,
   recordCreated,
   recordDeleting,
+  type ProjectedSuspension,
 } from "./projection-reads";
-import { toViews } from "./status";
+import { toViews, type SetupRecords } from "./status";
 import { toUserView, type SuspensionFacts, type UserBouncerView } from "./user-view";
 
 const ownedBy = (b: SojuBouncer, actor: Actor) => b.metadata.labels?.[LABEL_OWNER] === actor.id;
@@ -21,16 +22,19 @@ export function quotaFor(ctx: DomainContext, plan: Actor["plan"]): number {
   return plan === "pro" ? ctx.quotas.pro : ctx.quotas.free;
 }
 
-/** Owners' views: plain words only (user-view.ts); admins read the raw detail elsewhere. */
+/**
+ * Owners' views: plain words only (user-view.ts); admins read the raw detail elsewhere.
+ * `read`: the setup records and suspensions when already read with the bouncers.
+ */
 async function userViews(
   ctx: DomainContext,
   actor: Actor,
   bouncers: SojuBouncer[],
+  read?: { records: SetupRecords; suspensions: Map<string, ProjectedSuspension> },
 ): Promise<UserBouncerView[]> {
-  const [views, suspended] = await Promise.all([
-    toViews(ctx, bouncers),
-    suspensionsOf(ctx, actor, bouncers),
-  ]);
+  const [views, suspended] = read
+    ? [await toViews(ctx, bouncers, read.records), read.suspensions]
+    : await Promise.all([toViews(ctx, bouncers), suspensionsOf(ctx, actor, bouncers)]);
   return views.map((view, i) => {
     const b = bouncers[i]!;
     const row = suspended.get(b.metadata.name);
@@ -53,8 +57,8 @@ async function suspensionsOf(
   ctx: DomainContext,
   actor: Actor,
   bouncers: SojuBouncer[],
-): Promise<Map<string, { uid: string; since: Date; reason: string | null }>> {
-  const found = new Map<string, { uid: string; since: Date; reason: string | null }>();
+): Promise<Map<string, ProjectedSuspension>> {
+  const found = new Map<string, ProjectedSuspension>();
   if (bouncers.length === 0) return found;
   const { rows } = await ctx.db.execute<{
     name: string;
@@ -78,8 +82,9 @@ async function suspensionsOf(
  */
 export async function listMyBouncers(ctx: DomainContext, actor: Actor): Promise<UserBouncerView[]> {
   if (isFresh(await projectionSyncedAt(ctx.db))) {
-    const projected = await projectedBouncersOf(ctx.db, ctx.namespace, actor.id);
-    if (projected) return userViews(ctx, actor, projected);
+    // One query: the bouncers with their setup records and suspensions.
+    const projected = await projectedBouncersWithRecordsOf(ctx.db, ctx.namespace, actor.id);
+    if (projected) return userViews(ctx, actor, projected.bouncers, projected);
   }
   const { items } = await ctx.bouncers.listByOwner(actor.id);
   // Defence in depth: never trust a label selector alone to enforce ownership.

@@ -120,8 +120,8 @@ export function problemOf(
   return null;
 }
 
-interface SetupRecordRow extends Record<string, unknown> {
-  uid: string;
+export interface SetupRecordRow extends Record<string, unknown> {
+  uid: string | null;
   attempt_no: number | null;
   outcome: AttemptSummary["outcome"] | null;
   step_reached: string | null;
@@ -147,11 +147,13 @@ export interface BouncerKey {
  * Rows of an earlier bouncer of the same name (another uid) are never returned. The keys travel
  * as two array parameters (no limit on how many).
  */
-export async function loadSetupRecords(db: AccountsDb, namespace: string, keys: BouncerKey[]) {
-  const attempts = new Map<string, AttemptSummary>();
-  const upstreams = new Map<string, UpstreamSummary>();
+export async function loadSetupRecords(
+  db: AccountsDb,
+  namespace: string,
+  keys: BouncerKey[],
+): Promise<SetupRecords> {
   const usable = keys.filter((k) => k.uid !== "");
-  if (usable.length === 0) return { attempts, upstreams };
+  if (usable.length === 0) return { attempts: new Map(), upstreams: new Map() };
   const { rows } = await db.execute<SetupRecordRow>(sql`
     SELECT n.uid,
            a.attempt_no, a.outcome, a.step_reached, a.error, a.started_at, a.finished_at,
@@ -167,7 +169,21 @@ export async function loadSetupRecords(db: AccountsDb, namespace: string, keys: 
     ) a ON true
     LEFT JOIN bouncer_upstream_states u
       ON u.namespace = ${namespace} AND u.bouncer = n.bouncer AND u.bouncer_uid = n.uid`);
+  return setupRecordsFromRows(rows);
+}
+
+/** Latest attempt and upstream state per bouncer uid. */
+export interface SetupRecords {
+  attempts: Map<string, AttemptSummary>;
+  upstreams: Map<string, UpstreamSummary>;
+}
+
+/** Rows of {@link loadSetupRecords}' shape (also read joined to the projection) as records. */
+export function setupRecordsFromRows(rows: SetupRecordRow[]): SetupRecords {
+  const attempts = new Map<string, AttemptSummary>();
+  const upstreams = new Map<string, UpstreamSummary>();
   for (const r of rows) {
+    if (!r.uid) continue; // a CR without a uid has no records (as loadSetupRecords skips it)
     if (
       r.attempt_no !== null &&
       r.outcome !== null &&
@@ -201,12 +217,14 @@ export const keyOf = (b: SojuBouncer): BouncerKey => ({
   uid: b.metadata.uid ?? "",
 });
 
-export async function toViews(ctx: DomainContext, bouncers: SojuBouncer[]): Promise<BouncerView[]> {
-  const { attempts, upstreams } = await loadSetupRecords(
-    ctx.db,
-    ctx.namespace,
-    bouncers.map(keyOf),
-  );
+/** Views of these bouncers; `records` when already read with them (the projection's query). */
+export async function toViews(
+  ctx: DomainContext,
+  bouncers: SojuBouncer[],
+  records?: SetupRecords,
+): Promise<BouncerView[]> {
+  const { attempts, upstreams } =
+    records ?? (await loadSetupRecords(ctx.db, ctx.namespace, bouncers.map(keyOf)));
   return bouncers.map((b) => {
     const uid = b.metadata.uid ?? "";
     const upstream = upstreams.get(uid) ?? null;

@@ -3,7 +3,7 @@ import { env } from "~/env";
 import { appRouter } from "~/server/api/root";
 import { createTRPCContext, logUnexpectedError } from "~/server/api/trpc";
 import { refuseCrossSiteMutation } from "~/server/auth/same-origin";
-import { currentSession } from "~/server/auth/session";
+import { currentSignedIn } from "~/server/auth/session";
 
 export const dynamic = "force-dynamic";
 
@@ -14,7 +14,11 @@ const handler = async (req: Request) =>
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    createContext: async () => createTRPCContext(await currentSession()),
+    createContext: async () => {
+      // The user row the session check read is the one protectedProcedure checks (one read).
+      const signedIn = await currentSignedIn();
+      return createTRPCContext(signedIn?.session ?? null, signedIn?.user);
+    },
     onError: logUnexpectedError,
   });
 
