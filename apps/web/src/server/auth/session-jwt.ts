@@ -1,4 +1,4 @@
-import { hkdf } from "node:crypto";
+import { hkdf, webcrypto } from "node:crypto";
 import { jwtDecrypt } from "jose";
 import type { JWT } from "next-auth/jwt";
 
@@ -13,15 +13,18 @@ import type { JWT } from "next-auth/jwt";
 
 const INFO = "NextAuth.js Generated Encryption Key";
 
-let derived: { secret: Buffer; key: Promise<Uint8Array> } | undefined;
+let derived: { secret: Buffer; key: Promise<webcrypto.CryptoKey> } | undefined;
 
-function encryptionKey(secret: string | Buffer): Promise<Uint8Array> {
+/** The AES-GCM key, imported once too (jose would import raw bytes again on every call). */
+function encryptionKey(secret: string | Buffer): Promise<webcrypto.CryptoKey> {
   const material = typeof secret === "string" ? Buffer.from(secret) : secret;
   if (derived?.secret.equals(material)) return derived.key;
-  const key = new Promise<Uint8Array>((resolve, reject) =>
+  const key = new Promise<ArrayBuffer>((resolve, reject) =>
     hkdf("sha256", material, "", INFO, 32, (error, bytes) =>
-      error ? reject(error) : resolve(new Uint8Array(bytes)),
+      error ? reject(error) : resolve(bytes),
     ),
+  ).then((bytes) =>
+    webcrypto.subtle.importKey("raw", bytes, { name: "AES-GCM" }, false, ["decrypt"]),
   );
   derived = { secret: Buffer.from(material), key };
   // A failed derivation is not kept (the next call tries again).

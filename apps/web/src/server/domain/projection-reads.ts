@@ -66,6 +66,37 @@ export interface ProjectedBouncers {
   suspensions: Map<string, ProjectedSuspension>;
 }
 
+type ProjectedRow = SetupRecordRow & {
+  resource: SojuBouncer | null;
+  name: string;
+  row_uid: string;
+  suspended_at: string | Date | null;
+  suspended_reason: string | null;
+};
+
+// A named statement: parsed and planned once per pooled connection, not on every dashboard
+// refresh. $1 = namespace, $2 = owner id.
+const PROJECTED_WITH_RECORDS = `
+  SELECT b.resource, b.name, b.uid AS row_uid, b.suspended_at, b.suspended_reason,
+         r.uid,
+         a.attempt_no, a.outcome, a.step_reached, a.error, a.started_at, a.finished_at,
+         u.state, u.account, u.detail, u.checked_at
+  FROM bouncers b
+  CROSS JOIN LATERAL (
+    SELECT b.resource #>> '{metadata,uid}' AS uid, b.resource #>> '{metadata,name}' AS name
+  ) r
+  LEFT JOIN LATERAL (
+    SELECT attempt_no, outcome, step_reached, error, started_at, finished_at
+    FROM bouncer_setup_attempts
+    WHERE bouncer_uid = r.uid AND namespace = $1
+    ORDER BY attempt_no DESC
+    LIMIT 1
+  ) a ON true
+  LEFT JOIN bouncer_upstream_states u
+    ON u.namespace = $1 AND u.bouncer = r.name AND u.bouncer_uid = r.uid
+  WHERE b.namespace = $1 AND b.owner_id = $2
+  ORDER BY b.name`;
+
 /**
  * {@link projectedBouncersOf} with everything the owner's views need read in the same query:
  * each bouncer's latest setup attempt and upstream state (as `loadSetupRecords` selects them,
@@ -77,34 +108,11 @@ export async function projectedBouncersWithRecordsOf(
   namespace: string,
   ownerId: string,
 ): Promise<ProjectedBouncers | null> {
-  const { rows } = await db.execute<
-    SetupRecordRow & {
-      resource: SojuBouncer | null;
-      name: string;
-      row_uid: string;
-      suspended_at: string | Date | null;
-      suspended_reason: string | null;
-    }
-  >(sql`
-    SELECT b.resource, b.name, b.uid AS row_uid, b.suspended_at, b.suspended_reason,
-           r.uid,
-           a.attempt_no, a.outcome, a.step_reached, a.error, a.started_at, a.finished_at,
-           u.state, u.account, u.detail, u.checked_at
-    FROM bouncers b
-    CROSS JOIN LATERAL (
-      SELECT b.resource #>> '{metadata,uid}' AS uid, b.resource #>> '{metadata,name}' AS name
-    ) r
-    LEFT JOIN LATERAL (
-      SELECT attempt_no, outcome, step_reached, error, started_at, finished_at
-      FROM bouncer_setup_attempts
-      WHERE bouncer_uid = r.uid AND namespace = ${namespace}
-      ORDER BY attempt_no DESC
-      LIMIT 1
-    ) a ON true
-    LEFT JOIN bouncer_upstream_states u
-      ON u.namespace = ${namespace} AND u.bouncer = r.name AND u.bouncer_uid = r.uid
-    WHERE b.namespace = ${namespace} AND b.owner_id = ${ownerId}
-    ORDER BY b.name`);
+  const { rows } = await db.$client.query<ProjectedRow>({
+    name: "projected_bouncers_with_records",
+    text: PROJECTED_WITH_RECORDS,
+    values: [namespace, ownerId],
+  });
   if (rows.some((r) => r.resource === null)) return null;
   // Defence in depth, as on the Kubernetes path: the label must name the owner too.
   const mine = rows.filter((r) => r.resource!.metadata?.labels?.[LABEL_OWNER] === ownerId);

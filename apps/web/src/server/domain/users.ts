@@ -73,7 +73,20 @@ export async function recordLogin(db: AccountsDb, identity: LoginIdentity): Prom
   }
 }
 
+const prepareUserById = (db: AccountsDb) =>
+  db
+    .select()
+    .from(accounts.users)
+    .where(eq(accounts.users.id, sql.placeholder("id")))
+    .prepare("user_by_id");
+
+// Built once per pool, and a named statement that PostgreSQL parses once per connection: every
+// signed-in request reads the user row (session cutoff, plan), so this is on the hot path.
+const userByIdStatements = new WeakMap<AccountsDb, ReturnType<typeof prepareUserById>>();
+
 export async function userById(db: AccountsDb, id: string): Promise<accounts.User | null> {
-  const [user] = await db.select().from(accounts.users).where(eq(accounts.users.id, id));
+  let statement = userByIdStatements.get(db);
+  if (!statement) userByIdStatements.set(db, (statement = prepareUserById(db)));
+  const [user] = await statement.execute({ id });
   return user ?? null;
 }
