@@ -1,5 +1,5 @@
 import { decode, encode } from "next-auth/jwt";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { decodeSessionJwt } from "~/server/auth/session-jwt";
 
 // The session cookie's decoder with the HKDF-derived key kept per process (issue 17): it must
@@ -7,6 +7,10 @@ import { decodeSessionJwt } from "~/server/auth/session-jwt";
 const A = "session-jwt-test-secret-a-session-jwt-test-secret-a";
 const B = "session-jwt-test-secret-b-session-jwt-test-secret-b";
 const claims = { userId: "u-1", username: "alice", signedInAt: 1_700_000_000_000 };
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("decodeSessionJwt", () => {
   it("returns what next-auth's decode returns for next-auth's own cookie", async () => {
@@ -42,5 +46,27 @@ describe("decodeSessionJwt", () => {
     await expect(decodeSessionJwt({ token: parts.join("."), secret: A })).rejects.toThrow();
     await expect(decodeSessionJwt({ token: "not-a-jwt", secret: A })).rejects.toThrow();
     expect(await decodeSessionJwt({ token: "", secret: A })).toBeNull();
+  });
+
+  it("refuses a token it decoded before once it has expired (15 s tolerance, as next-auth)", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const token = await encode({ token: claims, secret: A, maxAge: 60 });
+    expect((await decodeSessionJwt({ token, secret: A }))?.userId).toBe("u-1");
+    vi.setSystemTime(Date.now() + 70_000); // expired 10 s ago: within the tolerance
+    expect((await decodeSessionJwt({ token, secret: A }))?.userId).toBe("u-1");
+    vi.setSystemTime(Date.now() + 10_000);
+    await expect(decodeSessionJwt({ token, secret: A })).rejects.toThrow(/exp/);
+    await expect(decode({ token, secret: A })).rejects.toThrow(/exp/);
+  });
+
+  it("hands out copies: changing a decoded token changes nothing the next request reads", async () => {
+    const token = await encode({ token: claims, secret: A });
+    const first = (await decodeSessionJwt({ token, secret: A }))!;
+    first.userId = "someone-else";
+    delete first.username;
+    const again = (await decodeSessionJwt({ token, secret: A }))!;
+    expect(again).toMatchObject(claims);
+    again.isAdmin = true;
+    expect((await decodeSessionJwt({ token, secret: A }))?.isAdmin).toBeUndefined();
   });
 });
