@@ -9,6 +9,7 @@ import { axeViolations } from "../src/axe";
 import { launchChromium } from "../src/browser";
 import { describedBy, hasFocus } from "../src/page-checks";
 import { startProduct, type Product } from "../src/product";
+import { screenshotter, signInFromLanding } from "../src/sign-in";
 
 // Issue 13 acceptance: a second user (bob, not alice) creates a bouncer, deletes their account in
 // the browser by typing their username, and is signed out at once; then, through the stand-ins'
@@ -17,8 +18,7 @@ import { startProduct, type Product } from "../src/product";
 // Keycloak user is still there.
 
 const outDir = fileURLToPath(new URL("../test-results/", import.meta.url));
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${outDir}/${name}.png`, fullPage: true });
+const shot = screenshotter(outDir);
 
 let product: Product;
 let browser: Browser;
@@ -128,12 +128,7 @@ afterAll(async () => {
 
 describe("[USER] bob deletes his account", () => {
   it("bob signs in and creates a bouncer, which the worker sets up (ergo account, CR)", async () => {
-    await page.goto(product.web.url);
-    await page.getByRole("button", { name: "Sign in to get your bouncer" }).click();
-    await page.getByLabel("Username or email").fill("bob");
-    await page.getByLabel("Password").fill("bob-password");
-    await page.getByRole("button", { name: "Sign In" }).click();
-    await page.waitForURL(`${product.web.url}/dashboard`);
+    await signInFromLanding(page, product.web.url, "bob", "bob-password");
     await page.getByLabel("Name", { exact: true }).fill("bob");
     await page.getByRole("button", { name: "Create bouncer" }).click();
 

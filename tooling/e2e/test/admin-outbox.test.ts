@@ -8,6 +8,7 @@ import { accounts, createAccountsDb, type AccountsDb } from "@irc-now/db";
 import { axeViolations } from "../src/axe";
 import { launchChromium } from "../src/browser";
 import { startProduct, type Product } from "../src/product";
+import { signInFromLanding } from "../src/sign-in";
 
 // The admin console's Keycloak sync page against the whole product: a portal user Keycloak
 // does not have gets a profile change queued; the real worker's push is refused (not_found) and
@@ -56,12 +57,7 @@ describe("admin: Keycloak sync", () => {
 
   it("lists it, retries it from the browser and records it in the audit log", async () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(product.web.url);
-    await page.getByRole("button", { name: "Sign in to get your bouncer" }).click();
-    await page.getByLabel("Username or email").fill("admin");
-    await page.getByLabel("Password").fill("admin-password");
-    await page.getByRole("button", { name: "Sign In" }).click();
-    await page.waitForURL(`${product.web.url}/dashboard`);
+    await signInFromLanding(page, product.web.url, "admin", "admin-password");
     await page.goto(`${product.web.url}/admin`);
     await page
       .getByRole("navigation", { name: "Admin" })

@@ -8,6 +8,7 @@ import { accounts, createAccountsDb, type AccountsDb } from "@irc-now/db";
 import { axeViolations } from "../src/axe";
 import { launchChromium } from "../src/browser";
 import { startProduct, type Product } from "../src/product";
+import { signInFromLanding } from "../src/sign-in";
 
 // The admin console's user pages against the whole product: a pro user in their grace period
 // with billing events, and a user whose account deletion is waiting; the admin finds both,
@@ -87,12 +88,7 @@ afterAll(async () => {
 
 async function signInAsAdmin() {
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(product.web.url);
-  await page.getByRole("button", { name: "Sign in to get your bouncer" }).click();
-  await page.getByLabel("Username or email").fill("admin");
-  await page.getByLabel("Password").fill("admin-password");
-  await page.getByRole("button", { name: "Sign In" }).click();
-  await page.waitForURL(`${product.web.url}/dashboard`);
+  await signInFromLanding(page, product.web.url, "admin", "admin-password");
 }
 
 describe("admin: users", () => {

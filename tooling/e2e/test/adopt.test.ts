@@ -6,6 +6,7 @@ import { axeViolations } from "../src/axe";
 import { launchChromium } from "../src/browser";
 import { saregister } from "../src/ergo-client";
 import { startProduct, type Product } from "../src/product";
+import { screenshotter, signInFromLanding } from "../src/sign-in";
 
 // An ergo account named like the user exists before the user signs up (staff, a bot, an earlier
 // registration): the worker must not reset it; an admin adopts it in the browser; setup then
@@ -13,8 +14,7 @@ import { startProduct, type Product } from "../src/product";
 // refused at sign-in.
 
 const outDir = fileURLToPath(new URL("../test-results/", import.meta.url));
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${outDir}/${name}.png`, fullPage: true });
+const shot = screenshotter(outDir);
 
 let product: Product;
 let browser: Browser;
@@ -22,13 +22,9 @@ let closeBrowser: () => Promise<void>;
 let user: Page;
 let admin: Page;
 
-async function signIn(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(product.web.url);
-  await page.getByRole("button", { name: "Sign in to get your bouncer" }).click();
-  await page.getByLabel("Username or email").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign In" }).click();
-}
+/** Up to Keycloak's redirect back: the callers wait for where it ends. */
+const signIn = (page: Page, username: string, password: string) =>
+  signInFromLanding(page, product.web.url, username, password, { waitForDashboard: false });
 
 async function expectAccessible(page: Page): Promise<void> {
   expect(await axeViolations(page)).toEqual([]);

@@ -7,14 +7,14 @@ import { axeViolations } from "../src/axe";
 import { launchChromium } from "../src/browser";
 import { focused } from "../src/page-checks";
 import { startProduct, type Product } from "../src/product";
+import { screenshotter, signInFromLanding } from "../src/sign-in";
 
 // Issue 12: alice creates an IRC app password in the browser, a raw IRC client logs in to her
 // bouncer's soju with it (PASS and SASL PLAIN; soju asks the web's `auth http` endpoint over
 // HTTP of the production build), and after she revokes it the next login fails.
 
 const outDir = fileURLToPath(new URL("../test-results/", import.meta.url));
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${outDir}/${name}.png`, fullPage: true });
+const shot = screenshotter(outDir);
 
 let product: Product;
 let browser: Browser;
@@ -118,12 +118,7 @@ describe("[USER] IRC app passwords", () => {
   it("alice gets a bouncer that authenticates on irc.now", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
-    await page.goto(product.web.url);
-    await page.getByRole("button", { name: "Sign in to get your bouncer" }).click();
-    await page.getByLabel("Username or email").fill("alice");
-    await page.getByLabel("Password").fill("alice-password");
-    await page.getByRole("button", { name: "Sign In" }).click();
-    await page.waitForURL(`${product.web.url}/dashboard`);
+    await signInFromLanding(page, product.web.url, "alice", "alice-password");
     await page.getByLabel("Name", { exact: true }).fill("alice");
     await page.getByRole("button", { name: "Create bouncer" }).click();
     const card = page.getByTestId("bouncer-alice");

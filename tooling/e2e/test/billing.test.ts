@@ -6,6 +6,7 @@ import { accounts, createAccountsDb } from "@irc-now/db";
 import { axeViolations } from "../src/axe";
 import { launchChromium } from "../src/browser";
 import { startProduct, type Product } from "../src/product";
+import { screenshotter, signInFromLanding } from "../src/sign-in";
 
 // Issue 14 acceptance, in Chromium on the production build with the real worker and the Stripe
 // stand-in as `npm run dev` runs it (hosted Checkout and Billing Portal, signed webhooks to the
@@ -14,8 +15,7 @@ import { startProduct, type Product } from "../src/product";
 // said on the dashboard); upgrading again resumes them and they authenticate again.
 
 const SHOTS = "/tmp/irc-now-billing-shots";
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+const shot = screenshotter(SHOTS);
 
 let product: Product;
 let browser: Browser;
@@ -115,12 +115,7 @@ afterAll(async () => {
 
 describe("[USER] billing: upgrade, cancel, suspension, upgrade again", () => {
   it("alice (free) has one bouncer that authenticates on irc.now", async () => {
-    await page.goto(product.web.url);
-    await page.getByRole("button", { name: "Sign in to get your bouncer" }).click();
-    await page.getByLabel("Username or email").fill("alice");
-    await page.getByLabel("Password").fill("alice-password");
-    await page.getByRole("button", { name: "Sign In" }).click();
-    await page.waitForURL(`${product.web.url}/dashboard`);
+    await signInFromLanding(page, product.web.url, "alice", "alice-password");
     await page.getByLabel("Name", { exact: true }).fill("alice");
     await page.getByRole("button", { name: "Create bouncer" }).click();
     await waitForStatus("alice", /^Authenticated/);
@@ -291,12 +286,7 @@ describe("[USER] /billing in each subscription state", () => {
     db = createAccountsDb(product.stack.env.DATABASE_URL!);
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     bobPage = await context.newPage();
-    await bobPage.goto(product.web.url);
-    await bobPage.getByRole("button", { name: "Sign in to get your bouncer" }).click();
-    await bobPage.getByLabel("Username or email").fill("bob");
-    await bobPage.getByLabel("Password").fill("bob-password");
-    await bobPage.getByRole("button", { name: "Sign In" }).click();
-    await bobPage.waitForURL(`${product.web.url}/dashboard`);
+    await signInFromLanding(bobPage, product.web.url, "bob", "bob-password");
   });
   afterAll(async () => {
     await db?.$client.end();

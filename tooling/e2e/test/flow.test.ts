@@ -14,10 +14,10 @@ import {
 } from "../src/page-checks";
 import { startProduct, type Product } from "../src/product";
 import { startDevWebServer, type WebServer } from "../src/web-server";
+import { screenshotter, signInFromLanding } from "../src/sign-in";
 
 const outDir = fileURLToPath(new URL("../test-results/", import.meta.url));
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${outDir}/${name}.png`, fullPage: true });
+const shot = screenshotter(outDir);
 
 const PHONE = { width: 390, height: 844 };
 /** WCAG 1.4.10 Reflow: content works at 320 CSS pixels without scrolling sideways. */
@@ -29,14 +29,8 @@ let closeBrowser: () => Promise<void>;
 let userContext: BrowserContext;
 let devServer: Promise<WebServer> | undefined;
 
-async function signIn(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(product.web.url);
-  await page.getByRole("button", { name: "Sign in to get your bouncer" }).click();
-  await page.getByLabel("Username or email").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign In" }).click();
-  await page.waitForURL(`${product.web.url}/dashboard`);
-}
+const signIn = (page: Page, username: string, password: string) =>
+  signInFromLanding(page, product.web.url, username, password);
 
 async function expectAccessible(page: Page): Promise<void> {
   expect(await axeViolations(page)).toEqual([]);

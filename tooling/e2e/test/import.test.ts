@@ -12,14 +12,14 @@ import {
 import { axeViolations } from "../src/axe";
 import { launchChromium } from "../src/browser";
 import { startProduct, type Product } from "../src/product";
+import { screenshotter, signInFromLanding } from "../src/sign-in";
 
 // A user with no bouncer imports 2 of their 3 IRCCloud networks, leaving one channel out; the
 // bouncer is created and set up, soju (read over its admin socket) ends with exactly that, and
 // importing the same again adds nothing. Neither the IRCCloud password nor its session cookie
 // is in any log or anywhere in the accounts DB.
 const outDir = fileURLToPath(new URL("../test-results/", import.meta.url));
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${outDir}/${name}.png`, fullPage: true });
+const shot = screenshotter(outDir);
 
 // Networks point at a closed local port: soju's connection attempts stay on this machine.
 const [seed] = defaultIrccloudUsers({ host: "127.0.0.1", port: 1 });
@@ -98,12 +98,7 @@ const chosenChannels = [
 
 describe("[USER] import from IRCCloud", () => {
   it("signs in to IRCCloud once and shows the networks and channels, archived ones off", async () => {
-    await page.goto(product.web.url);
-    await page.getByRole("button", { name: "Sign in to get your bouncer" }).click();
-    await page.getByLabel("Username or email").fill("alice");
-    await page.getByLabel("Password").fill("alice-password");
-    await page.getByRole("button", { name: "Sign In" }).click();
-    await page.waitForURL(`${product.web.url}/dashboard`);
+    await signInFromLanding(page, product.web.url, "alice", "alice-password");
     await page
       .getByRole("navigation", { name: "Main" })
       .getByRole("link", { name: "Import" })

@@ -3,6 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../src/browser";
 import { startProduct, type Product } from "../src/product";
+import { signInFromLanding } from "../src/sign-in";
 
 let product: Product;
 let browser: Browser;
@@ -28,12 +29,7 @@ describe("[USER] live status: the dashboard shows a change without waiting for a
     page.on("request", (r) => {
       if (r.url().includes("/api/trpc/bouncer.mine")) mineRequests.push(Date.now());
     });
-    await page.goto(product.web.url);
-    await page.getByRole("button", { name: "Sign in to get your bouncer" }).click();
-    await page.getByLabel("Username or email").fill("alice");
-    await page.getByLabel("Password").fill("alice-password");
-    await page.getByRole("button", { name: "Sign In" }).click();
-    await page.waitForURL(`${product.web.url}/dashboard`);
+    await signInFromLanding(page, product.web.url, "alice", "alice-password");
     await page.getByLabel("Name", { exact: true }).fill("alice");
     await page.getByRole("button", { name: "Create bouncer" }).click();
     const status = page.getByTestId("bouncer-alice").getByTestId("bouncer-status");

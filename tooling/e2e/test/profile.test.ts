@@ -8,6 +8,7 @@ import { axeViolations } from "../src/axe";
 import { launchChromium } from "../src/browser";
 import { describedBy, hasFocus } from "../src/page-checks";
 import { startProduct, type Product } from "../src/product";
+import { submitKeycloakLogin } from "../src/sign-in";
 
 // Issue 13 acceptance: alice edits her name and email on /profile, sees the verify-email notice,
 // signs out and in, and the ID token the portal receives carries plan=free and
@@ -36,11 +37,7 @@ async function expectAccessible(p: Page) {
   expect(await axeViolations(p)).toEqual([]);
 }
 
-async function signInAsAlice(p: Page) {
-  await p.getByLabel("Username or email").fill("alice");
-  await p.getByLabel("Password").fill("alice-password");
-  await p.getByRole("button", { name: "Sign In" }).click();
-}
+const signInAsAlice = (p: Page) => submitKeycloakLogin(p, "alice", "alice-password");
 
 beforeAll(async () => {
   await mkdir(outDir, { recursive: true });

@@ -7,6 +7,7 @@ import { launchChromium } from "../src/browser";
 import { keycloakAdminApi, keycloakWithUsers } from "../src/keycloak";
 import { collectConsoleErrors } from "../src/page-checks";
 import { startWebServer, type WebServer } from "../src/web-server";
+import { submitKeycloakLogin } from "../src/sign-in";
 
 // Issue 11 against the production build (`next start`) and the Keycloak stand-in: redirects,
 // verified and refreshed roles, sign-out's cutoff, the tRPC route's origin check, CSP nonces,
@@ -78,9 +79,7 @@ const hydrated = (page: Page) =>
 async function signIn(page: Page, path: string, username: string, password: string) {
   await page.goto(`${web.url}/signin?callbackUrl=${encodeURIComponent(path)}`);
   await page.getByRole("button", { name: "Continue to sign in" }).click();
-  await page.getByLabel("Username or email").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign In" }).click();
+  await submitKeycloakLogin(page, username, password);
   await page.waitForURL(`${web.url}${path}`);
 }
 
