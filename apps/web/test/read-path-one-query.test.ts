@@ -3,14 +3,14 @@ import { accounts } from "@irc-now/db";
 import { projectedResource, type SojuBouncer } from "@irc-now/k8s";
 import type { ObservedRequest } from "@irc-now/standins/kube";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createBouncer, listMyBouncers } from "~/server/domain/bouncers";
+import { createBouncer, listMyBouncers, listMyBouncersFromRead } from "~/server/domain/bouncers";
 import type { Actor } from "~/server/domain/context";
-import { forgetProjectionFreshness, projectionSyncedAt } from "~/server/domain/projection-reads";
+import { forgetProjectionFreshness, userWithProjection } from "~/server/domain/projection-reads";
 import { recordLogin } from "~/server/domain/users";
 import { startWorld, type World } from "./support/world";
 
-// Issue 17: on the projection path, the owner's bouncers, their setup records and their
-// suspensions come from one query, and the views are exactly those the Kubernetes path builds
+// Issue 17: on the projection path, the session's user row, the projection's heartbeat, the
+// owner's bouncers, their setup records and their suspensions come from one query, and the views are exactly those the Kubernetes path builds
 // from the same objects (phases, problems, upstream states, suspensions, namesakes of another uid).
 const ns = "irc-now";
 let world: World;
@@ -107,11 +107,13 @@ describe("bouncer.mine on the projection path", () => {
     const fromKube = await listMyBouncers(world.ctx, alice);
 
     await heartbeat(new Date());
-    forgetProjectionFreshness();
-    await projectionSyncedAt(world.db); // the freshness check, cached for 5 s
+    forgetProjectionFreshness(); // nothing cached: the heartbeat comes with the same statement
     kubeRequests.length = 0;
     queries = 0;
-    const fromProjection = await listMyBouncers(world.ctx, alice);
+    const read = await userWithProjection(world.db, ns, alice.id);
+    expect(read.user?.id).toBe(alice.id);
+    expect(read.user?.plan).toBe("pro");
+    const fromProjection = await listMyBouncersFromRead(world.ctx, alice, read);
     expect(queries).toBe(1);
     expect(kubeRequests).toEqual([]);
 
@@ -132,5 +134,18 @@ describe("bouncer.mine on the projection path", () => {
       ["c-new", "provisioning", null, null, false, false],
       ["d-suspended", "ready", null, null, true, false],
     ]);
+  });
+
+  it("falls back to Kubernetes when the heartbeat read with the user row is stale, and reads no user that is gone", async () => {
+    await heartbeat(new Date(Date.now() - 10 * 60_000));
+    const stale = await userWithProjection(world.db, ns, alice.id);
+    expect(stale.user?.id).toBe(alice.id);
+    kubeRequests.length = 0;
+    const views = await listMyBouncersFromRead(world.ctx, alice, stale);
+    expect(views.map((v) => v.name)).toEqual(["a-auth", "b-failed", "c-new", "d-suspended"]);
+    expect(kubeRequests.length).toBe(1);
+
+    const nobody = await userWithProjection(world.db, ns, "00000000-0000-4000-8000-000000000000");
+    expect(nobody).toEqual({ user: null, syncedAt: null, projected: null });
   });
 });

@@ -9,7 +9,7 @@ import type { accounts } from "@irc-now/db";
 import { env } from "~/env";
 import { accountsDb } from "../db";
 import { bouncerApi } from "../kube";
-import type { DomainContext } from "../domain/context";
+import type { Actor, DomainContext } from "../domain/context";
 import { DomainError } from "../domain/errors";
 import { userById } from "../domain/users";
 import { signedInAfterCutoff } from "../auth/session-cutoff";
@@ -21,10 +21,11 @@ import { signedInAfterCutoff } from "../auth/session-cutoff";
 export interface TRPCContext {
   session: Session | null;
   /**
-   * The session's user row as this request's session check read it (the tRPC route passes it):
-   * `protectedProcedure` then checks that row instead of reading it a second time.
+   * The session's user row, read and checked against the sign-out cutoff (null: refused), at
+   * most once per request however many procedures a batch holds. The tRPC route passes it;
+   * without it `protectedProcedure` reads the row itself.
    */
-  sessionUser?: accounts.User;
+  signedInUser?: () => Promise<accounts.User | null>;
   /** Built lazily: public procedures touch neither the DB nor Kubernetes. */
   domain: () => DomainContext;
 }
@@ -47,10 +48,17 @@ export function domainContext(): DomainContext {
 
 export function createTRPCContext(
   session: Session | null,
-  sessionUser?: accounts.User,
+  readSignedInUser?: (session: Session) => Promise<accounts.User | null>,
 ): TRPCContext {
   let domain: DomainContext | undefined;
-  return { session, sessionUser, domain: () => (domain ??= domainContext()) };
+  let user: Promise<accounts.User | null> | undefined;
+  return {
+    session,
+    ...(session && readSignedInUser
+      ? { signedInUser: () => (user ??= readSignedInUser(session)) }
+      : {}),
+    domain: () => (domain ??= domainContext()),
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -131,28 +139,51 @@ export const createCallerFactory = t.createCallerFactory;
 
 export const publicProcedure = t.procedure.use(mapDomainErrors);
 
+const signInFirst = () => new TRPCError({ code: "UNAUTHORIZED", message: "Please sign in." });
+const sessionEnded = () =>
+  new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Please sign in again." });
+
+/**
+ * The session checks on the session's user row as read for this request: the user still exists
+ * and the session was signed in after the user's last sign-out (`sessions_valid_after`: a
+ * cookie copied before it is refused). Throws UNAUTHORIZED; returns the actor otherwise.
+ */
+export function actorOfSessionUser(session: Session, user: accounts.User | null): Actor {
+  if (
+    !user ||
+    user.id !== session.user.id ||
+    !signedInAfterCutoff(session.signedInAt, user.sessionsValidAfter)
+  )
+    throw sessionEnded();
+  return { id: user.id, username: user.username, plan: user.plan };
+}
+
+/**
+ * A session cookie, decoded and within its role refresh, whose user row is not read yet: for a
+ * procedure that reads that row in its own statement and checks it with
+ * {@link actorOfSessionUser} before it builds or returns anything (bouncer.mine).
+ */
+export const sessionProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.session?.user.id) throw signInFirst();
+  return next({ ctx: { ...ctx, session: ctx.session, domain: ctx.domain() } });
+});
+
 /**
  * Signed in, still a user in our DB (plan read fresh: Stripe may have changed it), and signed in
  * after the user's last sign-out (`sessions_valid_after`: a cookie copied before it is refused).
  */
 export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  if (!ctx.session?.user.id)
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "Please sign in." });
+  if (!ctx.session?.user.id) throw signInFirst();
   const domain = ctx.domain();
-  const user =
-    ctx.sessionUser?.id === ctx.session.user.id
-      ? ctx.sessionUser
-      : await userById(domain.db, ctx.session.user.id);
-  if (!user || !signedInAfterCutoff(ctx.session.signedInAt, user.sessionsValidAfter))
-    throw new TRPCError({
-      code: "UNAUTHORIZED",
-      message: "Your session has ended. Please sign in again.",
-    });
+  const user = ctx.signedInUser
+    ? await ctx.signedInUser()
+    : await userById(domain.db, ctx.session.user.id);
+  const actor = actorOfSessionUser(ctx.session, user);
   return next({
     ctx: {
       ...ctx,
       domain,
-      actor: { id: user.id, username: user.username, plan: user.plan },
+      actor,
       isAdmin: ctx.session.user.isAdmin,
     },
   });

@@ -37,15 +37,26 @@ export async function currentSignedIn(): Promise<{
   session: Session;
   user: accounts.User;
 } | null> {
+  const session = await sessionFromCookie();
+  if (!session) return null;
+  const user = await signedInUser(session);
+  return user ? { session, user } : null;
+}
+
+/**
+ * The session the cookie carries (decoded, expiry checked, roles fresh or within the grace),
+ * before the user row is read: the tRPC route's context. Every procedure that needs a signed-in
+ * user then checks the row: `protectedProcedure` with {@link signedInUser}, `bouncer.mine`
+ * with the row it reads in the same statement as the projection.
+ */
+export async function sessionFromCookie(): Promise<Session | null> {
   const token = await sessionToken();
   if (!token?.userId) return null;
   if (!sessionUsable(token, env().AUTH_ROLE_REFRESH_S)) return null;
-  const user = await stillSignedIn(token);
-  if (!user) return null;
   const expires = new Date(
     typeof token.exp === "number" ? token.exp * 1000 : Date.now(),
   ).toISOString();
-  return { session: sessionFromToken(token, expires), user };
+  return sessionFromToken(token, expires);
 }
 
 async function sessionToken(): Promise<JWT | null> {
@@ -63,13 +74,13 @@ async function sessionToken(): Promise<JWT | null> {
 }
 
 /**
- * The user, when still one and not cut off by a sign-out; an unreachable DB counts as signed
- * out (logged), never as in.
+ * The session's user, when still one and not cut off by a sign-out; an unreachable DB counts as
+ * signed out (logged), never as in.
  */
-async function stillSignedIn(token: JWT): Promise<accounts.User | null> {
+export async function signedInUser(session: Session): Promise<accounts.User | null> {
   try {
-    const user = await userById(accountsDb(), token.userId!);
-    return user && signedInAfterCutoff(token.signedInAt, user.sessionsValidAfter) ? user : null;
+    const user = await userById(accountsDb(), session.user.id);
+    return user && signedInAfterCutoff(session.signedInAt, user.sessionsValidAfter) ? user : null;
   } catch (error) {
     console.error(
       `session check failed, treating the request as signed out: ${(error as Error).message}`,

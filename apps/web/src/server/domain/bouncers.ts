@@ -12,6 +12,7 @@ import {
   recordCreated,
   recordDeleting,
   type ProjectedSuspension,
+  type UserWithProjection,
 } from "./projection-reads";
 import { toViews, type SetupRecords } from "./status";
 import { toUserView, type SuspensionFacts, type UserBouncerView } from "./user-view";
@@ -86,6 +87,28 @@ export async function listMyBouncers(ctx: DomainContext, actor: Actor): Promise<
     const projected = await projectedBouncersWithRecordsOf(ctx.db, ctx.namespace, actor.id);
     if (projected) return userViews(ctx, actor, projected.bouncers, projected);
   }
+  return listMyBouncersFromKubernetes(ctx, actor);
+}
+
+/**
+ * {@link listMyBouncers} from what `userWithProjection` read with the session's user row (the
+ * caller has checked that row and made `actor` from it): no further query on the projection
+ * path; Kubernetes when no worker vouches for the projection.
+ */
+export async function listMyBouncersFromRead(
+  ctx: DomainContext,
+  actor: Actor,
+  read: Pick<UserWithProjection, "syncedAt" | "projected">,
+): Promise<UserBouncerView[]> {
+  if (isFresh(read.syncedAt) && read.projected)
+    return userViews(ctx, actor, read.projected.bouncers, read.projected);
+  return listMyBouncersFromKubernetes(ctx, actor);
+}
+
+async function listMyBouncersFromKubernetes(
+  ctx: DomainContext,
+  actor: Actor,
+): Promise<UserBouncerView[]> {
   const { items } = await ctx.bouncers.listByOwner(actor.id);
   // Defence in depth: never trust a label selector alone to enforce ownership.
   const mine = items

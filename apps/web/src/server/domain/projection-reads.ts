@@ -1,5 +1,5 @@
-import { sql } from "drizzle-orm";
-import type { AccountsDb } from "@irc-now/db";
+import { eq, sql } from "drizzle-orm";
+import { accounts, type AccountsDb } from "@irc-now/db";
 import { LABEL_OWNER, projectedResource, type SojuBouncer } from "@irc-now/k8s";
 import { setupRecordsFromRows, type SetupRecordRow, type SetupRecords } from "./status";
 
@@ -113,6 +113,10 @@ export async function projectedBouncersWithRecordsOf(
     text: PROJECTED_WITH_RECORDS,
     values: [namespace, ownerId],
   });
+  return projectedFromRows(rows, ownerId);
+}
+
+function projectedFromRows(rows: ProjectedRow[], ownerId: string): ProjectedBouncers | null {
   if (rows.some((r) => r.resource === null)) return null;
   // Defence in depth, as on the Kubernetes path: the label must name the owner too.
   const mine = rows.filter((r) => r.resource!.metadata?.labels?.[LABEL_OWNER] === ownerId);
@@ -129,6 +133,76 @@ export async function projectedBouncersWithRecordsOf(
     bouncers: mine.map((r) => r.resource!),
     records: setupRecordsFromRows(mine),
     suspensions,
+  };
+}
+
+/** The session's user row with the newest worker heartbeat and the user's projection rows. */
+export interface UserWithProjection {
+  /** Null: no such user (deleted). */
+  user: accounts.User | null;
+  syncedAt: Date | null;
+  /** Null when a row has no stored resource (the caller asks Kubernetes). */
+  projected: ProjectedBouncers | null;
+}
+
+// The projection rows as one JSON array on the user's row: PostgreSQL sends one row, and the
+// web parses one JSON value instead of 20 rows of 16 columns (timestamps arrive as ISO text,
+// as the raw queries' do). Ownership is in SQL: owner_id = the session's user id.
+const prepareUserWithProjection = (db: AccountsDb) =>
+  db
+    .select({
+      user: accounts.users,
+      syncedAt: sql<string | null>`(SELECT max(synced_at) FROM projection_heartbeats)`,
+      rows: sql<ProjectedRow[]>`(
+        SELECT coalesce(json_agg(p ORDER BY p.name), '[]'::json) FROM (
+          SELECT b.resource, b.name, b.uid AS row_uid, b.suspended_at, b.suspended_reason,
+                 r.uid,
+                 a.attempt_no, a.outcome, a.step_reached, a.error, a.started_at, a.finished_at,
+                 u.state, u.account, u.detail, u.checked_at
+          FROM bouncers b
+          CROSS JOIN LATERAL (
+            SELECT b.resource #>> '{metadata,uid}' AS uid, b.resource #>> '{metadata,name}' AS name
+          ) r
+          LEFT JOIN LATERAL (
+            SELECT attempt_no, outcome, step_reached, error, started_at, finished_at
+            FROM bouncer_setup_attempts
+            WHERE bouncer_uid = r.uid AND namespace = ${sql.placeholder("namespace")}
+            ORDER BY attempt_no DESC
+            LIMIT 1
+          ) a ON true
+          LEFT JOIN bouncer_upstream_states u
+            ON u.namespace = ${sql.placeholder("namespace")} AND u.bouncer = r.name AND u.bouncer_uid = r.uid
+          WHERE b.namespace = ${sql.placeholder("namespace")} AND b.owner_id = ${sql.placeholder("id")}
+        ) p)`,
+    })
+    .from(accounts.users)
+    .where(eq(accounts.users.id, sql.placeholder("id")))
+    .prepare("user_with_projection");
+
+const userWithProjectionStatements = new WeakMap<
+  AccountsDb,
+  ReturnType<typeof prepareUserWithProjection>
+>();
+
+/**
+ * One round trip for the dashboard's refresh (issue 17): the session's user row (for the
+ * caller's session checks: existence, sign-out cutoff, plan), the projection's freshness and
+ * the user's projected bouncers with their setup records and suspensions. The caller checks the
+ * user row before it builds or returns anything from the rest.
+ */
+export async function userWithProjection(
+  db: AccountsDb,
+  namespace: string,
+  userId: string,
+): Promise<UserWithProjection> {
+  let statement = userWithProjectionStatements.get(db);
+  if (!statement) userWithProjectionStatements.set(db, (statement = prepareUserWithProjection(db)));
+  const [row] = await statement.execute({ id: userId, namespace });
+  if (!row) return { user: null, syncedAt: null, projected: null };
+  return {
+    user: row.user,
+    syncedAt: row.syncedAt === null ? null : new Date(row.syncedAt),
+    projected: projectedFromRows(row.rows, userId),
   };
 }
 

@@ -3,7 +3,7 @@ import { env } from "~/env";
 import { appRouter } from "~/server/api/root";
 import { createTRPCContext, logUnexpectedError } from "~/server/api/trpc";
 import { refuseCrossSiteMutation } from "~/server/auth/same-origin";
-import { currentSignedIn } from "~/server/auth/session";
+import { sessionFromCookie, signedInUser } from "~/server/auth/session";
 
 export const dynamic = "force-dynamic";
 
@@ -14,11 +14,9 @@ const handler = async (req: Request) =>
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    createContext: async () => {
-      // The user row the session check read is the one protectedProcedure checks (one read).
-      const signedIn = await currentSignedIn();
-      return createTRPCContext(signedIn?.session ?? null, signedIn?.user);
-    },
+    // The cookie is checked here; the user row (sign-out cutoff, plan) when a procedure needs
+    // it, once per request (bouncer.mine reads it with the projection, in one statement).
+    createContext: async () => createTRPCContext(await sessionFromCookie(), signedInUser),
     onError: logUnexpectedError,
   });
 

@@ -5,13 +5,19 @@ import {
   createBouncer,
   deleteBouncer,
   getMyBouncer,
-  listMyBouncers,
+  listMyBouncersFromRead,
   quotaFor,
 } from "../../domain/bouncers";
 import type { DomainContext } from "../../domain/context";
 import { bouncerNameSchema } from "../../domain/names";
 import { userBouncerView } from "../schemas";
-import { createTRPCRouter, protectedProcedure } from "../trpc";
+import { userWithProjection } from "../../domain/projection-reads";
+import {
+  actorOfSessionUser,
+  createTRPCRouter,
+  protectedProcedure,
+  sessionProcedure,
+} from "../trpc";
 
 /** Creates and deletes share one budget per user (plans area: BOUNCER_CHANGE_*). */
 function changeLimiter(domain: DomainContext) {
@@ -23,7 +29,9 @@ function changeLimiter(domain: DomainContext) {
 }
 
 export const bouncerRouter = createTRPCRouter({
-  mine: protectedProcedure
+  // The user row and the projection in one statement; the session checks run on that row
+  // before anything is built (protectedProcedure would read the row in a statement of its own).
+  mine: sessionProcedure
     .input(z.void())
     .output(
       z.object({
@@ -32,11 +40,19 @@ export const bouncerRouter = createTRPCRouter({
         plan: z.enum(["free", "pro"]),
       }),
     )
-    .query(async ({ ctx }) => ({
-      bouncers: await listMyBouncers(ctx.domain, ctx.actor),
-      quota: quotaFor(ctx.domain, ctx.actor.plan),
-      plan: ctx.actor.plan,
-    })),
+    .query(async ({ ctx }) => {
+      const read = await userWithProjection(
+        ctx.domain.db,
+        ctx.domain.namespace,
+        ctx.session.user.id,
+      );
+      const actor = actorOfSessionUser(ctx.session, read.user);
+      return {
+        bouncers: await listMyBouncersFromRead(ctx.domain, actor, read),
+        quota: quotaFor(ctx.domain, actor.plan),
+        plan: actor.plan,
+      };
+    }),
 
   byName: protectedProcedure
     .input(z.object({ name: bouncerNameSchema }))
