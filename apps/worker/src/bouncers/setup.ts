@@ -338,7 +338,13 @@ export async function startSetup(
   if (!lock) return { outcome: "busy" };
   let handedOver = false;
   try {
-    const first = await setupLocked(deps, bouncer, { uid, name }, lock, signal);
+    const first = await setupLocked(
+      deps,
+      bouncer,
+      { uid, name },
+      lock,
+      AbortSignal.any([signal, lock.lost]),
+    );
     if (first.outcome !== "annotated") return first;
     handedOver = true;
     let verified: Promise<SetupResult> | undefined;
@@ -369,12 +375,8 @@ async function setupLocked(
   bouncer: SojuBouncer,
   ref: BouncerRef,
   lock: SetupLock,
-  stop: AbortSignal,
+  signal: AbortSignal,
 ): Promise<SetupResult | Annotated> {
-  // Up to the annotation, losing the lock cancels the setup (another replica may hold it now).
-  // Step 6 only reads and records this attempt's own rows, which a lost lock session cannot make
-  // wrong (the attempt's end overwrites an "interrupted" mark): from then on only `stop` does.
-  let signal = AbortSignal.any([stop, lock.lost]);
   const { name } = ref;
   const username = bouncer.spec.username;
   const network = deps.settings.upstreamNetwork;
@@ -545,7 +547,6 @@ async function setupLocked(
   }
 
   const verify = async (): Promise<SetupResult> => {
-    signal = stop;
     try {
       enter("verify_upstream_login");
       const verdict = await waitForUpstreamLogin(deps, bouncer, signal);
