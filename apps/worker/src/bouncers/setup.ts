@@ -456,6 +456,9 @@ async function setupLocked(
     // The reads every later step needs start now and run beside each other; each step awaits
     // its own, in step order, so a failed read still fails the step that owns it. Writes wait
     // for their step.
+    // The soju step's round trip is opened ahead too where the adapter can (exec: the session
+    // waits for its stdin; its script runs nothing before all of it arrives, at the soju step).
+    deps.soju.prepareUpstreamNetwork?.(name);
     const tenantOpen = early(deps.openTenantDb(name));
     tenantP = tenantOpen;
     const firstLook = early(tenantOpen.then((t) => t.hasUser(username)));
@@ -496,11 +499,6 @@ async function setupLocked(
     if (!fresh) candidates = undefined;
 
     enter("choose_password");
-    // The soju step's round trip is opened ahead where the adapter can (exec: the session waits
-    // for its stdin; its script runs nothing before all of it arrives, at the soju step). Not
-    // with the reads above: it would compete with the tenant DB's connection, the longest of
-    // them; from here it overlaps the password and ergo steps instead.
-    deps.soju.prepareUpstreamNetwork?.(name);
     await attempt; // the attempt's row exists before anything is written
     reachChoosePassword();
     const credential = await ensured;
