@@ -456,9 +456,6 @@ async function setupLocked(
     // The reads every later step needs start now and run beside each other; each step awaits
     // its own, in step order, so a failed read still fails the step that owns it. Writes wait
     // for their step.
-    // The soju step's round trip is opened ahead too where the adapter can (exec: the session
-    // waits for its stdin; its script runs nothing before all of it arrives, at the soju step).
-    deps.soju.prepareUpstreamNetwork?.(name);
     const tenantOpen = early(deps.openTenantDb(name));
     tenantP = tenantOpen;
     const firstLook = early(tenantOpen.then((t) => t.hasUser(username)));
