@@ -1,4 +1,5 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { accounts, type AccountsDb } from "@irc-now/db";
 import { LABEL_OWNER, projectedResource, type SojuBouncer } from "@irc-now/k8s";
 import { setupRecordsFromRows, type SetupRecordRow, type SetupRecords } from "./status";
@@ -74,9 +75,13 @@ type ProjectedRow = SetupRecordRow & {
   suspended_reason: string | null;
 };
 
-// A named statement: parsed and planned once per pooled connection, not on every dashboard
-// refresh. $1 = namespace, $2 = owner id.
-const PROJECTED_WITH_RECORDS = `
+/**
+ * The owner's projection rows with each one's latest setup attempt and upstream state (as
+ * `loadSetupRecords` selects them, keyed by the stored CR's uid and name) and its suspension:
+ * the one SQL both read paths use (rows for {@link projectedBouncersWithRecordsOf}, a JSON array
+ * inside {@link userWithProjection}). Ownership is in SQL: `owner_id` = the given owner.
+ */
+const projectedRows = (namespace: SQLWrapper, ownerId: SQLWrapper): SQL => sql`
   SELECT b.resource, b.name, b.uid AS row_uid, b.suspended_at, b.suspended_reason,
          r.uid,
          a.attempt_no, a.outcome, a.step_reached, a.error, a.started_at, a.finished_at,
@@ -88,14 +93,19 @@ const PROJECTED_WITH_RECORDS = `
   LEFT JOIN LATERAL (
     SELECT attempt_no, outcome, step_reached, error, started_at, finished_at
     FROM bouncer_setup_attempts
-    WHERE bouncer_uid = r.uid AND namespace = $1
+    WHERE bouncer_uid = r.uid AND namespace = ${namespace}
     ORDER BY attempt_no DESC
     LIMIT 1
   ) a ON true
   LEFT JOIN bouncer_upstream_states u
-    ON u.namespace = $1 AND u.bouncer = r.name AND u.bouncer_uid = r.uid
-  WHERE b.namespace = $1 AND b.owner_id = $2
-  ORDER BY b.name`;
+    ON u.namespace = ${namespace} AND u.bouncer = r.name AND u.bouncer_uid = r.uid
+  WHERE b.namespace = ${namespace} AND b.owner_id = ${ownerId}`;
+
+// A named statement: parsed and planned once per pooled connection, not on every dashboard
+// refresh. $1 = namespace, $2 = owner id.
+const PROJECTED_WITH_RECORDS = new PgDialect().sqlToQuery(
+  sql`SELECT * FROM (${projectedRows(sql.raw("$1"), sql.raw("$2"))}) p ORDER BY p.name`,
+).sql;
 
 /**
  * {@link projectedBouncersOf} with everything the owner's views need read in the same query:
@@ -154,26 +164,10 @@ const prepareUserWithProjection = (db: AccountsDb) =>
       user: accounts.users,
       syncedAt: sql<string | null>`(SELECT max(synced_at) FROM projection_heartbeats)`,
       rows: sql<ProjectedRow[]>`(
-        SELECT coalesce(json_agg(p ORDER BY p.name), '[]'::json) FROM (
-          SELECT b.resource, b.name, b.uid AS row_uid, b.suspended_at, b.suspended_reason,
-                 r.uid,
-                 a.attempt_no, a.outcome, a.step_reached, a.error, a.started_at, a.finished_at,
-                 u.state, u.account, u.detail, u.checked_at
-          FROM bouncers b
-          CROSS JOIN LATERAL (
-            SELECT b.resource #>> '{metadata,uid}' AS uid, b.resource #>> '{metadata,name}' AS name
-          ) r
-          LEFT JOIN LATERAL (
-            SELECT attempt_no, outcome, step_reached, error, started_at, finished_at
-            FROM bouncer_setup_attempts
-            WHERE bouncer_uid = r.uid AND namespace = ${sql.placeholder("namespace")}
-            ORDER BY attempt_no DESC
-            LIMIT 1
-          ) a ON true
-          LEFT JOIN bouncer_upstream_states u
-            ON u.namespace = ${sql.placeholder("namespace")} AND u.bouncer = r.name AND u.bouncer_uid = r.uid
-          WHERE b.namespace = ${sql.placeholder("namespace")} AND b.owner_id = ${sql.placeholder("id")}
-        ) p)`,
+        SELECT coalesce(json_agg(p ORDER BY p.name), '[]'::json) FROM (${projectedRows(
+          sql.placeholder("namespace"),
+          sql.placeholder("id"),
+        )}) p)`,
     })
     .from(accounts.users)
     .where(eq(accounts.users.id, sql.placeholder("id")))
