@@ -14,13 +14,14 @@ import {
 } from "~/server/auth/session-cookie";
 
 /**
- * Runs before every page and API route (Next 16's proxy, Node runtime):
+ * Runs before every page and API route but tRPC's (Next 16's proxy, Node runtime):
  * - a per-request CSP nonce: set on the request's CSP header, where Next finds it and puts it on
  *   its scripts (every page is rendered per request for this: see app/layout.tsx);
  * - the session's role refresh (src/server/auth/role-refresh.ts). Here and not in
  *   `currentSession()`: server components cannot set cookies, and this is the one place in
- *   front of both the pages and the tRPC route that can rewrite the cookie — in the response
- *   for the browser and in the request for the page or procedure answering it now;
+ *   front of the pages that can rewrite the cookie — in the response for the browser and in
+ *   the request for the page answering it now. The tRPC route does its own refresh
+ *   (`refreshedRequestSession`): its JSON needs no CSP nonce, and the dashboard polls it;
  * - HSTS when the site is served over https.
  */
 export async function proxy(req: NextRequest): Promise<NextResponse> {
@@ -48,7 +49,7 @@ export async function proxy(req: NextRequest): Promise<NextResponse> {
   }
 
   const res = NextResponse.next({ request: { headers } });
-  applySessionCookieUpdate(update, req, res);
+  applySessionCookieUpdate(update, req.cookies, res);
   res.headers.set("content-security-policy", csp);
   if (https) res.headers.set("strict-transport-security", STRICT_TRANSPORT_SECURITY);
   return res;
@@ -67,8 +68,9 @@ export const config = {
   // Not for build assets and icons (no session, no HTML), the health check (works even when
   // the auth settings are broken), nor soju's auth http endpoint (machine to machine, no
   // cookie, no HTML; it runs on every IRC login and must stay cheap), nor Stripe's webhook
-  // (signed, no cookie, no HTML).
+  // (signed, no cookie, no HTML), nor tRPC (JSON, polled by every open dashboard: the route
+  // refreshes the session's roles itself, see app/api/trpc/[trpc]/route.ts).
   matcher: [
-    "/((?!_next/static|_next/image|favicon.ico|icon.svg|apple-icon.png|api/healthz|api/soju/|api/stripe/webhook).*)",
+    "/((?!_next/static|_next/image|favicon.ico|icon.svg|apple-icon.png|api/healthz|api/soju/|api/stripe/webhook|api/trpc/).*)",
   ],
 };

@@ -1,5 +1,5 @@
-import { encode, getToken } from "next-auth/jwt";
-import type { NextRequest, NextResponse } from "next/server";
+import { encode, getToken, type JWT } from "next-auth/jwt";
+import { NextResponse, type NextRequest } from "next/server";
 import { env } from "~/env";
 import { roleRefreshConfig, SESSION_MAX_AGE_S, sessionCookieName } from "./config";
 import { refreshRoles, type RefreshOutcome } from "./role-refresh";
@@ -26,56 +26,78 @@ export type SessionCookieUpdate =
   | { kind: "set"; cookies: { name: string; value: string }[]; reason?: undefined }
   | { kind: "clear"; reason: string };
 
+/** The request's cookies as next/server (`req.cookies`) and next/headers (`cookies()`) give them. */
+export interface RequestCookieList {
+  getAll(): { name: string; value: string }[];
+}
+
+/** A session token, its roles refreshed when due, and how the cookie must change for that. */
+export interface RefreshedSession {
+  /** The token this request uses: null when there is none or the refresh ended the session. */
+  token: JWT | null;
+  update: SessionCookieUpdate;
+}
+
 /**
- * proxy.ts's half of the role refresh (role-refresh.ts): read the session cookie, refresh the
- * roles when due, and say how the cookie changes. Done in the proxy because it is the one place
- * that runs before both pages and the tRPC route and can set cookies (server components
- * cannot): the new cookie is handed on in the request, so this very request already sees it.
+ * Read the session cookie and refresh the roles when due (role-refresh.ts). Runs in front of
+ * everything that reads a session: proxy.ts for the pages (the one place before them that can
+ * set cookies: server components cannot), and the tRPC route itself, which the proxy skips.
  */
-export async function refreshedSessionCookie(req: NextRequest): Promise<SessionCookieUpdate> {
+export async function refreshedSession(cookies: RequestCookieList): Promise<RefreshedSession> {
   const config = env();
   const token = await getToken({
     // Only the cookies (never an `Authorization: Bearer` JWT), as currentSession reads them.
-    req: { cookies: req.cookies, headers: {} } as unknown as Parameters<typeof getToken>[0]["req"],
+    req: { cookies, headers: {} } as unknown as Parameters<typeof getToken>[0]["req"],
     secret: config.AUTH_SECRET,
     secureCookie: config.AUTH_URL.startsWith("https://"),
     decode: decodeSessionJwt,
   });
-  if (!token?.userId) return { kind: "none" };
+  if (!token?.userId) return { token: null, update: { kind: "none" } };
   const outcome: RefreshOutcome = await refreshRoles(token, roleRefreshConfig());
   switch (outcome.kind) {
     case "fresh":
-      return { kind: "none" };
+      return { token, update: { kind: "none" } };
     case "kept":
       console.warn(`role refresh skipped, session kept within the outage grace: ${outcome.reason}`);
-      return { kind: "none" };
+      return { token, update: { kind: "none" } };
     case "ended":
-      return { kind: "clear", reason: outcome.reason };
+      return { token: null, update: { kind: "clear", reason: outcome.reason } };
     case "refreshed": {
       const value = await encode({
         token: outcome.token,
         secret: config.AUTH_SECRET,
         maxAge: SESSION_MAX_AGE_S,
       });
-      return { kind: "set", cookies: sessionCookieChunks(sessionCookieName(), value) };
+      return {
+        token: outcome.token,
+        update: { kind: "set", cookies: sessionCookieChunks(sessionCookieName(), value) },
+      };
     }
   }
 }
 
 /**
- * Apply an update to the request (what the page or route reads) and the response (what the
- * browser keeps); stale chunks of the old cookie are removed from both.
+ * proxy.ts's half of the role refresh: how the cookie changes. The new cookie is handed on in
+ * the request, so the page answering this very request already sees it.
+ */
+export async function refreshedSessionCookie(req: NextRequest): Promise<SessionCookieUpdate> {
+  return (await refreshedSession(req.cookies)).update;
+}
+
+/**
+ * Apply an update to the response (what the browser keeps): stale chunks of the old cookie, as
+ * the request carried them, are removed. {@link requestCookieHeader} does the request's part.
  */
 export function applySessionCookieUpdate(
   update: SessionCookieUpdate,
-  req: NextRequest,
+  requestCookies: RequestCookieList,
   res: NextResponse,
 ): void {
   if (update.kind === "none") return;
   const name = sessionCookieName();
   const secure = name.startsWith("__Secure-");
   const keep = new Set(update.kind === "set" ? update.cookies.map((c) => c.name) : []);
-  for (const cookie of req.cookies.getAll()) {
+  for (const cookie of requestCookies.getAll()) {
     if ((cookie.name === name || cookie.name.startsWith(`${name}.`)) && !keep.has(cookie.name)) {
       res.cookies.set(cookie.name, "", {
         path: "/",
@@ -108,4 +130,19 @@ export function requestCookieHeader(update: SessionCookieUpdate, req: NextReques
     .filter((c) => c.name !== name && !c.name.startsWith(`${name}.`));
   const session = update.kind === "set" ? update.cookies : [];
   return [...others, ...session].map((c) => `${c.name}=${c.value}`).join("; ");
+}
+
+/**
+ * A route handler's response with the update applied (the tRPC route, which proxy.ts skips).
+ * Unchanged when there is nothing to change: the common case costs nothing.
+ */
+export function withSessionCookieUpdate(
+  update: SessionCookieUpdate,
+  requestCookies: RequestCookieList,
+  res: Response,
+): Response {
+  if (update.kind === "none") return res;
+  const out = new NextResponse(res.body, res);
+  applySessionCookieUpdate(update, requestCookies, out);
+  return out;
 }

@@ -9,6 +9,11 @@ import { userById } from "../domain/users";
 import { authOptions, sessionFromToken } from "./options";
 import { sessionUsable } from "./role-refresh";
 import { signedInAfterCutoff } from "./session-cutoff";
+import {
+  refreshedSession,
+  type RequestCookieList,
+  type SessionCookieUpdate,
+} from "./session-cookie";
 import { decodeSessionJwt } from "./session-jwt";
 
 /**
@@ -50,7 +55,35 @@ export async function currentSignedIn(): Promise<{
  * with the row it reads in the same statement as the projection.
  */
 export async function sessionFromCookie(): Promise<Session | null> {
-  const token = await sessionToken();
+  return sessionOfToken(await sessionToken());
+}
+
+/**
+ * The tRPC route's session. proxy.ts does not run for /api/trpc (a JSON answer needs no CSP
+ * nonce, and the proxy cost each dashboard poll about 0.3 ms of CPU), so the route refreshes the
+ * roles itself, as the proxy does for pages: the session comes from the refreshed token (or is
+ * null when the refresh ended it), and `update` is the cookie change for the response
+ * (`withSessionCookieUpdate`). `cookies` is the request's cookie list it was read from.
+ */
+export async function refreshedRequestSession(): Promise<{
+  session: Session | null;
+  update: SessionCookieUpdate;
+  cookies: RequestCookieList;
+}> {
+  const jar = await cookies();
+  try {
+    const { token, update } = await refreshedSession(jar);
+    return { session: sessionOfToken(token), update, cookies: jar };
+  } catch (error) {
+    // As proxy.ts does: the cookie is left as it came, and sessionFromCookie still refuses a
+    // session whose roles are too old.
+    console.error(`session refresh failed: ${error instanceof Error ? error.message : "error"}`);
+    return { session: await sessionFromCookie(), update: { kind: "none" }, cookies: jar };
+  }
+}
+
+/** A decoded token as a session: expiry checked by the decoding, roles fresh or within the grace. */
+function sessionOfToken(token: JWT | null): Session | null {
   if (!token?.userId) return null;
   if (!sessionUsable(token, env().AUTH_ROLE_REFRESH_S)) return null;
   const expires = new Date(
