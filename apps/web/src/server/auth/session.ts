@@ -24,8 +24,8 @@ import { decodeSessionJwt } from "./session-jwt";
  * session as next-auth's session callback does, without running next-auth's request pipeline.
  *
  * The roles' refresh is not done here: server components cannot set cookies, so proxy.ts
- * refreshes the cookie before the request reaches the page or the tRPC route (and hands the new
- * one on in the request). Here a token is only checked: its roles are fresh or within the
+ * refreshes the cookie before the request reaches the page (and hands the new one on in the
+ * request); the tRPC route, which the proxy skips, uses {@link refreshedRequestSession}. Here a token is only checked: its roles are fresh or within the
  * outage grace (a request that somehow skipped the proxy cannot use stale roles), and it was
  * signed in after the user's last sign-out (`users.sessions_valid_after`).
  */
@@ -50,9 +50,10 @@ export async function currentSignedIn(): Promise<{
 
 /**
  * The session the cookie carries (decoded, expiry checked, roles fresh or within the grace),
- * before the user row is read: the tRPC route's context. Every procedure that needs a signed-in
- * user then checks the row: `protectedProcedure` with {@link signedInUser}, `bouncer.mine`
- * with the row it reads in the same statement as the projection.
+ * before the user row is read. The tRPC route's context is the same after the role refresh
+ * ({@link refreshedRequestSession}); every procedure that needs a signed-in user then checks the
+ * row: `protectedProcedure` with {@link signedInUser}, `bouncer.mine` with the row it reads in
+ * the same statement as the projection.
  */
 export async function sessionFromCookie(): Promise<Session | null> {
   return sessionOfToken(await sessionToken());
