@@ -8,7 +8,7 @@ import { wire, type Wiring } from "../src/wiring";
 import { quickController } from "./support/controller";
 import { gate, holdAt } from "./support/gates";
 import { NS, startHarness, until, type Harness } from "./support/harness";
-import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
+import { startTcpProxy, type TcpProxy } from "@irc-now/db/testing";
 
 /**
  * Issue 10 items 4 and the fault matrix: a hung or restarting accounts DB never pins a setup or

@@ -5,7 +5,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { accounts, createAccountsDb, type AccountsDb } from "@irc-now/db";
 import { migrateAccounts } from "@irc-now/db/migrate";
-import { createTestDatabase } from "@irc-now/db/testing";
+import { createTestDatabase, startTcpProxy } from "@irc-now/db/testing";
 import { BouncerApi, createKubeClients, LABEL_OWNER, type SojuBouncer } from "@irc-now/k8s";
 import { startKubeStandin, type KubeStandin } from "@irc-now/standins/kube";
 import {
@@ -17,7 +17,6 @@ import {
 import { createLogger } from "../src/logger";
 import { dbBouncerProjection } from "../src/ports/bouncer-projection";
 import { CR, NS, until } from "./support/harness";
-import { startTcpProxy } from "./support/tcp-proxy";
 
 /**
  * The accounts DB's `bouncers` projection (issue 12): the worker keeps it from its own watch of

@@ -1,5 +1,6 @@
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import pg from "pg";
+import { createPool } from "../pool";
 import * as schema from "./schema";
 
 export type AccountsDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
@@ -26,15 +27,13 @@ export function poolTimeouts(statementTimeoutMs = 10_000) {
 }
 
 export function createAccountsDb(databaseUrl: string, options: AccountsDbOptions = {}): AccountsDb {
-  const pool = new pg.Pool({
+  const pool = createPool({
     connectionString: databaseUrl,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
     idleTimeoutMillis: 30_000,
     ...poolTimeouts(options.statementTimeoutMs),
   });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on("error", () => undefined);
   return drizzle({ client: pool, schema, casing: "snake_case" });
 }
 

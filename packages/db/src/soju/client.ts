@@ -1,6 +1,7 @@
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { poolTimeouts } from "../accounts/client";
+import { createPool } from "../pool";
 import * as schema from "./schema";
 
 export type SojuDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
@@ -13,13 +14,12 @@ export function createSojuDb(
   databaseUrl: string,
   options: { max?: number; statementTimeoutMs?: number } = {},
 ): SojuDb {
-  const pool = new pg.Pool({
+  const pool = createPool({
     connectionString: databaseUrl,
     max: options.max ?? 2,
     connectionTimeoutMillis: 5_000,
     ...poolTimeouts(options.statementTimeoutMs),
   });
-  pool.on("error", () => undefined);
   return drizzle({ client: pool, schema });
 }
 
