@@ -66,9 +66,7 @@ describe("the pool under a transaction whose connection fails", () => {
   it("a BEGIN that fails gives its client back: the one-slot pool still answers, and end() resolves", async () => {
     const { db, pool, proxy } = await onePooledConnection(300);
     proxy.stall();
-    await expect(db.transaction(async (tx) => tx.execute(sql`select 1`))).rejects.toThrow(
-      /begin/,
-    );
+    await expect(db.transaction(async (tx) => tx.execute(sql`select 1`))).rejects.toThrow(/begin/);
     proxy.up();
     // With the client leaked, this would wait for a free slot and time out after 1 s.
     const { rows } = await db.execute<{ n: number }>(sql`select 4 as n`);
