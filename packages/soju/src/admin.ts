@@ -38,6 +38,12 @@ export interface SojuTransport {
    * Every word is validated before anything is sent.
    */
   runSequence(bouncer: string, commands: ReadonlyArray<readonly string[]>): Promise<SequenceResult>;
+  /**
+   * Optional prefetch hook: a `runSequence` of `count` commands on this bouncer is coming;
+   * the transport may open its round trip ahead (exec: the session, waiting for its stdin).
+   * Nothing is sent; a prepared round trip that is never used is dropped by the transport.
+   */
+  prepareSequence?(bouncer: string, count: number): void;
   /** Drops what the transport keeps for the bouncer (e.g. its admin-socket connection). */
   release(bouncer: string): Promise<void>;
   close(): Promise<void>;
@@ -190,6 +196,11 @@ export class BouncerServAdmin implements SojuAdmin {
     }
     if (result.failure) throw result.failure.error;
     return created;
+  }
+
+  prepareUpstreamNetwork(bouncer: string): void {
+    // applyUpstreamNetwork's first round trip: create, set-plain, enable.
+    this.transport.prepareSequence?.(bouncer, 3);
   }
 
   userRun(bouncer: string, user: string, words: string[]): Promise<string[]> {

@@ -129,6 +129,24 @@ while [ "$i" -lt "$n" ]; do
   i=$((i + 1))
 done`;
 
+/** The exec request's argv of a sequence of `count` commands (no words, so no secrets in it). */
+export function sojuctlSequenceArgv(configPath: string, count: number, marker: string): string[] {
+  return ["sh", "-c", SOJUCTL_SEQUENCE_SCRIPT, "sojuctl", configPath, String(count), marker];
+}
+
+/** How long a session opened ahead by `prepareSequence` waits for its stdin (then it is ended). */
+export const PREPARED_TTL_MS = 10_000;
+
+/** An exec session waiting for its stdin (ExecTransport.open). */
+interface ExecSession {
+  /** The session ended (deadline, connection lost) before `finish`. */
+  readonly closed: boolean;
+  /** Sends `input` on stdin (never ending it) and waits for the exit status; then it is gone. */
+  finish(input: string | undefined): Promise<ExecResult>;
+  /** Ends it with nothing sent: the script sees a cut-off stdin and runs nothing. */
+  abandon(): void;
+}
+
 /** The exec request's argv (no secrets in it) and stdin (the words) for a command sequence. */
 export function sojuctlSequenceExec(
   configPath: string,
@@ -137,15 +155,7 @@ export function sojuctlSequenceExec(
 ): { command: string[]; stdin: string; marker: string } {
   for (const words of commands) assertSojuctlSafe(words);
   return {
-    command: [
-      "sh",
-      "-c",
-      SOJUCTL_SEQUENCE_SCRIPT,
-      "sojuctl",
-      configPath,
-      String(commands.length),
-      marker,
-    ],
+    command: sojuctlSequenceArgv(configPath, commands.length, marker),
     stdin: commands
       .map((words) => `${words.length}\n${words.map((word) => `${word}\n`).join("")}`)
       .join(""),
@@ -312,6 +322,16 @@ export class ExecTransport implements SojuTransport {
   private readonly timeoutMs: number;
   private readonly openTimeoutMs: number;
   private readonly log: SojuLogger;
+  /** Sessions opened ahead by prepareSequence, by bouncer. */
+  private readonly prepared = new Map<
+    string,
+    {
+      count: number;
+      marker: string;
+      session: Promise<ExecSession | null>;
+      expiry: NodeJS.Timeout;
+    }
+  >();
 
   constructor(private readonly options: ExecTransportOptions) {
     this.timeoutMs = options.commandTimeoutMs ?? 60_000;
@@ -331,6 +351,13 @@ export class ExecTransport implements SojuTransport {
     commands: ReadonlyArray<readonly string[]>,
   ): Promise<SequenceResult> {
     const { command, stdin, marker } = sojuctlSequenceExec(this.options.configPath, commands);
+    const prepared = await this.takePrepared(bouncer, commands.length);
+    if (prepared)
+      return interpretSequence(
+        await prepared.session.finish(stdin),
+        prepared.marker,
+        commands.length,
+      );
     const pod = await this.findPod(bouncer);
     return interpretSequence(await this.execute(pod, command, stdin), marker, commands.length);
   }
@@ -360,6 +387,15 @@ export class ExecTransport implements SojuTransport {
    * the connection is always gone when this returns or throws.
    */
   async execute(pod: string, argv: string[], input?: string): Promise<ExecResult> {
+    return (await this.open(pod, argv, input !== undefined)).finish(input);
+  }
+
+  /**
+   * Opens an exec session and leaves it waiting for its stdin: `finish` sends it and waits for
+   * the exit status, `abandon` ends the session with nothing sent. The command deadline counts
+   * from here.
+   */
+  private async open(pod: string, argv: string[], withStdin: boolean): Promise<ExecSession> {
     const { namespace, container } = this.options;
     const started = Date.now();
     const session = new SessionConfig(this.options.kubeConfig);
@@ -367,10 +403,11 @@ export class ExecTransport implements SojuTransport {
     const stdout = new Collector();
     const stderr = new Collector();
     // Never ended: with the v4 protocol client-node closes the whole session when stdin ends.
-    const stdin = input === undefined ? null : new PassThrough();
-    if (stdin !== null) stdin.write(input);
+    const stdin = withStdin ? new PassThrough() : null;
     let settle: (status: V1Status | undefined) => void = () => undefined;
+    let closed = false;
     const done = new Promise<V1Status | undefined>((resolve) => (settle = resolve));
+    void done.then(() => (closed = true));
 
     const opening = exec.exec(namespace, pod, container, argv, stdout, stderr, stdin, false, (s) =>
       settle(s),
@@ -418,37 +455,101 @@ export class ExecTransport implements SojuTransport {
     );
     ws.on("close", () => settle(undefined));
     ws.on("error", () => settle(undefined));
-    const status = await done;
-    clearTimeout(timer);
-    ws.terminate();
-    session.abort();
-    stdin?.destroy();
-    if (status === undefined) {
-      throw new SojuUnavailable(
-        timedOut
-          ? `sojuctl in pod ${pod} did not finish within ${this.timeoutMs} ms`
-          : `the exec session in pod ${pod} ended without an exit status`,
-      );
-    }
-    if (!stdout.writableEnded) stdout.end();
-    if (!stderr.writableEnded) stderr.end();
-    await Promise.all([finished(stdout), finished(stderr)]);
-    const exitCode = exitCodeOf(status);
-    if (exitCode === undefined) {
-      this.log.warn({ pod, reason: status.reason }, "soju exec failed without an exit code");
-      throw new SojuUnavailable(
-        `exec in pod ${pod} failed: ${status.reason ?? "Failure"}${status.message ? `: ${status.message}` : ""}`,
-      );
-    }
-    return { stdout: stdout.text(), stderr: stderr.text(), exitCode };
+    const end = () => {
+      clearTimeout(timer);
+      ws.terminate();
+      session.abort();
+      stdin?.destroy();
+    };
+    return {
+      get closed() {
+        return closed;
+      },
+      abandon: () => {
+        settle(undefined);
+        end();
+      },
+      finish: async (input) => {
+        if (input !== undefined) stdin?.write(input);
+        const status = await done;
+        end();
+        if (status === undefined) {
+          throw new SojuUnavailable(
+            timedOut
+              ? `sojuctl in pod ${pod} did not finish within ${this.timeoutMs} ms`
+              : `the exec session in pod ${pod} ended without an exit status`,
+          );
+        }
+        if (!stdout.writableEnded) stdout.end();
+        if (!stderr.writableEnded) stderr.end();
+        await Promise.all([finished(stdout), finished(stderr)]);
+        const exitCode = exitCodeOf(status);
+        if (exitCode === undefined) {
+          this.log.warn({ pod, reason: status.reason }, "soju exec failed without an exit code");
+          throw new SojuUnavailable(
+            `exec in pod ${pod} failed: ${status.reason ?? "Failure"}${status.message ? `: ${status.message}` : ""}`,
+          );
+        }
+        return { stdout: stdout.text(), stderr: stderr.text(), exitCode };
+      },
+    };
   }
 
-  async release(): Promise<void> {
-    // Nothing is kept per bouncer.
+  /**
+   * The prefetch hook: opens the exec session of a coming `runSequence` of `count` commands on
+   * this bouncer now (pod lookup, WebSocket upgrade, the sequence script started), so that the
+   * command round trip later is only the commands. The script reads ALL of its stdin before
+   * running anything, so a session that never gets its stdin runs nothing: it is abandoned when
+   * a sequence of another length comes, on `release`, or after PREPARED_TTL_MS. Best effort: a
+   * prepared session that failed to open or has ended is dropped and `runSequence` opens its
+   * own, whose error (if any) is the one reported.
+   */
+  prepareSequence(bouncer: string, count: number): void {
+    this.dropPrepared(bouncer);
+    const marker = randomBytes(12).toString("hex");
+    const argv = sojuctlSequenceArgv(this.options.configPath, count, marker);
+    const session = this.findPod(bouncer)
+      .then((pod) => this.open(pod, argv, true))
+      .catch(() => null);
+    const expiry = setTimeout(() => this.dropPrepared(bouncer), PREPARED_TTL_MS);
+    expiry.unref();
+    this.prepared.set(bouncer, { count, marker, session, expiry });
+  }
+
+  /** The prepared session for a sequence of `count` commands, if one is open; it is taken. */
+  private async takePrepared(
+    bouncer: string,
+    count: number,
+  ): Promise<{ session: ExecSession; marker: string } | null> {
+    const entry = this.prepared.get(bouncer);
+    if (!entry) return null;
+    this.prepared.delete(bouncer);
+    clearTimeout(entry.expiry);
+    const session = await entry.session;
+    if (!session) return null;
+    if (entry.count !== count || session.closed) {
+      session.abandon();
+      return null;
+    }
+    return { session, marker: entry.marker };
+  }
+
+  private dropPrepared(bouncer: string): void {
+    const entry = this.prepared.get(bouncer);
+    if (!entry) return;
+    this.prepared.delete(bouncer);
+    clearTimeout(entry.expiry);
+    void entry.session.then((s) => s?.abandon());
+  }
+
+  async release(bouncer: string): Promise<void> {
+    // Nothing else is kept per bouncer.
+    this.dropPrepared(bouncer);
   }
 
   async close(): Promise<void> {
-    // Nothing is kept open between commands.
+    // Nothing else is kept open between commands.
+    for (const bouncer of [...this.prepared.keys()]) this.dropPrepared(bouncer);
   }
 }
 

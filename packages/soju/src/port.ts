@@ -77,6 +77,13 @@ export interface SojuAdmin {
     sasl: { username: string; password: string },
   ): Promise<"created" | "updated">;
   /**
+   * Optional prefetch hook: `applyUpstreamNetwork` on this bouncer is coming soon; the adapter
+   * may open its round trip ahead (exec: the session, waiting for its stdin, so nothing runs
+   * until the commands are sent). Sends nothing; never fails (a failed prefetch is redone by
+   * `applyUpstreamNetwork`, which reports its own error); an unused prefetch is dropped.
+   */
+  prepareUpstreamNetwork?(bouncer: string): void;
+  /**
    * `user update <username> -enabled true|false` (as the admin; soju refuses it for one's own
    * user). Disabled, soju 0.10.1 closes the user's clients, drops its upstream connections and
    * answers new logins `ERROR :This bouncer account is disabled`; enabled, it reconnects upstream.

@@ -10,8 +10,9 @@ import { closeStaleAttempts } from "./attempts";
 import { KeyedQueue } from "./queue";
 import { reconcileBouncer } from "./reconcile";
 import { errorText } from "./secrets";
-import type { SetupDeps } from "./setup";
+import type { SetupDeps, SetupResult } from "./setup";
 import { verifyLoopPorts } from "./verifier";
+import { VerifyStage } from "./verify-stage";
 import { startVerifyLoop, systemClock } from "./verify-loop";
 import { BouncerWatcher } from "./watcher";
 
@@ -29,6 +30,8 @@ export interface ControllerOptions {
   usersIntervalMs?: number;
   tenantsIntervalMs?: number;
   concurrency?: number;
+  /** Step-6 verifications of annotated setups running at once, beside the queue (8). */
+  verifyStageConcurrency?: number;
   resyncMs?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -40,6 +43,8 @@ export interface ControllerOptions {
  */
 export class Controller {
   readonly queue: KeyedQueue;
+  /** Step 6 of annotated setups, beside the queue (verify-stage.ts). */
+  readonly verifying: VerifyStage;
   readonly watcher: BouncerWatcher;
   private loops: { stop: () => Promise<void> }[] = [];
   private running = false;
@@ -50,15 +55,23 @@ export class Controller {
 
   constructor(private readonly o: ControllerOptions) {
     const { deps, metrics } = o;
+    const ended = (result: SetupResult) => {
+      if (result.outcome === "busy") return;
+      metrics.setupAttempts.inc({ outcome: result.outcome });
+      metrics.setupDuration.observe({ outcome: result.outcome }, result.durationMs / 1000);
+    };
+    this.verifying = new VerifyStage(o.verifyStageConcurrency ?? 8, (error) =>
+      deps.log.warn({ error: errorText(error) }, "verifying a setup failed"),
+    );
     this.queue = new KeyedQueue(
       async (name) => {
-        const { result, next } = await reconcileBouncer(deps, name, this.abort.signal);
+        // An annotated setup's step 6 goes to the verify stage: this slot takes the next bouncer.
+        const { result, next } = await reconcileBouncer(deps, name, this.abort.signal, (verify) =>
+          this.verifying.admit(async () => ended(await verify())),
+        );
         if (result?.outcome === "needs_admin") this.parked.add(name);
         else this.parked.delete(name);
-        if (result && result.outcome !== "busy") {
-          metrics.setupAttempts.inc({ outcome: result.outcome });
-          metrics.setupDuration.observe({ outcome: result.outcome }, result.durationMs / 1000);
-        }
+        if (result) ended(result);
         return next;
       },
       {
@@ -156,8 +169,8 @@ export class Controller {
   }
 
   /**
-   * Cancels in-flight setups (they stop at their next step, unannotated) and resolves once all
-   * of them have ended: only then may the caller release the lease to another replica.
+   * Cancels in-flight setups (they stop at their next step, unannotated; a verifying one ends
+   * `failed` after its annotation, as before) and resolves once all of them have ended: only then may the caller release the lease to another replica.
    */
   async stop(): Promise<void> {
     if (!this.running) return;
@@ -167,5 +180,17 @@ export class Controller {
     await Promise.all(this.loops.map((l) => l.stop()));
     this.loops = [];
     await this.queue.stop();
+    // Verifications in flight were cancelled too; they end (and release their locks) first.
+    await this.verifying.idle();
+  }
+
+  /** Resolves when no setup is queued, running or verifying (scheduled retries do not count). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.queue.idle();
+      await this.verifying.idle();
+      const { pending, inFlight } = this.queue.size;
+      if (pending === 0 && inFlight === 0 && this.verifying.size.running === 0) return;
+    }
   }
 }

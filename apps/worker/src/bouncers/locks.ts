@@ -8,7 +8,10 @@ export interface PgSetupLocksOptions {
   connectTimeoutMs?: number;
   /** Statement deadline on the lock connections (10 000 ms). */
   statementTimeoutMs?: number;
-  /** Lock connections kept open between setups (4, the queue's default concurrency). */
+  /**
+   * Lock connections kept open between setups (12: the queue's default concurrency of 4 plus
+   * the verify stage's 8, since a verifying setup still holds its lock).
+   */
   maxIdle?: number;
 }
 
@@ -32,7 +35,7 @@ export function pgSetupLocks(
   const dead = new WeakSet<pg.Client>();
   /** What to do when a connection ends while it holds a lock. */
   const onGone = new Map<pg.Client, () => void>();
-  const maxIdle = options.maxIdle ?? 4;
+  const maxIdle = options.maxIdle ?? 12;
 
   const open = async () => {
     const client = new pg.Client({

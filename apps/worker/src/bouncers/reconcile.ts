@@ -1,6 +1,6 @@
 import { isConfigured, isDeleting, isReady } from "@irc-now/k8s";
 import type { HandlerResult } from "./queue";
-import { runSetup, type SetupDeps, type SetupResult } from "./setup";
+import { startSetup, type Annotated, type SetupDeps, type SetupResult } from "./setup";
 
 export type ReconcileDecision = "gone" | "deleting" | "not-ready" | "configured" | "setup";
 
@@ -9,10 +9,17 @@ export type ReconcileDecision = "gone" | "deleting" | "not-ready" | "configured"
  * then runs setup only for a Ready bouncer without the annotation. An annotated bouncer is never
  * touched again: users own their soju state from then on.
  */
+/**
+ * Without `handOff`, a setup's step 6 runs here and `result` is the whole setup's. With it, the
+ * step-6 continuation of an annotated setup is given to `handOff` (the controller's verify
+ * stage) and reconcile returns once it was taken, without `result`: after the annotation there
+ * is nothing left to retry (`nextAfter`), so the caller's slot is free for another bouncer.
+ */
 export async function reconcileBouncer(
   deps: SetupDeps,
   name: string,
   signal?: AbortSignal,
+  handOff?: (verify: Annotated["verify"]) => Promise<void>,
 ): Promise<{ decision: ReconcileDecision; result?: SetupResult; next: HandlerResult }> {
   const bouncer = await deps.bouncers.get(name);
   if (!bouncer) {
@@ -25,7 +32,12 @@ export async function reconcileBouncer(
   }
   if (!isReady(bouncer)) return { decision: "not-ready", next: "done" }; // the Ready transition re-enqueues it
   if (isConfigured(bouncer)) return { decision: "configured", next: "done" };
-  const result = await runSetup(deps, bouncer, signal);
+  const first = await startSetup(deps, bouncer, signal);
+  if (first.outcome === "annotated" && handOff) {
+    await handOff(first.verify);
+    return { decision: "setup", next: "done" };
+  }
+  const result = first.outcome === "annotated" ? await first.verify() : first;
   return { decision: "setup", result, next: nextAfter(result) };
 }
 

@@ -23,6 +23,7 @@ import type {
 import type { BouncerRef, SetupRecorder, SetupStep } from "./attempts";
 import { isPermanent, NeedsAdmin, SetupCancelled, SetupError } from "./errors";
 import { errorText, scrub } from "./secrets";
+import { StepLog } from "./step-log";
 import { checkUpstream, type Verdict } from "./verifier";
 
 export { SetupError, NeedsAdmin, SetupCancelled } from "./errors";
@@ -61,8 +62,8 @@ export interface SetupDeps {
   recorder: SetupRecorder;
   settings: SetupSettings;
   log: Logger;
-  /** Reports each step as it starts (the CLI prints them). */
-  onStep?: (step: SetupStep) => void;
+  /** Reports each step as it starts (the CLI prints them; the bench times them). */
+  onStep?: (step: SetupStep | "done", bouncer: BouncerRef) => void;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   generatePassword?: () => string;
 }
@@ -112,15 +113,20 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Step 1's wait for soju's user row. `firstLook` is the first check, issued ahead of the step.
+ * Resolves true when the user was there at the first look (nothing was waited for).
+ */
 async function waitForSojuUser(
   tenant: TenantDb,
   username: string,
   deps: SetupDeps,
   signal: AbortSignal,
-): Promise<void> {
+  firstLook: Promise<boolean>,
+): Promise<boolean> {
   const sleep = deps.sleep ?? abortableSleep;
   for (let i = 0; i < deps.settings.userWaitAttempts; i++) {
-    if (await tenant.hasUser(username)) return;
+    if (await (i === 0 ? firstLook : tenant.hasUser(username))) return i === 0;
     if (i < deps.settings.userWaitAttempts - 1)
       await sleep(Math.min(deps.settings.userWaitBaseMs * 2 ** i, 10_000), signal);
   }
@@ -158,35 +164,34 @@ export async function waitForUpstreamLogin(
  * theirs already stores for irc.now AND ergo accepts (bouncers set up before the Secret
  * existed), else null. Only a password ergo accepts can be the live one, so when a user's
  * bouncers disagree, the one ergo accepts wins; the others get it at their next setup.
+ * `mine` is what this bouncer's soju stores (read on the connection the setup has open);
+ * `owners` the owner's bouncers (both read ahead of the step).
  */
 async function adoptablePassword(
   deps: SetupDeps,
   bouncer: SojuBouncer,
-  own: TenantDb,
-  ownerId: string,
+  mine: { username: string; password: string } | null,
+  owners: { items: SojuBouncer[] },
   signal: AbortSignal,
 ): Promise<string | null> {
   const username = bouncer.spec.username;
   const network = deps.settings.upstreamNetwork;
-  const accepted = async (tenant: TenantDb) => {
-    const stored = await tenant.saslPlainCredentials(username, network);
-    return stored?.password &&
-      stored.username.toLowerCase() === username.toLowerCase() &&
-      (await deps.ergo.checkCredentials(username, stored.password))
+  const accepted = async (stored: { username: string; password: string } | null) =>
+    stored?.password &&
+    stored.username.toLowerCase() === username.toLowerCase() &&
+    (await deps.ergo.checkCredentials(username, stored.password))
       ? stored.password
       : null;
-  };
-  // This bouncer first, on the connection the setup already has open.
-  const mine = await accepted(own);
-  if (mine) return mine;
-  const { items } = await deps.bouncers.listByOwner(ownerId);
-  for (const b of items) {
+  // This bouncer first.
+  const own = await accepted(mine);
+  if (own) return own;
+  for (const b of owners.items) {
     if (b.spec.username !== username || b.metadata.name === bouncer.metadata.name) continue;
     signal.throwIfAborted();
     let tenant: TenantDb | undefined;
     try {
       tenant = await deps.openTenantDb(b.metadata.name);
-      const password = await accepted(tenant);
+      const password = await accepted(await tenant.saslPlainCredentials(username, network));
       if (password) return password;
     } catch (error) {
       // One unreadable bouncer must not block the others: it is only a migration candidate.
@@ -203,18 +208,19 @@ async function adoptablePassword(
 
 /**
  * Step 3: make the ergo account accept `password`, resetting it only when the portal owns it for
- * this same user. An existing account the portal does not own is never reset: unless ergo
- * already accepts the user's credential (then the portal made it, e.g. a registration whose
- * ownership row was lost), the setup stops for an admin.
+ * this same user (`owner`: the account's owner as the accounts DB said at this step or just
+ * before it). An existing account the portal does not own is never reset: unless ergo already
+ * accepts the user's credential (then the portal made it, e.g. a registration whose ownership
+ * row was lost), the setup stops for an admin.
  */
 async function ensureErgoAccount(
   deps: SetupDeps,
   username: string,
   ownerId: string,
   password: string,
+  owner: string | null,
 ): Promise<"created" | "reset" | "existing"> {
   const step = "ensure_ergo_account";
-  const owner = await deps.ownership.ownerOf(username);
   if (owner !== null && owner !== ownerId)
     throw new NeedsAdmin(
       step,
@@ -283,32 +289,79 @@ async function annotate(deps: SetupDeps, bouncer: SojuBouncer, lock: SetupLock):
 }
 
 /**
+ * A setup whose annotation is written: all that is left is step 6, verifying the upstream
+ * login, which only reads (soju's `sasl status`, ergo's WHOIS). `verify` runs it, records the
+ * attempt's end and then releases the setup lock; it must be called exactly once. The
+ * controller hands it to a stage of its own so that the setup's queue slot is free for the next
+ * bouncer meanwhile (controller.ts).
+ */
+export interface Annotated {
+  outcome: "annotated";
+  verify(): Promise<SetupResult>;
+}
+
+/**
  * Upstream setup for one Ready, unannotated bouncer (DESIGN.md §2 steps 1–7), under the
- * bouncer's setup lock. `signal` cancels it between steps (the worker is stopping); losing the
- * lock cancels it too. Every attempt is recorded; no secret reaches a log line or an error text.
+ * bouncer's setup lock, including step 6. `signal` cancels it between steps (the worker is
+ * stopping); losing the lock cancels it too. Every attempt is recorded; no secret reaches a log
+ * line or an error text.
  */
 export async function runSetup(
   deps: SetupDeps,
   bouncer: SojuBouncer,
-  signal: AbortSignal = new AbortController().signal,
+  signal?: AbortSignal,
 ): Promise<SetupResult> {
+  const first = await startSetup(deps, bouncer, signal);
+  return first.outcome === "annotated" ? first.verify() : first;
+}
+
+/**
+ * `runSetup` up to the annotation: resolves with the setup's result when it ended before (busy,
+ * failed, needs an admin), or with the step-6 continuation once the annotation is written.
+ *
+ * The setup lock stays held through step 6 although step 6 changes nothing: the lock is also
+ * what says "an attempt of this bouncer is running" — `recorder.start` closes the uid's
+ * `running` attempts and `closeStaleAttempts` marks one interrupted only when its lock is free —
+ * so releasing it at the annotation would let an admin retry or the stale sweep mark a
+ * verifying attempt interrupted. A retry meanwhile finds the lock taken and comes back later.
+ */
+export async function startSetup(
+  deps: SetupDeps,
+  bouncer: SojuBouncer,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<SetupResult | Annotated> {
   const name = bouncer.metadata.name;
   const uid = bouncer.metadata.uid;
   if (!uid || !bouncer.metadata.resourceVersion)
     throw new Error(`SojuBouncer ${name} has no metadata.uid/resourceVersion`);
   const lock = await deps.locks.tryAcquire(uid);
   if (!lock) return { outcome: "busy" };
+  let handedOver = false;
   try {
-    return await setupLocked(
-      deps,
-      bouncer,
-      { uid, name },
-      lock,
-      AbortSignal.any([signal, lock.lost]),
-    );
+    const first = await setupLocked(deps, bouncer, { uid, name }, lock, signal);
+    if (first.outcome !== "annotated") return first;
+    handedOver = true;
+    let verified: Promise<SetupResult> | undefined;
+    return {
+      outcome: "annotated",
+      verify: () =>
+        (verified ??= (async () => {
+          try {
+            return await first.verify();
+          } finally {
+            await lock.release();
+          }
+        })()),
+    };
   } finally {
-    await lock.release();
+    if (!handedOver) await lock.release();
   }
+}
+
+/** A read issued ahead of the step that uses it: its failure surfaces when that step awaits it. */
+function early<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
 }
 
 async function setupLocked(
@@ -316,36 +369,79 @@ async function setupLocked(
   bouncer: SojuBouncer,
   ref: BouncerRef,
   lock: SetupLock,
-  signal: AbortSignal,
-): Promise<SetupResult> {
+  stop: AbortSignal,
+): Promise<SetupResult | Annotated> {
+  // Up to the annotation, losing the lock cancels the setup (another replica may hold it now).
+  // Step 6 only reads and records this attempt's own rows, which a lost lock session cannot make
+  // wrong (the attempt's end overwrites an "interrupted" mark): from then on only `stop` does.
+  let signal = AbortSignal.any([stop, lock.lost]);
   const { name } = ref;
   const username = bouncer.spec.username;
   const network = deps.settings.upstreamNetwork;
   const log = deps.log.child({ bouncer: name });
   const started = Date.now();
-  const attempt = await deps.recorder.start(ref);
+  const attempt = early(deps.recorder.start(ref));
+  // Step records are written in order behind the setup, not awaited before each step.
+  const steps = new StepLog(deps.recorder, attempt);
   let step: SetupStep = "read_secret";
   let password: string | undefined;
-  let tenant: TenantDb | undefined;
   let configured = false;
-  const enter = async (next: SetupStep) => {
+  const enter = (next: SetupStep) => {
     // Cancelled between steps: the attempt stays at the step it completed last — except once
     // the annotation is written, where it was cancelled while about to verify.
     if (configured) step = next;
     if (signal.aborted) throw new SetupCancelled(step, `cancelled: ${errorText(signal.reason)}`);
+    // Before the annotation, an unrecordable step is a failure (known here without waiting).
+    const unrecorded = configured ? undefined : steps.failed;
+    if (unrecorded) {
+      step = unrecorded.step;
+      throw unrecorded.error;
+    }
     step = next;
-    deps.onStep?.(next);
-    const recorded = deps.recorder.step(attempt.id, next);
-    if (!configured) return recorded; // before the annotation, an unrecordable step is a failure
-    // After it, the setup is done but for verifying: bookkeeping must not turn it into a failure
-    // (the attempt's end is written later, by the recorder).
-    await recorded.catch((e: unknown) =>
-      log.warn({ step: next, error: errorText(e, [password]) }, "could not record the step"),
-    );
+    deps.onStep?.(next, ref);
+    steps.step(next);
   };
 
+  // Cleanup of what the reads ahead opened or left waiting, whatever the outcome.
+  let tenantP: Promise<TenantDb> | undefined;
+  let tenantClosed = false;
+  const closeTenant = async () => {
+    if (tenantClosed || !tenantP) return;
+    tenantClosed = true;
+    await tenantP.then((t) => t.close()).catch(() => undefined);
+  };
+  let reachChoosePassword: () => void = () => undefined;
+  let abandonChoosePassword: (reason: unknown) => void = () => undefined;
+
+  const fail = async (caught: unknown): Promise<SetupResult> => {
+    const error =
+      signal.aborted && !(caught instanceof SetupError)
+        ? new SetupCancelled(step, `cancelled: ${errorText(signal.reason)}`)
+        : caught;
+    const outcome = isPermanent(error) ? "needs_admin" : "failed";
+    const text = errorText(error, [password]);
+    // The end is written after every step record, so `step_reached` never moves back.
+    await steps.settled();
+    // Without an attempt row there is nothing to record into: the caller retries (as ever).
+    const { id, attemptNo } = await attempt;
+    await deps.recorder
+      .finish(id, outcome, step, text, Date.now() - started)
+      .catch((e: unknown) =>
+        log.error({ err: scrub(String(e), [password]) }, "could not record the failed attempt"),
+      );
+    log.warn(
+      { attempt: attemptNo, step, error: text, configured, outcome },
+      outcome === "needs_admin"
+        ? "upstream setup needs an admin; not retrying"
+        : "upstream setup failed",
+    );
+    return { outcome, step, error: text, attemptNo, durationMs: Date.now() - started, configured };
+  };
+
+  let passwordSource: PasswordSource = "secret";
+  let ergoResult: "created" | "reset" | "existing";
   try {
-    deps.onStep?.("read_secret");
+    deps.onStep?.("read_secret", ref);
     const ownerId = bouncer.metadata.labels?.[LABEL_OWNER];
     if (!ownerId)
       throw new NeedsAdmin(step, `the bouncer has no ${LABEL_OWNER} label: no owner to set up for`);
@@ -354,29 +450,67 @@ async function setupLocked(
     // Refused at sign-in too; a CR made another way still must not loop on it.
     const unusable = unusableAccountName(username, { adminNick: deps.settings.adminNick });
     if (unusable) throw new NeedsAdmin(step, `${unusable.message}: ergo cannot have this account`);
-    tenant = await deps.openTenantDb(name);
 
-    await enter("wait_for_soju_user");
-    await waitForSojuUser(tenant, username, deps, signal);
-
-    await enter("choose_password");
-    // Lookup-or-create: the candidate (adopted or generated) is made only when no Secret exists.
-    const own = tenant;
-    let passwordSource: PasswordSource = "secret";
-    const ensured = await deps.credentials.ensure(username, async () => {
-      const adopted = await adoptablePassword(deps, bouncer, own, ownerId, signal);
-      passwordSource = adopted ? "adopted" : "generated";
-      return adopted ?? (deps.generatePassword ?? generatePassword)();
+    // The reads every later step needs start now and run beside each other; each step awaits
+    // its own, in step order, so a failed read still fails the step that owns it. Writes wait
+    // for their step.
+    const tenantOpen = early(deps.openTenantDb(name));
+    tenantP = tenantOpen;
+    const firstLook = early(tenantOpen.then((t) => t.hasUser(username)));
+    const ownerAhead = early(deps.ownership.ownerOf(username));
+    // Lookup-or-create starts too (its read of the Secret), but its create — the setup's first
+    // write — waits for choose_password: the candidate waits until that step is reached.
+    const choosing = new Promise<void>((resolve, reject) => {
+      reachChoosePassword = resolve;
+      abandonChoosePassword = reject;
     });
-    password = ensured.password;
-    if (!ensured.created) passwordSource = "secret"; // it existed, or another setup made it first
-    await tenant.close();
-    tenant = undefined;
+    choosing.catch(() => undefined); // abandoned before any candidate waited for it
+    let candidates:
+      | Promise<[{ username: string; password: string } | null, { items: SojuBouncer[] }]>
+      | undefined;
+    const ensured = early(
+      deps.credentials.ensure(username, async () => {
+        // No Secret: this bouncer's stored password and the owner's bouncers are the candidates.
+        const read = () =>
+          early(
+            Promise.all([
+              tenantOpen.then((t) => t.saslPlainCredentials(username, network)),
+              deps.bouncers.listByOwner(ownerId),
+            ]),
+          );
+        candidates ??= read();
+        await choosing;
+        const [mine, owners] = await (candidates ??= read()); // re-read after a wait
+        const adopted = await adoptablePassword(deps, bouncer, mine, owners, signal);
+        passwordSource = adopted ? "adopted" : "generated";
+        return adopted ?? (deps.generatePassword ?? generatePassword)();
+      }),
+    );
+    const tenant = await tenantOpen;
 
-    await enter("ensure_ergo_account");
-    const ergoResult = await ensureErgoAccount(deps, username, ownerId, password);
+    enter("wait_for_soju_user");
+    // A user that appeared only after waiting: the reads made before the wait are re-made.
+    const fresh = await waitForSojuUser(tenant, username, deps, signal, firstLook);
+    if (!fresh) candidates = undefined;
 
-    await enter("verify_ergo_credentials");
+    enter("choose_password");
+    // The soju step's round trip is opened ahead where the adapter can (exec: the session waits
+    // for its stdin; its script runs nothing before all of it arrives, at the soju step). Not
+    // with the reads above: it would compete with the tenant DB's connection, the longest of
+    // them; from here it overlaps the password and ergo steps instead.
+    deps.soju.prepareUpstreamNetwork?.(name);
+    await attempt; // the attempt's row exists before anything is written
+    reachChoosePassword();
+    const credential = await ensured;
+    password = credential.password;
+    if (!credential.created) passwordSource = "secret"; // it existed, or another setup made it first
+    await closeTenant();
+
+    enter("ensure_ergo_account");
+    const owner = fresh ? await ownerAhead : await deps.ownership.ownerOf(username);
+    ergoResult = await ensureErgoAccount(deps, username, ownerId, password, owner);
+
+    enter("verify_ergo_credentials");
     if (!(await deps.ergo.checkCredentials(username, password))) {
       throw new SetupError(
         "verify_ergo_credentials",
@@ -384,7 +518,7 @@ async function setupLocked(
       );
     }
 
-    await enter("apply_soju_network");
+    enter("apply_soju_network");
     // One round trip: create (or update) disabled, set the credentials, enable — in that order,
     // stopping at the first failure, so soju never connects without the credentials.
     await deps.soju.applyUpstreamNetwork(
@@ -394,75 +528,71 @@ async function setupLocked(
       { username, password },
     );
 
-    await enter("annotate");
+    enter("annotate");
+    // Every step is on record before anything is annotated.
+    const unrecorded = await steps.settled();
+    if (unrecorded) {
+      step = unrecorded.step;
+      throw unrecorded.error;
+    }
     await annotate(deps, bouncer, lock);
     configured = true;
+  } catch (caught) {
+    // Awaited here, not returned: the finally below awaits the tenant DB's close, and a `fail`
+    // that rejects meanwhile (no attempt row to record into) would have no handler yet.
+    return await fail(caught);
+  } finally {
+    abandonChoosePassword(new SetupCancelled(step, "the setup ended before choosing a password"));
+    await closeTenant();
+  }
 
-    await enter("verify_upstream_login");
-    const verdict = await waitForUpstreamLogin(deps, bouncer, signal);
-    // The verdict stands even if the DB cannot take it now: the verifier records it again.
-    await deps.recorder
-      .upstreamState(ref, verdict.state, verdict.account, verdict.detail)
-      .catch((e: unknown) =>
-        log.warn({ error: errorText(e, [password]) }, "could not record the upstream state"),
+  const verify = async (): Promise<SetupResult> => {
+    signal = stop;
+    try {
+      enter("verify_upstream_login");
+      const verdict = await waitForUpstreamLogin(deps, bouncer, signal);
+      // The verdict stands even if the DB cannot take it now: the verifier records it again.
+      await deps.recorder
+        .upstreamState(ref, verdict.state, verdict.account, verdict.detail)
+        .catch((e: unknown) =>
+          log.warn({ error: errorText(e, [password]) }, "could not record the upstream state"),
+        );
+      if (verdict.state !== "authenticated") {
+        throw new SetupError(
+          "verify_upstream_login",
+          `not logged in to irc.now after ${Math.round(deps.settings.verifyTimeoutMs / 1000)} s: ${verdict.detail ?? verdict.state}`,
+        );
+      }
+      // After the annotation, bookkeeping does not turn a finished setup into a failure.
+      const unrecorded = await steps.settled();
+      if (unrecorded)
+        log.warn(
+          { step: unrecorded.step, error: errorText(unrecorded.error, [password]) },
+          "could not record the step",
+        );
+      const { id, attemptNo } = await attempt;
+      // A DB that fails now does not undo a finished setup: the recorder writes the end later.
+      await deps.recorder
+        .finish(id, "succeeded", "done", null, Date.now() - started)
+        .catch((e: unknown) =>
+          log.warn({ error: errorText(e, [password]) }, "could not record the attempt's end yet"),
+        );
+      log.info(
+        { attempt: attemptNo, passwordSource, ergo: ergoResult, durationMs: Date.now() - started },
+        "upstream setup done: authenticated on irc.now",
       );
-    if (verdict.state !== "authenticated") {
-      throw new SetupError(
-        "verify_upstream_login",
-        `not logged in to irc.now after ${Math.round(deps.settings.verifyTimeoutMs / 1000)} s: ${verdict.detail ?? verdict.state}`,
-      );
-    }
-    // A DB that fails now does not undo a finished setup: the recorder writes the end later.
-    await deps.recorder
-      .finish(attempt.id, "succeeded", "done", null, Date.now() - started)
-      .catch((e: unknown) =>
-        log.warn({ error: errorText(e, [password]) }, "could not record the attempt's end yet"),
-      );
-    log.info(
-      {
-        attempt: attempt.attemptNo,
+      deps.onStep?.("done", ref);
+      return {
+        outcome: "succeeded",
+        authenticated: true,
+        attemptNo,
+        durationMs: Date.now() - started,
         passwordSource,
         ergo: ergoResult,
-        durationMs: Date.now() - started,
-      },
-      "upstream setup done: authenticated on irc.now",
-    );
-    deps.onStep?.("done");
-    return {
-      outcome: "succeeded",
-      authenticated: true,
-      attemptNo: attempt.attemptNo,
-      durationMs: Date.now() - started,
-      passwordSource,
-      ergo: ergoResult,
-    };
-  } catch (caught) {
-    const error =
-      signal.aborted && !(caught instanceof SetupError)
-        ? new SetupCancelled(step, `cancelled: ${errorText(signal.reason)}`)
-        : caught;
-    const outcome = isPermanent(error) ? "needs_admin" : "failed";
-    const text = errorText(error, [password]);
-    await deps.recorder
-      .finish(attempt.id, outcome, step, text, Date.now() - started)
-      .catch((e: unknown) =>
-        log.error({ err: scrub(String(e), [password]) }, "could not record the failed attempt"),
-      );
-    log.warn(
-      { attempt: attempt.attemptNo, step, error: text, configured, outcome },
-      outcome === "needs_admin"
-        ? "upstream setup needs an admin; not retrying"
-        : "upstream setup failed",
-    );
-    return {
-      outcome,
-      step,
-      error: text,
-      attemptNo: attempt.attemptNo,
-      durationMs: Date.now() - started,
-      configured,
-    };
-  } finally {
-    await tenant?.close().catch(() => undefined);
-  }
+      };
+    } catch (caught) {
+      return await fail(caught);
+    }
+  };
+  return { outcome: "annotated", verify };
 }
