@@ -50,6 +50,8 @@ export interface ErgoAdminOptions {
   logger?: ErgoLogger;
   /** Time for one NickServ command, WHOIS, SASL check or HTTP request (10 000 ms). */
   commandTimeoutMs?: number;
+  /** IRC adapter: commands pipelined on the oper session at once (8; 1 = one at a time). */
+  maxCommandsInFlight?: number;
   /** Time to connect, register and OPER the session, or to wait for it while reconnecting (15 000 ms). */
   connectTimeoutMs?: number;
   /**

@@ -264,7 +264,7 @@ describe.each(variants)("ErgoAdmin contract — %s", (_name, start, make, kind) 
     });
   }
 
-  it("runs concurrent calls correctly (one NickServ command in flight at a time)", async () => {
+  it("runs concurrent calls correctly (commands pipelined on the oper session)", async () => {
     const accounts = Array.from({ length: 6 }, () => ({
       name: uniqueName("par"),
       pw: secret("par"),
@@ -273,6 +273,18 @@ describe.each(variants)("ErgoAdmin contract — %s", (_name, start, make, kind) 
     expect(results).toEqual(accounts.map(() => "created"));
     const checks = await Promise.all(accounts.map((a) => admin.checkCredentials(a.name, a.pw)));
     expect(checks).toEqual(accounts.map(() => true));
+    // Answers stay with their own commands when they differ: resets of the existing accounts
+    // (SAREGISTER → exists → PASSWD) interleaved with new registrations and lookups.
+    const fresh = Array.from({ length: 3 }, () => ({ name: uniqueName("par"), pw: secret("par") }));
+    const resets = accounts.slice(0, 3).map((a) => ({ name: a.name, pw: secret("par") }));
+    const mixed = await Promise.all([
+      ...resets.map((a) => admin.ensureAccount(a.name, a.pw)),
+      ...fresh.map((a) => admin.ensureAccount(a.name, a.pw)),
+      admin.whois(uniqueName("nobody")),
+    ]);
+    expect(mixed).toEqual(["reset", "reset", "reset", "created", "created", "created", null]);
+    for (const a of [...resets, ...fresh])
+      expect(await ergo.checkPassword(a.name, a.pw)).toBe(true);
   });
 
   it("never puts a secret into a log line or an error text", async () => {

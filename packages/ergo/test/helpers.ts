@@ -157,6 +157,34 @@ export function countingProxy(targetPort: number): Promise<TestServer> {
   });
 }
 
+/**
+ * `countingProxy` that also reports every line as it passes, in order: "→" towards ergo, "←"
+ * from it.
+ */
+export function recordingProxy(
+  targetPort: number,
+  record: (direction: "→" | "←", line: string) => void,
+): Promise<TestServer> {
+  const lines = (direction: "→" | "←") => {
+    let rest = "";
+    return (chunk: Buffer) => {
+      const parts = (rest + chunk.toString("utf8")).split("\r\n");
+      rest = parts.pop() ?? "";
+      for (const line of parts) record(direction, line);
+    };
+  };
+  return serverWith((socket) => {
+    const upstream = net.connect({ host: "127.0.0.1", port: targetPort });
+    upstream.on("error", () => socket.destroy());
+    socket.on("close", () => upstream.destroy());
+    upstream.on("close", () => socket.destroy());
+    socket.on("data", lines("→"));
+    upstream.on("data", lines("←"));
+    socket.pipe(upstream);
+    upstream.pipe(socket);
+  });
+}
+
 /** Accepts connections and never says a word. */
 export function silentServer(): Promise<TestServer> {
   return serverWith(() => undefined);

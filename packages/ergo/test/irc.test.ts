@@ -17,6 +17,7 @@ import {
   eventually,
   makeSecret,
   mutedAfterOperServer,
+  recordingProxy,
   rejectionOf,
   silentServer,
   sleep,
@@ -163,6 +164,74 @@ describe("IRC adapter: ergo restarts", () => {
     const account = uniqueName("two");
     await expect(admin.ensureAccount(account, makeSecret("pw"))).resolves.toBe("created");
     expect(second.accountExists(account)).toBe(true);
+  });
+});
+
+describe("IRC adapter: pipelined commands", () => {
+  it("sends concurrent commands without waiting for each other's answers; each gets its own", async () => {
+    const ergo = await ergoStandin();
+    const wire: string[] = [];
+    const proxy = track(
+      await recordingProxy(ergo.ircPort, (direction, line) => {
+        if (direction === "→" && / SAREGISTER /i.test(line)) wire.push("→ SAREGISTER");
+        if (direction === "←" && / PONG .*irc-now-/.test(line)) wire.push("← PONG");
+      }),
+    );
+    const admin = ircAdmin(`irc://127.0.0.1:${proxy.port}`, ergo.oper);
+    await admin.whois("nobody-here"); // the session is up
+    wire.length = 0;
+    const accounts = Array.from({ length: 4 }, () => ({
+      name: uniqueName("pipe"),
+      password: makeSecret("pw"),
+    }));
+    const registered = await Promise.all(accounts.map((a) => admin.register(a.name, a.password)));
+    expect(registered).toEqual(["created", "created", "created", "created"]);
+    // All four were on the wire before the first answer came back (one at a time: → ← → ← …).
+    expect(wire.slice(0, 4)).toEqual(Array(4).fill("→ SAREGISTER"));
+    for (const a of accounts) expect(await ergo.checkPassword(a.name, a.password)).toBe(true);
+    // Mixed answers stay with their own commands: two new accounts between two existing ones.
+    const more = [accounts[0]!, { name: uniqueName("pipe"), password: makeSecret("pw") }];
+    const mixed = await Promise.all([
+      admin.register(more[0]!.name, more[0]!.password),
+      admin.register(more[1]!.name, more[1]!.password),
+      admin.whois("nobody-here"),
+      admin.register(accounts[1]!.name, accounts[1]!.password),
+    ]);
+    expect(mixed).toEqual(["exists", "created", null, "exists"]);
+  });
+
+  it("with one command allowed in flight, each waits for the answer before it", async () => {
+    const ergo = await ergoStandin();
+    const wire: string[] = [];
+    const proxy = track(
+      await recordingProxy(ergo.ircPort, (direction, line) => {
+        if (direction === "→" && / SAREGISTER /i.test(line)) wire.push("→");
+        if (direction === "←" && / PONG .*irc-now-/.test(line)) wire.push("←");
+      }),
+    );
+    const admin = ircAdmin(`irc://127.0.0.1:${proxy.port}`, ergo.oper, {
+      maxCommandsInFlight: 1,
+    });
+    await admin.whois("nobody-here");
+    wire.length = 0;
+    await Promise.all([1, 2, 3].map(() => admin.register(uniqueName("one"), makeSecret("pw"))));
+    expect(wire).toEqual(["→", "←", "→", "←", "→", "←"]);
+  });
+
+  it("a command ergo never answers ends every command pipelined behind it (ErgoTimeout)", async () => {
+    const server = track(await mutedAfterOperServer());
+    const admin = ircAdmin(
+      `irc://127.0.0.1:${server.port}`,
+      { name: "admin", password: makeSecret("oper") },
+      { commandTimeoutMs: 300, reconnectInitialDelayMs: 10 },
+    );
+    const results = await Promise.allSettled(
+      [1, 2, 3].map(() => admin.register(uniqueName("t"), makeSecret("pw"))),
+    );
+    for (const r of results) {
+      expect(r.status).toBe("rejected");
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(ErgoTimeout);
+    }
   });
 });
 

@@ -22,6 +22,7 @@ export interface IrcErgoAdminOptions {
   adminNick: string;
   logger?: ErgoLogger;
   commandTimeoutMs?: number;
+  maxCommandsInFlight?: number;
   connectTimeoutMs?: number;
   tlsRejectUnauthorized?: boolean;
   operFailureCooldownMs?: number;
@@ -94,6 +95,7 @@ export class IrcErgoAdmin implements ErgoAdmin {
       reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? 30_000,
       logger: this.log,
       displayUrl: this.target.displayUrl,
+      maxInFlight: options.maxCommandsInFlight,
     });
   }
 

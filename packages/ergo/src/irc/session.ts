@@ -11,9 +11,13 @@ import type { IrcLine } from "./replies";
 
 /**
  * The long-lived oper session: one irc-framework connection at a time, OPERed once per
- * connection, commands run one at a time and their replies collected up to a PING sentinel
- * (ergo answers a connection's commands in order, and its services reply synchronously, so every
- * line a command produced arrives before the PONG of a PING sent right after it).
+ * connection, each command's replies collected up to a PING sentinel (ergo answers a
+ * connection's commands in order, and its services reply synchronously, so every line a command
+ * produced arrives before the PONG of a PING sent right after it, and after the PONG of the
+ * command before it). So commands are pipelined: up to `maxInFlight` are on the wire at once,
+ * each one's lines being those between the previous sentinel's PONG and its own, instead of
+ * each waiting a whole round trip for the one before (4 setups at once queued behind each
+ * other's SAREGISTER). The oper must be exempt from fakelag (ergo's `nofakelag` capability).
  */
 
 export interface SessionSettings {
@@ -33,7 +37,12 @@ export interface SessionSettings {
   logger: ErgoLogger;
   /** Where the logs say we connect (no credentials). */
   displayUrl: string;
+  /** Commands pipelined on the connection at once (DEFAULT_MAX_IN_FLIGHT; 1 = one at a time). */
+  maxInFlight?: number;
 }
+
+/** Enough for the worker's 4 setups and the verifier's WHOIS checks side by side. */
+export const DEFAULT_MAX_IN_FLIGHT = 8;
 
 /** The connection went away while a command was in flight (nothing decisive received). */
 class LinkLost extends Error {}
@@ -60,7 +69,8 @@ class Link {
   nick: string;
   readyAt = 0;
   private readonly client: Client;
-  private collector: Collector | null = null;
+  /** Commands on the wire, oldest first: incoming lines belong to the first. */
+  private readonly collectors: Collector[] = [];
   private seq = 0;
   private nickRetries = 0;
   private failure: ErgoAdminError | null = null;
@@ -126,14 +136,15 @@ class Link {
   /** Sends one command line and collects every line up to the PONG of a sentinel PING. */
   exchange(line: string, timeoutMs: number, label: string): Promise<IrcLine[]> {
     if (!this.ready) return Promise.reject(new LinkLost("link not ready"));
-    if (this.collector) return Promise.reject(new Error("a command is already in flight"));
     const token = `irc-now-${this.id}-${++this.seq}`;
     return new Promise<IrcLine[]>((resolve, reject) => {
       const timer = setTimeout(() => {
-        if (this.collector !== collector) return;
-        this.collector = null;
+        const at = this.collectors.indexOf(collector);
+        if (at < 0) return;
+        this.collectors.splice(at, 1);
         reject(new ErgoTimeout(`ergo did not answer ${label} within ${timeoutMs} ms`));
-        // the session is wedged or late replies could be misattributed: start afresh
+        // the session is wedged or late replies could be misattributed: start afresh (the
+        // commands behind this one end as lost and are retried on the new connection)
         this.destroy(`no answer to ${label}`);
       }, timeoutMs);
       const collector: Collector = {
@@ -148,7 +159,7 @@ class Link {
           reject(err);
         },
       };
-      this.collector = collector;
+      this.collectors.push(collector);
       this.client.raw(line);
       this.client.raw(`PING ${token}`);
     });
@@ -246,10 +257,10 @@ class Link {
         break;
     }
     if (this.phase === "connecting") this.phase = "registering";
-    const collector = this.collector;
+    const collector = this.collectors[0];
     if (collector && this.phase === "ready") {
       if (line.command === "PONG" && line.params.at(-1) === collector.token) {
-        this.collector = null;
+        this.collectors.shift();
         collector.resolve(collector.lines);
       } else {
         collector.lines.push(line);
@@ -287,9 +298,7 @@ class Link {
         : err
           ? `connection error: ${describeSocketError(err)}`
           : "connection closed";
-    const collector = this.collector;
-    this.collector = null;
-    collector?.reject(new LinkLost(reason));
+    for (const collector of this.collectors.splice(0)) collector.reject(new LinkLost(reason));
     if (wasReady) this.events.lost(this, reason);
     else if (!this.failure) {
       this.failure = new ErgoUnavailable(
@@ -320,7 +329,9 @@ export class OperSession {
   /** Why the last connection attempt failed (null once a connection is ready). */
   private lastFailure: ErgoAdminError | null = null;
   private readonly waiters = new Set<Waiter>();
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Commands on the wire now, and the ones waiting for a place (first come, first sent). */
+  private inFlight = 0;
+  private readonly queued: (() => void)[] = [];
   private closed = false;
 
   constructor(private readonly s: SessionSettings) {}
@@ -331,9 +342,9 @@ export class OperSession {
   }
 
   /**
-   * Runs `line` on the session (one command at a time) and returns the lines it produced. A
-   * connection lost mid-command is retried once on a fresh connection: every command the port
-   * sends (SAREGISTER→PASSWD, PASSWD, WHOIS) is safe to repeat.
+   * Runs `line` on the session (pipelined with at most `maxInFlight - 1` others) and returns the
+   * lines it produced. A connection lost mid-command is retried once on a fresh connection:
+   * every command the port sends (SAREGISTER→PASSWD, PASSWD, WHOIS) is safe to repeat.
    */
   command(line: string, label: string): Promise<IrcLine[]> {
     const run = async (): Promise<IrcLine[]> => {
@@ -357,9 +368,19 @@ export class OperSession {
         }
       }
     };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.inPlace(run);
+  }
+
+  private async inPlace<T>(run: () => Promise<T>): Promise<T> {
+    const max = this.s.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    while (this.inFlight >= max) await new Promise<void>((r) => this.queued.push(r));
+    this.inFlight++;
+    try {
+      return await run();
+    } finally {
+      this.inFlight--;
+      this.queued.shift()?.();
+    }
   }
 
   async close(): Promise<void> {
