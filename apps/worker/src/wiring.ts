@@ -73,7 +73,10 @@ export interface WireOptions {
 export function wire(config: WorkerConfig, log: Logger, options: WireOptions = {}): Wiring {
   const { statementTimeoutMs } = options;
   const db = createAccountsDb(config.DATABASE_URL, {
-    max: 5,
+    // 4 setups (each: its attempt's transaction, step records, ownership) and the 8 step-6
+    // verifications beside them, plus the leader's loops: with 5, a setup's ownership claim
+    // queued behind other setups' records (the bench's ergo step, ~9 ms of waiting).
+    max: 10,
     connectionTimeoutMillis: 2_000,
     statementTimeoutMs,
   });
