@@ -52,6 +52,7 @@ describe("the tRPC output writer: superjson's wire, written faster", () => {
       { s: new Set([1]) },
       { n: 10n },
       { nan: Number.NaN, inf: Number.POSITIVE_INFINITY },
+      { negativeZero: -0, list: [0, -0] },
       { p: new Point() },
       { first: shared, second: shared },
       { d: new Date(Number.NaN) },
@@ -62,6 +63,7 @@ describe("the tRPC output writer: superjson's wire, written faster", () => {
     // A shared object comes back shared, as superjson writes it.
     const both = decoded({ first: shared, second: shared }) as { first: object; second: object };
     expect(both.first).toBe(both.second);
+    expect(Object.is((decoded({ z: -0 }) as { z: number }).z, -0)).toBe(true);
   });
 
   it("refuses a key superjson refuses", () => {

@@ -8,7 +8,7 @@ import superjson, { type SuperJSONResult } from "superjson";
  * bouncers that was ~0.5 ms of the request's CPU (issue 17). Answers are plain JSON and Dates,
  * and a Date serialises itself (`toJSON` is `toISOString`, what superjson writes): only the
  * Dates' paths need finding, and the value goes out as it is. Anything else (undefined, a Map,
- * a Set, a BigInt, a class instance, a non-finite number, an invalid Date, an object seen twice,
+ * a Set, a BigInt, a class instance, a non-finite number or -0, an invalid Date, an object seen twice,
  * a key superjson refuses) is left to superjson itself, so the wire is what superjson writes.
  */
 export function serializeOutput(value: unknown): SuperJSONResult {
@@ -45,7 +45,8 @@ function scan(
     case "boolean":
       return true;
     case "number":
-      return Number.isFinite(value);
+      // superjson writes NaN, ±Infinity and -0 (JSON would make -0 a 0) as special numbers.
+      return Number.isFinite(value) && !Object.is(value, -0);
     case "object":
       break;
     default:
