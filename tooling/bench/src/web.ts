@@ -15,7 +15,6 @@
  * process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/web-prof") and BENCH_ONLY=bouncer.mine.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,7 +42,7 @@ import {
   type LoadTarget,
   type TargetFigures,
 } from "./lib/load";
-import { benchWebEnv, buildWeb, startNext, webDir } from "./lib/next-app";
+import { benchWebEnv, buildWeb, startNext, WEB_NODE_OPTIONS } from "./lib/next-app";
 import { machine, printTable, writeResults } from "./lib/results";
 import { sessionCookie } from "./lib/session";
 
@@ -75,12 +74,6 @@ const USER = {
   username: "benchuser",
   email: "benchuser@example.test",
   name: "Bench User",
-};
-
-// The web image's node flags (apps/web/Dockerfile's NODE_OPTIONS, kept equal to this file by
-// apps/web/test/node-options.test.ts): the server measured is the server deployed.
-const { NODE_OPTIONS } = JSON.parse(readFileSync(join(webDir, "node-options.json"), "utf8")) as {
-  NODE_OPTIONS: string;
 };
 
 const STATIC_PATH = "/api/bench/static";
@@ -259,7 +252,7 @@ async function main(): Promise<number> {
     const web = await startNext(
       cleanup,
       port,
-      benchWebEnv(databaseUrl, port, authSecret, { KUBECONFIG: kubeconfig, NODE_OPTIONS }),
+      benchWebEnv(databaseUrl, port, authSecret, { KUBECONFIG: kubeconfig }),
       STATIC_PATH,
     );
     // What each worker replica does while its watch is healthy (projection_heartbeats).
@@ -362,7 +355,7 @@ async function main(): Promise<number> {
       cpuModel: before.cpuModel,
       loadavg1m: { before: before.loadavg1m, after: after.loadavg1m },
       build: "next build && next start (production)",
-      nodeOptions: NODE_OPTIONS,
+      nodeOptions: WEB_NODE_OPTIONS,
       settings: { ...settings, pipelining: 1, bouncers: BOUNCERS, rounds: roundCount },
       targets: figures,
       rounds: rounds.map((r, i) => ({

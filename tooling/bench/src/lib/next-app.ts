@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Cleanup } from "./cleanup";
@@ -7,6 +7,14 @@ import { repoRoot } from "./results";
 
 export const webDir = join(repoRoot, "apps", "web");
 /** resolve/require as apps/web does: the bench uses the web's own next and next-auth. */
+/**
+ * The web image's node flags (apps/web/Dockerfile's NODE_OPTIONS, kept equal to this file by
+ * apps/web/test/node-options.test.ts): every bench's server runs as the deployed one does.
+ */
+export const WEB_NODE_OPTIONS = (
+  JSON.parse(readFileSync(join(webDir, "node-options.json"), "utf8")) as { NODE_OPTIONS: string }
+).NODE_OPTIONS;
+
 export const requireFromWeb = createRequire(join(webDir, "package.json"));
 
 /**
@@ -179,6 +187,7 @@ export function benchWebEnv(
     STRIPE_API_URL: "http://127.0.0.1:9",
     LOG_LEVEL: "warn",
     BENCH_ROUTES: "1",
+    NODE_OPTIONS: WEB_NODE_OPTIONS,
     ...extra,
   };
 }
