@@ -45,13 +45,7 @@ export interface RefreshedSession {
  */
 export async function refreshedSession(cookies: RequestCookieList): Promise<RefreshedSession> {
   const config = env();
-  const token = await getToken({
-    // Only the cookies (never an `Authorization: Bearer` JWT), as currentSession reads them.
-    req: { cookies, headers: {} } as unknown as Parameters<typeof getToken>[0]["req"],
-    secret: config.AUTH_SECRET,
-    secureCookie: config.AUTH_URL.startsWith("https://"),
-    decode: decodeSessionJwt,
-  });
+  const token = await sessionTokenFrom(cookies);
   if (!token?.userId) return { token: null, update: { kind: "none" } };
   const outcome: RefreshOutcome = await refreshRoles(token, roleRefreshConfig());
   switch (outcome.kind) {
@@ -74,6 +68,22 @@ export async function refreshedSession(cookies: RequestCookieList): Promise<Refr
       };
     }
   }
+}
+
+/**
+ * The session token the request's cookies carry, with next-auth's own `getToken` (cookie name,
+ * chunked cookies) and our decoding (expiry checked). Only the cookies: getToken would also take
+ * an `Authorization: Bearer` JWT, which getServerSession never did.
+ */
+export function sessionTokenFrom(cookies: RequestCookieList): Promise<JWT | null> {
+  const config = env();
+  return getToken({
+    req: { cookies, headers: {} } as unknown as Parameters<typeof getToken>[0]["req"],
+    secret: config.AUTH_SECRET,
+    // next-auth names the cookie `__Secure-…` when its URL is https (as getServerSession does).
+    secureCookie: config.AUTH_URL.startsWith("https://"),
+    decode: decodeSessionJwt,
+  });
 }
 
 /**

@@ -1,33 +1,34 @@
 import "server-only";
 import { cookies } from "next/headers";
 import type { Session } from "next-auth";
-import { getToken, type JWT } from "next-auth/jwt";
+import type { JWT } from "next-auth/jwt";
 import { env } from "~/env";
 import type { accounts } from "@irc-now/db";
 import { accountsDb } from "../db";
 import { userById } from "../domain/users";
-import { authOptions, sessionFromToken } from "./options";
+import { sessionFromToken } from "./options";
 import { sessionUsable } from "./role-refresh";
 import { signedInAfterCutoff } from "./session-cutoff";
 import {
   refreshedSession,
+  sessionTokenFrom,
   type RequestCookieList,
   type SessionCookieUpdate,
 } from "./session-cookie";
-import { decodeSessionJwt } from "./session-jwt";
 
 /**
  * The signed-in user's session in a server component or route, or null.
  *
- * Reads the session cookie with next-auth's own `getToken` (cookie name, chunked cookies,
- * decryption with AUTH_SECRET, expiry: the same checks as `getServerSession`) and builds the
- * session as next-auth's session callback does, without running next-auth's request pipeline.
+ * Reads the session cookie with next-auth's own `getToken` (`sessionTokenFrom`: cookie name,
+ * chunked cookies, decryption with AUTH_SECRET, expiry: the checks of `getServerSession`) and
+ * builds the session as next-auth's session callback does, without next-auth's request pipeline.
  *
  * The roles' refresh is not done here: server components cannot set cookies, so proxy.ts
  * refreshes the cookie before the request reaches the page (and hands the new one on in the
- * request); the tRPC route, which the proxy skips, uses {@link refreshedRequestSession}. Here a token is only checked: its roles are fresh or within the
- * outage grace (a request that somehow skipped the proxy cannot use stale roles), and it was
- * signed in after the user's last sign-out (`users.sessions_valid_after`).
+ * request); the tRPC route, which the proxy skips, uses {@link refreshedRequestSession}. Here a
+ * token is only checked: its roles are fresh or within the outage grace (a request that somehow
+ * skipped the proxy cannot use stale roles), and it was signed in after the user's last
+ * sign-out (`users.sessions_valid_after`).
  */
 export async function currentSession(): Promise<Session | null> {
   return (await currentSignedIn())?.session ?? null;
@@ -94,17 +95,7 @@ function sessionOfToken(token: JWT | null): Session | null {
 }
 
 async function sessionToken(): Promise<JWT | null> {
-  return getToken({
-    // Only the cookies: getToken would also take an `Authorization: Bearer` JWT, which
-    // getServerSession never did.
-    req: { cookies: await cookies(), headers: {} } as unknown as Parameters<
-      typeof getToken
-    >[0]["req"],
-    secret: authOptions().secret,
-    // next-auth names the cookie `__Secure-…` when its URL is https (as getServerSession does).
-    secureCookie: env().AUTH_URL.startsWith("https://"),
-    decode: decodeSessionJwt,
-  });
+  return sessionTokenFrom(await cookies());
 }
 
 /**
