@@ -37,7 +37,7 @@ import { createWorkerMetrics } from "../../../apps/worker/src/metrics/worker-met
 import { wire } from "../../../apps/worker/src/wiring";
 import { resultsPath } from "./lib/results";
 import { ANNOTATION_UPSTREAM_CONFIGURED, LABEL_OWNER } from "@irc-now/k8s";
-import { CR, startStack, type Stack } from "./worker/stack";
+import { CR, startStack, type LocalStack as Stack } from "./worker/stack";
 import { chunks, createLimiter, ratio } from "./worker/stats";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));

@@ -10,6 +10,10 @@
  * Writes bench-results/worker.json at the repo root (git-ignored; the committed bench/results/
  * are deliberate snapshots; BENCH_WORKER_OUT writes elsewhere) and prints a short table.
  *
+ * The stand-ins run in a peers process of their own (./worker/peers-host.ts), the worker and the
+ * floor script here: in production ergo, soju and the API server are other processes, and in one
+ * process their CPU would be charged to the worker's critical path.
+ *
  * Knobs (environment): BENCH_LATENCY_COUNT (200), BENCH_MIGRATION_COUNT (1000),
  * BENCH_RSS_CRS (10000), BENCH_CONCURRENCY (4, the Controller's default),
  * BENCH_PHASES (latency,migration,rss), BENCH_RSS_NODE_ARGS (default: the bundle, apps/worker/dist/main.js),
@@ -20,7 +24,6 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { and, count, eq, ne } from "drizzle-orm";
 import { accounts } from "@irc-now/db";
@@ -41,15 +44,15 @@ import {
   type ProcMemory,
 } from "./worker/rss";
 import {
+  clock,
   closeNamespace,
-  createBouncerCr,
+  createBouncers,
   openNamespace,
-  pgPeak,
   provision,
-  startStack,
   type Namespace,
-  type Stack,
-} from "./worker/stack";
+  type RequestsPerBouncer,
+} from "./worker/peers";
+import { pgPeak, startSplitStack, type SplitStack as Stack } from "./worker/stack";
 import {
   chunks,
   createLimiter,
@@ -82,7 +85,7 @@ const opts = {
     (process.env.BENCH_PHASES ?? "latency,migration,rss").split(",").map((s) => s.trim()),
   ),
 };
-/** Bouncers provisioned at once (and PostgreSQL connections allowed meanwhile; the embedded server allows 200). */
+/** Bouncers provisioned at once (and PostgreSQL connections allowed meanwhile; the bench's server allows 500). */
 const PROVISION = { parallel: 10, maxPgConnections: 120 };
 /**
  * (a): the operator holds Ready this long after the soju pod runs, so a group's provisioning
@@ -221,12 +224,12 @@ function traceSteps(
   const inFlight = new Set<string>(); // uids whose setup recorded its attempt and holds its lock
   const timed = (uid: string, step: string, t: number) => {
     const bouncer = nameOf.get(uid);
-    if (bouncer !== undefined && include(bouncer)) times.add(bouncer, step, performance.now() - t);
+    if (bouncer !== undefined && include(bouncer)) times.add(bouncer, step, clock() - t);
   };
   w.deps.locks = {
     held: locks.held,
     async tryAcquire(uid) {
-      const t = performance.now();
+      const t = clock();
       const lock = await locks.tryAcquire(uid);
       if (!lock) {
         // One worker runs one reconcile per bouncer at a time: a taken lock of a setup in
@@ -239,12 +242,12 @@ function traceSteps(
       return {
         lost: lock.lost,
         async assertHeld() {
-          const t0 = performance.now();
+          const t0 = clock();
           await lock.assertHeld();
           timed(uid, "lock_recheck", t0);
         },
         async release() {
-          const t0 = performance.now();
+          const t0 = clock();
           inFlight.delete(uid);
           await lock.release();
           timed(uid, "lock_release", t0);
@@ -262,14 +265,14 @@ function traceSteps(
     open.delete(bouncer);
   };
   w.deps.onStep = (step, ref) => {
-    const now = performance.now();
+    const now = clock();
     close(ref.name, now);
     if (step !== "done") open.set(ref.name, { step, at: now });
   };
   w.deps.recorder = {
     ...rec,
     async start(ref) {
-      const t = performance.now();
+      const t = clock();
       nameOf.set(ref.uid, ref.name);
       inFlight.add(ref.uid);
       const asked = acquiring.get(ref.uid);
@@ -282,12 +285,12 @@ function traceSteps(
       const attempt = await rec.start(ref);
       attemptOf.set(attempt.id, ref.name);
       // Runs beside the first steps now (not on the critical path): reported, not summed.
-      if (include(ref.name)) times.add(ref.name, "record_attempt", performance.now() - t);
+      if (include(ref.name)) times.add(ref.name, "record_attempt", clock() - t);
       return attempt;
     },
     finish(id, outcome, step, error, durationMs) {
       const bouncer = attemptOf.get(id);
-      if (bouncer !== undefined) close(bouncer, performance.now()); // a failure's last step
+      if (bouncer !== undefined) close(bouncer, clock()); // a failure's last step
       attemptOf.delete(id);
       return rec.finish(id, outcome, step, error, durationMs);
     },
@@ -365,14 +368,14 @@ async function openNs(
   readyDelayMs: number,
   onReady?: (bouncer: SojuBouncer) => void,
 ): Promise<Namespace> {
-  const ns = openNamespace(stack, name, readyDelayMs, onReady);
-  onTeardown(`namespace ${name}`, () => closeNamespace(stack, ns));
+  const ns = await openNamespace(stack.peers, name, readyDelayMs, onReady);
+  onTeardown(`namespace ${name}`, () => closeNamespace(stack.peers, ns, stack.pgConnections));
   return ns;
 }
-async function closeNs(stack: Stack, ns: Namespace): Promise<void> {
+async function closeNs(stack: Stack, ns: Namespace): Promise<RequestsPerBouncer> {
   const i = undo.findIndex((u) => u.what === `namespace ${ns.name}`);
   if (i >= 0) undo.splice(i, 1);
-  await closeNamespace(stack, ns);
+  return closeNamespace(stack.peers, ns, stack.pgConnections);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,10 +388,7 @@ async function latencyPhase(stack: Stack, logFile: WriteStream) {
   const measure = async (ns: Namespace, list: string[], quiet: () => Promise<void>) => {
     const owners = await stack.ownerIds(list);
     for (const group of chunks(list, batch)) {
-      for (const name of group) {
-        createBouncerCr(stack.kube, ns.name, name, owners.get(name)!);
-        ns.created.push(name);
-      }
+      await createBouncers(stack.peers, ns, group, owners);
       await until(
         () => group.every((n) => ns.tracker.annotated.has(n)),
         `annotation of ${group.join(", ")}`,
@@ -436,15 +436,16 @@ async function latencyPhase(stack: Stack, logFile: WriteStream) {
       throw new Error(`floor setups failed: ${floorErrors.slice(0, 5).join("; ")}`);
     await floor.close();
     const slowest = floorSteps.slowest(latencyMap(floorNs.tracker, floorNames));
-    await closeNs(stack, floorNs);
+    const apiRequests = await closeNs(stack, floorNs);
     say(`(a) floor (${sojuRoundTrips}): p50 ${floorLat.p50Ms} ms, p99 ${floorLat.p99Ms} ms`);
-    return { floorLat, floorSteps, floorPg, slowest };
+    return { floorLat, floorSteps, floorPg, slowest, apiRequests };
   };
   const {
     floorLat,
     floorSteps,
     floorPg,
     slowest: floorSlowest,
+    apiRequests: floorApi,
   } = await floorSeries("bench-lat-floor", "lf", 3);
   const one = await floorSeries("bench-lat-floor1", "lo", 1);
 
@@ -469,7 +470,7 @@ async function latencyPhase(stack: Stack, logFile: WriteStream) {
   const attempts = await attemptsByOutcome(worker.w, ns.name);
   const failures = await attemptFailures(worker.w, ns.name);
   await worker.stop();
-  await closeNs(stack, ns);
+  const workerApi = await closeNs(stack, ns);
   say(`(a) worker: p50 ${workerLat.p50Ms} ms, p99 ${workerLat.p99Ms} ms`);
 
   const r50 = ratio(workerLat.p50Ms, floorLat.p50Ms);
@@ -508,6 +509,11 @@ async function latencyPhase(stack: Stack, logFile: WriteStream) {
       floor: floorSlowest,
     },
     peakPgConnections: { floor: floorPg, oneRoundTripFloor: one.floorPg, worker: workerPg },
+    apiRequestsPerBouncer: {
+      worker: workerApi,
+      floor: floorApi,
+      oneRoundTripFloor: one.apiRequests,
+    },
   };
 }
 
@@ -526,7 +532,12 @@ async function migrationPhase(stack: Stack, logFile: WriteStream, run = 0) {
   say(`(b) floor: provisioning ${n} Ready bouncers`);
   const floorNs = await openNs(stack, "bench-mig-floor", READY_DELAY.migration);
   const floorNames = names(`mf${tag}`, n);
-  await provision(stack, floorNs, floorNames, { ...PROVISION, onProgress: progress("floor") });
+  await provision(stack.peers, floorNs, floorNames, {
+    ...PROVISION,
+    owners: await stack.ownerIds(floorNames),
+    pgConnections: stack.pgConnections,
+    onProgress: progress("floor"),
+  });
   await until(
     async () => (await stack.pgConnections()) < 40,
     "idle soju pool connections to close",
@@ -540,18 +551,18 @@ async function migrationPhase(stack: Stack, logFile: WriteStream, run = 0) {
   const floorPeak = pgPeak(stack);
   const serviceMs: number[] = [];
   const floorSteps = new StepTimes();
-  const f0 = performance.now();
+  const f0 = clock();
   if (process.env.BENCH_DIAG) say(`DIAG f0 ${process.hrtime.bigint() / 1000n}`);
   // Like the worker's first list: one LIST, then the Ready, unannotated ones.
   const listed = (await floor.c.w.bouncers.list()).items;
-  const floorListMs = performance.now() - f0;
+  const floorListMs = clock() - f0;
   await Promise.all(
     listed.map((bouncer) =>
       limiter.run(async () => {
         const name = bouncer.metadata.name;
-        const s = performance.now();
+        const s = clock();
         await floorSetup(floor.c, bouncer, (step, ms) => floorSteps.add(name, step, ms));
-        serviceMs.push(performance.now() - s);
+        serviceMs.push(clock() - s);
       }),
     ),
   );
@@ -560,7 +571,7 @@ async function migrationPhase(stack: Stack, logFile: WriteStream, run = 0) {
   const floorPg = await floorPeak.stop();
   const floorSeconds = (f1 - f0) / 1000;
   await floor.close();
-  await closeNs(stack, floorNs);
+  const floorApi = await closeNs(stack, floorNs);
   say(
     `(b) floor: ${n} in ${floorSeconds.toFixed(1)} s = ${(n / floorSeconds).toFixed(2)} bouncers/s`,
   );
@@ -568,7 +579,12 @@ async function migrationPhase(stack: Stack, logFile: WriteStream, run = 0) {
   say(`(b) worker: provisioning ${n} Ready bouncers (no worker running)`);
   const ns = await openNs(stack, "bench-mig-worker", READY_DELAY.migration);
   const workerNames = names(`mw${tag}`, n);
-  await provision(stack, ns, workerNames, { ...PROVISION, onProgress: progress("worker") });
+  await provision(stack.peers, ns, workerNames, {
+    ...PROVISION,
+    owners: await stack.ownerIds(workerNames),
+    pgConnections: stack.pgConnections,
+    onProgress: progress("worker"),
+  });
   await until(
     async () => (await stack.pgConnections()) < 40,
     "idle soju pool connections to close",
@@ -584,7 +600,7 @@ async function migrationPhase(stack: Stack, logFile: WriteStream, run = 0) {
     () => true,
   );
   const workerPeak = pgPeak(stack);
-  const w0 = performance.now();
+  const w0 = clock();
   if (process.env.BENCH_DIAG) say(`DIAG w0 ${process.hrtime.bigint() / 1000n}`);
   worker.controller.start();
   let last = 0;
@@ -602,12 +618,12 @@ async function migrationPhase(stack: Stack, logFile: WriteStream, run = 0) {
   if (process.env.BENCH_DIAG) say(`DIAG w1 ${process.hrtime.bigint() / 1000n}`);
   await sleep(100);
   await worker.controller.idle();
-  const wIdle = performance.now();
+  const wIdle = clock();
   const workerPg = await workerPeak.stop();
   const attempts = await attemptsByOutcome(worker.w, ns.name);
   const failures = await attemptFailures(worker.w, ns.name);
   await worker.stop();
-  await closeNs(stack, ns);
+  const workerApi = await closeNs(stack, ns);
   const workerSeconds = (w1 - w0) / 1000;
   say(
     `(b) worker: ${n} in ${workerSeconds.toFixed(1)} s = ${(n / workerSeconds).toFixed(2)} bouncers/s`,
@@ -640,6 +656,7 @@ async function migrationPhase(stack: Stack, logFile: WriteStream, run = 0) {
     met: r >= 0.8,
     stepsMs: { worker: workerSteps.summary(), floor: floorSteps.summary() },
     peakPgConnections: { floor: floorPg, worker: workerPg },
+    apiRequestsPerBouncer: { worker: workerApi, floor: floorApi },
   };
 }
 
@@ -657,9 +674,9 @@ async function rssPhase(stack: Stack) {
       }),
     );
     const stop = onTeardown(`worker process (${namespace})`, () => proc.stop());
-    const t0 = performance.now();
+    const t0 = clock();
     await waitSynced(proc, 120_000);
-    const syncedAfterMs = Math.round(performance.now() - t0);
+    const syncedAfterMs = Math.round(clock() - t0);
     await sleep(5_000);
     const afterList = await procMemory(proc.child.pid!);
     let maxRss = afterList.rssMB;
@@ -688,7 +705,12 @@ async function rssPhase(stack: Stack) {
     (_, i) => `r${String(i + 1).padStart(5, "0")}`,
   );
   const owners = await stack.ownerIds(rssNames);
-  for (const name of rssNames) createBouncerCr(stack.kube, "bench-rss", name, owners.get(name)!);
+  for (const batch of chunks(rssNames, 1000))
+    await stack.peers.call({
+      op: "create",
+      ns: "bench-rss",
+      items: batch.map((name) => ({ name, ownerId: owners.get(name)! })),
+    });
   say(`(c) worker process with ${opts.rssCrs} SojuBouncers`);
   const loaded = await measure("bench-rss", 25_000);
   return {
@@ -718,7 +740,7 @@ async function underLoad<T>(phase: string, run: () => Promise<T>): Promise<T> {
 async function main(): Promise<void> {
   const started = new Date();
   say(`node ${process.version}, ${cpus().length} CPUs, phases: ${[...opts.phases].join(", ")}`);
-  const stack = await startStack(
+  const stack = await startSplitStack(
     [
       "bench-lat-floor",
       "bench-lat-floor1",
@@ -794,7 +816,7 @@ async function main(): Promise<void> {
     migration: migration ?? null,
     rss: rss ?? null,
     note: [
-      "Everything (worker, stand-ins, floor script) runs in one Node process on the same machine as PostgreSQL, except the RSS worker, which is its own process.",
+      "The worker (in (a) and (b)) and the floor script run in the bench process; the stand-ins (Kubernetes API, ergo, the simulated operators and every bouncer's soju) run in a peers process of their own (tooling/bench/src/worker/peers-host.ts), as ergo, soju and the API server are other processes in production; PostgreSQL is its own processes; the RSS worker is its own process. All on one 2-core machine. Before 2026-12-01 the stand-ins shared the bench process, so the worker's work side by side waited for their CPU.",
       "Numbers are noisy on a shared 2-core machine: run twice and compare.",
       "The floor (tooling/bench/src/worker/floor.ts) is issued with the worker's own clients (wire()) so ratios show the worker's overhead, not a client's: setup lock (advisory lock on a kept-open connection), {name}-db, one tenant-DB SELECT, credential Secret read/create (+ the owner's bouncers, label-selected, when there is no Secret), ownership lookup, SAREGISTER + claim, SASL check, three soju commands, annotation with its uid+resourceVersion precondition, unlock. No attempt recording, no step-6 verification, no retries.",
       "Every bouncer has its own new user (no credential Secret, no ergo account): each setup is a user's first.",
@@ -882,6 +904,8 @@ main()
     console.error(
       "bench:worker failed:",
       error instanceof Error ? (error.stack ?? error.message) : error,
+      // drizzle wraps the driver's error: its text is the cause.
+      error instanceof Error && error.cause !== undefined ? `\ncause: ${String(error.cause)}` : "",
     );
     process.exitCode = 1;
   })

@@ -60,6 +60,8 @@ export interface StartOptions {
    * at most 2 s more) and then SIGKILL (default 5 000 ms).
    */
   shutdownTimeoutMs?: number;
+  /** `max_connections` (default 200; the worker bench's soju stand-ins keep one each for 10 s). */
+  maxConnections?: number;
   log?: (line: string) => void;
 }
 
@@ -310,7 +312,7 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
         "-c",
         "full_page_writes=off",
         "-c",
-        "max_connections=200",
+        `max_connections=${options.maxConnections ?? 200}`,
       ],
       isRoot ? postgresUserIds() : undefined,
       onLog,

@@ -1,40 +1,36 @@
 /**
- * The stand-in stack the worker benchmark runs on: embedded PostgreSQL, the Kubernetes API
- * stand-in, the ergo stand-in, and one simulated soju-operator per namespace (one soju stand-in
- * and one tenant database per bouncer). Plus a tracker that timestamps each bouncer's Ready and
- * annotation transitions as the API stand-in commits them, and the accounts-DB users that own the
+ * The stand-in stack the worker benchmarks run on: embedded PostgreSQL, the Kubernetes API
+ * stand-in, the ergo stand-in, and (worker bench) one simulated soju-operator per namespace (one
+ * soju stand-in and one tenant database per bouncer). Plus the accounts-DB users that own the
  * bouncers (the worker records ergo-account ownership with a foreign key to `users.id`, so every
  * CR's `irc.now/owner` label is a real user's id, as the web app sets it).
+ *
+ * Two shapes: `startStack` runs the stand-ins in this process (bench:worker-scale, which writes
+ * objects straight into the API stand-in's store and runs the measured worker as a process of
+ * its own); `startSplitStack` runs them in a peers process (./peers-host.ts), so a worker in this
+ * process has its core to itself as in production (bench:worker).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import { accounts, closeSojuDb, createAccountsDb, createSojuDb } from "@irc-now/db";
 import { migrateAccounts } from "@irc-now/db/migrate";
 import { createTestDatabase, startEmbeddedPostgres, type EmbeddedPg } from "@irc-now/db/testing";
-import {
-  ANNOTATION_UPSTREAM_CONFIGURED,
-  LABEL_OWNER,
-  SOJU_BOUNCER_API_VERSION,
-  SOJU_BOUNCER_KIND,
-  type SojuBouncer,
-} from "@irc-now/k8s";
-import { startErgoStandin, type ErgoStandin } from "@irc-now/standins/ergo";
-import { startKubeStandin, type KubeStandin, type StoreEvent } from "@irc-now/standins/kube";
-import { startOperator, type Operator } from "@irc-now/standins/operator";
-import { chunks, sleep, until } from "./stats";
+import { startErgoStandin } from "@irc-now/standins/ergo";
+import { startKubeStandin, type KubeStandin } from "@irc-now/standins/kube";
+import { startPeersProcess, type PeersProcess } from "./peers";
+import type { PeersInfo } from "./peers-protocol";
+import { chunks, sleep } from "./stats";
 
 export const CR = "sojubouncers.irc.now";
 
 export interface Stack {
   pg: EmbeddedPg;
-  kube: KubeStandin;
-  ergo: ErgoStandin;
   dir: string;
   kubeconfig: string;
   accountsUrl: string;
+  ergo: PeersInfo["ergo"];
   /** Environment for the worker's config (loadWorkerConfig) in `namespace`. */
   workerEnv(namespace: string, extra?: Record<string, string>): Record<string, string>;
   /** PostgreSQL client connections right now. */
@@ -46,12 +42,27 @@ export interface Stack {
   ownerIds(usernames: readonly string[]): Promise<Map<string, string>>;
   stop(): Promise<void>;
 }
+/** Stand-ins in this process. */
+export interface LocalStack extends Stack {
+  kube: KubeStandin;
+}
+/** Stand-ins in the peers process. */
+export interface SplitStack extends Stack {
+  peers: PeersProcess;
+}
 
-export async function startStack(
-  namespaces: string[],
+type Undo = (() => Promise<unknown>)[];
+interface StandIns {
+  kubeconfig: string;
+  ergo: PeersInfo["ergo"];
+}
+
+async function startWith<T extends StandIns>(
   log: (line: string) => void,
-): Promise<Stack> {
-  const undo: (() => Promise<unknown>)[] = [];
+  maxPgConnections: number,
+  startStandIns: (ctx: { dir: string; pg: EmbeddedPg; undo: Undo }) => Promise<T>,
+): Promise<Stack & T> {
+  const undo: Undo = [];
   const stopAll = async () => {
     for (const u of undo.splice(0).reverse())
       await u().catch((e: unknown) => log(`teardown step failed: ${String(e)}`));
@@ -60,26 +71,23 @@ export async function startStack(
     const dir = await mkdtemp(join(tmpdir(), "irc-now-bench-worker-"));
     undo.push(() => rm(dir, { recursive: true, force: true }));
     // We stop PostgreSQL ourselves (also on SIGINT/SIGTERM, see worker.ts).
-    const pg = await startEmbeddedPostgres({ handleSignals: false });
+    const pg = await startEmbeddedPostgres({
+      handleSignals: false,
+      maxConnections: maxPgConnections,
+    });
     undo.push(() => pg.stop());
     const accountsUrl = await createTestDatabase(pg.url(), "bench_worker");
     await migrateAccounts(accountsUrl);
-    const kube = await startKubeStandin({ namespaces });
-    undo.push(() => kube.stop());
-    const kubeconfig = join(dir, "kubeconfig");
-    await kube.writeKubeConfig(kubeconfig);
-    const ergo = await startErgoStandin();
-    undo.push(() => ergo.stop());
+    const standIns = await startStandIns({ dir, pg, undo });
+    const { ergo, kubeconfig } = standIns;
     const monitor = createSojuDb(pg.url(), { max: 1 });
     undo.push(() => closeSojuDb(monitor));
     const users = createAccountsDb(accountsUrl, { max: 1 });
     undo.push(() => users.$client.end());
     return {
+      ...standIns,
       pg,
-      kube,
-      ergo,
       dir,
-      kubeconfig,
       accountsUrl,
       workerEnv: (namespace, extra = {}) => ({
         DATABASE_URL: accountsUrl,
@@ -123,151 +131,35 @@ export async function startStack(
   }
 }
 
-const readyOf = (o: StoreEvent["object"] | undefined) =>
-  (o?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.find(
-    (c) => c.type === "Ready",
-  )?.status === "True";
-const annotatedOf = (o: StoreEvent["object"] | undefined) =>
-  o?.metadata.annotations?.[ANNOTATION_UPSTREAM_CONFIGURED] === "true";
-
-/** performance.now() of each bouncer's first Ready=True and first annotation, as committed. */
-export class Tracker {
-  readonly ready = new Map<string, number>();
-  readonly annotated = new Map<string, number>();
-  private readonly unsubscribe: () => void;
-
-  constructor(
-    kube: KubeStandin,
-    readonly namespace: string,
-    private readonly onReady?: (bouncer: SojuBouncer) => void,
-  ) {
-    this.unsubscribe = kube.objects.watch((event) => {
-      const o = event.object;
-      if (o.metadata.namespace !== namespace || event.type === "DELETED") return;
-      const name = o.metadata.name;
-      const now = performance.now();
-      if (readyOf(o) && !this.ready.has(name)) {
-        this.ready.set(name, now);
-        this.onReady?.(o as unknown as SojuBouncer);
-      }
-      if (annotatedOf(o) && !this.annotated.has(name)) this.annotated.set(name, now);
-    }, CR);
-  }
-
-  /** Ready → annotated in ms for each name that has both. */
-  latencies(names: readonly string[]): number[] {
-    return names.flatMap((n) => {
-      const r = this.ready.get(n);
-      const a = this.annotated.get(n);
-      return r !== undefined && a !== undefined ? [a - r] : [];
-    });
-  }
-
-  stop(): void {
-    this.unsubscribe();
-  }
-}
-
-/** A SojuBouncer as the web app creates it: username = name, owned by the user `ownerId`. */
-export function createBouncerCr(
-  kube: KubeStandin,
-  namespace: string,
-  name: string,
-  ownerId: string,
-): void {
-  kube.objects.create(CR, {
-    apiVersion: SOJU_BOUNCER_API_VERSION,
-    kind: SOJU_BOUNCER_KIND,
-    metadata: { name, namespace, labels: { [LABEL_OWNER]: ownerId } },
-    spec: { username: name, plan: "free" },
+/** PostgreSQL here, the stand-ins in this process. */
+export function startStack(namespaces: string[], log: (line: string) => void): Promise<LocalStack> {
+  return startWith(log, 200, async ({ dir, undo }) => {
+    const kube = await startKubeStandin({ namespaces });
+    undo.push(() => kube.stop());
+    const kubeconfig = join(dir, "kubeconfig");
+    await kube.writeKubeConfig(kubeconfig);
+    const ergo = await startErgoStandin();
+    undo.push(() => ergo.stop());
+    return {
+      kube,
+      kubeconfig,
+      ergo: { ircUrl: ergo.ircUrl, ircPort: ergo.ircPort, oper: ergo.oper },
+    };
   });
 }
 
-export interface Namespace {
-  name: string;
-  operator: Operator;
-  tracker: Tracker;
-  created: string[];
-}
-
-/**
- * A namespace with its own simulated operator. `readyDelayMs` is the operator's delay between the
- * soju pod running and Ready=True (the soju user is created meanwhile, userDelayMs 0, as in the
- * worker's test harness).
- */
-export function openNamespace(
-  stack: Stack,
-  name: string,
-  readyDelayMs: number,
-  onReady?: (bouncer: SojuBouncer) => void,
-): Namespace {
-  const operator = startOperator({
-    kube: stack.kube,
-    postgresUrl: stack.pg.url(),
-    namespace: name,
-    adminSocketPath: join(stack.dir, name, "{name}", "admin.sock"),
-    readyDelayMs,
+/** PostgreSQL here, the stand-ins and operators in the peers process. */
+export function startSplitStack(
+  namespaces: string[],
+  log: (line: string) => void,
+): Promise<SplitStack> {
+  // Every soju stand-in keeps its DB connection 10 s after its last command: at the floor's
+  // pace, with the stand-ins on a core of their own, that is more than 200 at once.
+  return startWith(log, 500, async ({ dir, pg, undo }) => {
+    const peers = await startPeersProcess({ namespaces, dir, postgresUrl: pg.url() });
+    undo.push(() => peers.stop());
+    return { peers, kubeconfig: peers.kubeconfig, ergo: peers.ergo };
   });
-  return { name, operator, tracker: new Tracker(stack.kube, name, onReady), created: [] };
-}
-
-/**
- * Creates `names` (each owned by its own user, created first) in chunks of `parallel`, waiting
- * for each chunk to be Ready, and keeping
- * PostgreSQL below `maxPgConnections` (the embedded server allows 200; every soju stand-in pool
- * keeps an idle connection for 10 s).
- */
-export async function provision(
-  stack: Stack,
-  ns: Namespace,
-  names: readonly string[],
-  opts: { parallel: number; maxPgConnections: number; onProgress?: (done: number) => void },
-): Promise<void> {
-  const owners = await stack.ownerIds(names);
-  let done = 0;
-  for (const chunk of chunks(names, opts.parallel)) {
-    await until(
-      async () => (await stack.pgConnections()) < opts.maxPgConnections,
-      "PostgreSQL connections to drop",
-      60_000,
-      250,
-    );
-    for (const name of chunk) {
-      createBouncerCr(stack.kube, ns.name, name, owners.get(name)!);
-      ns.created.push(name);
-    }
-    await until(
-      () => chunk.every((n) => ns.tracker.ready.has(n)),
-      `bouncers ${chunk[0]}… to be Ready`,
-      120_000,
-    );
-    done += chunk.length;
-    opts.onProgress?.(done);
-  }
-}
-
-/** Deletes the namespace's bouncers (operator: soju stopped, pod, secret and DB removed), then stops its operator. */
-export async function closeNamespace(stack: Stack, ns: Namespace, parallel = 10): Promise<void> {
-  ns.tracker.stop();
-  for (const chunk of chunks(ns.created, parallel)) {
-    for (const name of chunk)
-      if (stack.kube.objects.find(CR, ns.name, name)) stack.kube.objects.delete(CR, ns.name, name);
-    await until(
-      () => chunk.every((n) => !stack.kube.objects.find("secrets", ns.name, `${n}-db`)),
-      "bouncer teardown",
-      120_000,
-    ).catch(() => undefined);
-  }
-  ns.created.length = 0;
-  await ns.operator.stop();
-  // Let the soju pools' idle connections go before the next phase measures anything.
-  await until(
-    async () => (await stack.pgConnections()) < 20,
-    "PostgreSQL connections to drop",
-    30_000,
-    250,
-  ).catch(() => undefined);
-  await sleep(500);
 }
 
 /** Samples PostgreSQL connections while a phase runs; returns the peak. */
