@@ -7,7 +7,7 @@ import { ANNOTATION_UPSTREAM_CONFIGURED } from "@irc-now/k8s";
 import { Controller } from "../src/bouncers/controller";
 import { LeaderElector } from "../src/leader/lease";
 import { createWorkerMetrics } from "../src/metrics/worker-metrics";
-import { NS, startHarness, until, type Harness } from "./support/harness";
+import { CR, NS, startHarness, until, type Harness } from "./support/harness";
 
 let h: Harness;
 let controller: Controller;
@@ -49,6 +49,46 @@ describe("controller: watch → queue → reconcile", () => {
     expect(h.ergo.whoisAccount("late")).toBe("late");
   });
 
+  it("reads a bouncer only when it can need work: not for status writes or its own annotation", async () => {
+    const reads: string[] = [];
+    const off = h.kube.onRequest(({ method, url }) => {
+      const path = url.split("?")[0] ?? "";
+      const m = /\/sojubouncers\/([^/]+)$/.exec(path);
+      if (method === "GET" && m?.[1]) reads.push(m[1]);
+    });
+    try {
+      // The operator rewriting the status of a configured bouncer.
+      for (const message of ["heartbeat 1", "heartbeat 2"])
+        h.kube.objects.patch(
+          CR,
+          NS,
+          "early",
+          {
+            status: {
+              conditions: [
+                {
+                  type: "Ready",
+                  status: "True",
+                  reason: "Running",
+                  message,
+                  lastTransitionTime: new Date().toISOString(),
+                },
+              ],
+            },
+          },
+          { subresource: "status" },
+        );
+      // A new bouncer: created (not Ready), Ready, annotated. Its events come after the ones above.
+      await h.createBouncer("marker");
+      await until(() => configured("marker"), "marker configured", 60_000);
+      await until(() => controller.queue.size.inFlight === 0, "the queue to settle");
+    } finally {
+      off();
+    }
+    // One read: the setup's own, when it turned Ready.
+    expect(reads).toEqual(["marker"]);
+  });
+
   it("keeps working when the watch is dropped or expires (410)", async () => {
     await until(() => h.kube.activeWatches > 0, "the watch");
     expect(h.kube.faults.closeWatches()).toBeGreaterThan(0);
@@ -70,7 +110,7 @@ describe("controller: watch → queue → reconcile", () => {
   it("records upstream states and exports the metrics", async () => {
     await until(
       async () =>
-        (await metric("irc_now_bouncers_by_upstream_auth")).includes('state="authenticated"} 5'),
+        (await metric("irc_now_bouncers_by_upstream_auth")).includes('state="authenticated"} 6'),
       "verifier metrics",
       30_000,
     ).catch(async (e: unknown) => {
@@ -90,7 +130,7 @@ describe("controller: watch → queue → reconcile", () => {
     );
     await until(
       async () =>
-        (await metric("irc_now_bouncers_by_setup_state")).includes('state="configured"} 5'),
+        (await metric("irc_now_bouncers_by_setup_state")).includes('state="configured"} 6'),
       "setup-state metrics",
       30_000,
     );

@@ -8,7 +8,7 @@ import { fixedRateLoop, sweepTenants } from "../metrics/tenant-sweep";
 import type { WorkerMetrics } from "../metrics/worker-metrics";
 import { closeStaleAttempts } from "./attempts";
 import { KeyedQueue } from "./queue";
-import { reconcileBouncer } from "./reconcile";
+import { needsReconcile, reconcileBouncer } from "./reconcile";
 import { errorText } from "./secrets";
 import type { SetupDeps, SetupResult } from "./setup";
 import { verifyLoopPorts } from "./verifier";
@@ -86,7 +86,9 @@ export class Controller {
       kubeConfig: o.kubeConfig,
       namespace: o.namespace,
       list: () => deps.bouncers.list(),
-      enqueue: (name) => this.queue.add(name),
+      enqueue: (name, bouncer, type) => {
+        if (needsReconcile(bouncer, type)) this.queue.add(name);
+      },
       log: deps.log.child({ component: "watcher" }),
       resyncMs: o.resyncMs,
       onRestart: (reason) => metrics.watchRestarts.inc({ reason }),

@@ -1,8 +1,23 @@
-import { isConfigured, isDeleting, isReady } from "@irc-now/k8s";
+import { isConfigured, isDeleting, isReady, type SojuBouncer } from "@irc-now/k8s";
 import type { HandlerResult } from "./queue";
 import { startSetup, type Annotated, type SetupDeps, type SetupResult } from "./setup";
 
 export type ReconcileDecision = "gone" | "deleting" | "not-ready" | "configured" | "setup";
+
+/**
+ * Whether a listed or watched bouncer can need a reconcile: being deleted or gone (its admin
+ * connection is dropped), or Ready without the annotation (a setup). A bouncer that is not Ready
+ * yet comes back with its Ready transition; an annotated one is never touched again. So the
+ * operator's status writes and the annotation's own event cost no API read, and a re-list of
+ * thousands of configured bouncers queues nothing. Reconcile still reads the object itself: the
+ * event only says whether to look.
+ */
+export function needsReconcile(
+  bouncer: SojuBouncer,
+  type: "LIST" | "ADDED" | "MODIFIED" | "DELETED",
+): boolean {
+  return type === "DELETED" || isDeleting(bouncer) || (isReady(bouncer) && !isConfigured(bouncer));
+}
 
 /**
  * Reconcile one bouncer by name: always reads the current object (a queued key may be stale),

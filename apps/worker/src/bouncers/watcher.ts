@@ -12,8 +12,15 @@ export interface WatcherOptions {
   namespace: string;
   /** Lists the current bouncers and the collection resourceVersion to watch from. */
   list: () => Promise<{ items: SojuBouncer[]; resourceVersion?: string }>;
-  /** Called with every bouncer name that may need work. */
-  enqueue: (name: string) => void;
+  /**
+   * Called with every listed or watched bouncer, as the list or event carried it (`type`:
+   * "LIST" for a list's items); the caller decides whether it needs work.
+   */
+  enqueue: (
+    name: string,
+    bouncer: SojuBouncer,
+    type: "LIST" | "ADDED" | "MODIFIED" | "DELETED",
+  ) => void;
   log: Logger;
   /** Full re-list (enqueuing every bouncer) about this often, ±10 % jitter. */
   resyncMs?: number;
@@ -88,7 +95,7 @@ export class BouncerWatcher {
       try {
         if (resourceVersion === undefined) {
           const list = await this.options.list();
-          for (const item of list.items) this.options.enqueue(item.metadata.name);
+          for (const item of list.items) this.options.enqueue(item.metadata.name, item, "LIST");
           this.options.onList?.(list.items);
           resourceVersion = list.resourceVersion;
           this.synced = true;
@@ -184,10 +191,12 @@ export class BouncerWatcher {
               return;
             }
             if (object.metadata?.resourceVersion) rv = object.metadata.resourceVersion;
-            if (type !== "BOOKMARK" && object.metadata?.name) {
-              enqueue(object.metadata.name);
-              if (type === "ADDED" || type === "MODIFIED" || type === "DELETED")
-                this.options.onEvent?.(type, object as unknown as SojuBouncer);
+            if (
+              (type === "ADDED" || type === "MODIFIED" || type === "DELETED") &&
+              object.metadata?.name
+            ) {
+              enqueue(object.metadata.name, object as unknown as SojuBouncer, type);
+              this.options.onEvent?.(type, object as unknown as SojuBouncer);
             }
           },
           (error: unknown) => finish(error ?? undefined),
