@@ -37,16 +37,57 @@ export interface SojuTransport {
    * succeeded and, when one failed, its index and typed error (as `run` would have thrown it).
    * Every word is validated before anything is sent.
    */
-  runSequence(bouncer: string, commands: ReadonlyArray<readonly string[]>): Promise<SequenceResult>;
+  runSequence(
+    bouncer: string,
+    commands: ReadonlyArray<readonly string[]>,
+    hold?: SequenceHold,
+  ): Promise<SequenceResult>;
   /**
-   * Optional prefetch hook: a `runSequence` of `count` commands on this bouncer is coming;
-   * the transport may open its round trip ahead (exec: the session, waiting for its stdin).
-   * Nothing is sent; a prepared round trip that is never used is dropped by the transport.
+   * Optional prefetch hook: a `runSequence` on this bouncer is coming; the transport may open
+   * its round trip ahead (exec: the session, waiting for its stdin). Nothing is sent; a
+   * prepared round trip that is never used is dropped by the transport.
    */
-  prepareSequence?(bouncer: string, count: number): void;
+  prepareSequence?(bouncer: string): void;
   /** Drops what the transport keeps for the bouncer (e.g. its admin-socket connection). */
   release(bouncer: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A sequence held part-way: the commands before index `before` run at once; the rest only once
+ * `release` resolves, and never when it rejects — then the sequence ends with a failure at
+ * `before` carrying the rejection. Where the medium allows, still one round trip.
+ */
+export interface SequenceHold {
+  before: number;
+  release: Promise<unknown>;
+}
+
+/**
+ * `runSequence` with a hold for transports whose round trip cannot pause (the admin socket: two
+ * turns of the bouncer's queue, the rest after the release).
+ */
+export async function runHeldInTwo(
+  run: (commands: ReadonlyArray<readonly string[]>) => Promise<SequenceResult>,
+  commands: ReadonlyArray<readonly string[]>,
+  hold: SequenceHold | undefined,
+): Promise<SequenceResult> {
+  if (!hold || hold.before <= 0 || hold.before >= commands.length) return run(commands);
+  const first = await run(commands.slice(0, hold.before));
+  if (first.failure) return first;
+  try {
+    await hold.release;
+  } catch (reason) {
+    const error = reason instanceof Error ? reason : new Error(String(reason));
+    return { outputs: first.outputs, failure: { index: hold.before, error } };
+  }
+  const rest = await run(commands.slice(hold.before));
+  return {
+    outputs: [...first.outputs, ...rest.outputs],
+    ...(rest.failure
+      ? { failure: { index: hold.before + rest.failure.index, error: rest.failure.error } }
+      : {}),
+  };
 }
 
 export interface SequenceResult {
@@ -132,6 +173,7 @@ export class BouncerServAdmin implements SojuAdmin {
   private async sendSequence(
     bouncer: string,
     commands: ReadonlyArray<readonly string[]>,
+    hold?: SequenceHold,
   ): Promise<SequenceResult> {
     const secrets = commands.flatMap((words) => secretsOf(words));
     const command = commands.map((words) => redactWords(words).join(" ")).join("; ");
@@ -139,7 +181,7 @@ export class BouncerServAdmin implements SojuAdmin {
     try {
       for (const words of commands) assertSendable(words);
       this.log.debug({ bouncer, command }, "soju command sequence");
-      result = await this.transport.runSequence(bouncer, commands);
+      result = await this.transport.runSequence(bouncer, commands, hold);
     } catch (error) {
       const safe = scrubError(error, secrets);
       this.log.warn({ bouncer, command, error: errorText(safe) }, "soju command sequence failed");
@@ -169,9 +211,15 @@ export class BouncerServAdmin implements SojuAdmin {
     user: string,
     network: Omit<NetworkSpec, "enabled">,
     sasl: { username: string; password: string },
+    options: { enableAfter?: Promise<unknown> } = {},
   ): Promise<"created" | "updated"> {
     assertNetworkName(network.name);
     const flags = networkFlags({ ...network, enabled: false });
+    // The enable (the last command) waits for `enableAfter`; create and set-plain do not. Its
+    // rejection is this call's result, whenever the transport gets to look at it.
+    options.enableAfter?.catch(() => undefined);
+    const hold =
+      options.enableAfter === undefined ? undefined : { before: 2, release: options.enableAfter };
     const run = (words: string[]) => ["user", "run", user, ...words];
     // `--` ends the flags, so a username or password starting with '-' stays positional.
     const rest = [
@@ -179,7 +227,11 @@ export class BouncerServAdmin implements SojuAdmin {
       run(["network", "update", network.name, "-enabled", "true"]),
     ];
     let created: "created" | "updated" = "created";
-    let result = await this.sendSequence(bouncer, [run(["network", "create", ...flags]), ...rest]);
+    let result = await this.sendSequence(
+      bouncer,
+      [run(["network", "create", ...flags]), ...rest],
+      hold,
+    );
     const first = result.failure;
     if (
       first?.index === 0 &&
@@ -189,18 +241,19 @@ export class BouncerServAdmin implements SojuAdmin {
       // A setup that ran before (a retry): the same sequence with `network update`.
       this.log.debug({ bouncer, user, network: network.name }, "soju network exists; updating it");
       created = "updated";
-      result = await this.sendSequence(bouncer, [
-        run(["network", "update", network.name, ...flags]),
-        ...rest,
-      ]);
+      result = await this.sendSequence(
+        bouncer,
+        [run(["network", "update", network.name, ...flags]), ...rest],
+        hold,
+      );
     }
     if (result.failure) throw result.failure.error;
     return created;
   }
 
   prepareUpstreamNetwork(bouncer: string): void {
-    // applyUpstreamNetwork's first round trip: create, set-plain, enable.
-    this.transport.prepareSequence?.(bouncer, 3);
+    // applyUpstreamNetwork's round trip: create, set-plain, enable.
+    this.transport.prepareSequence?.(bouncer);
   }
 
   userRun(bouncer: string, user: string, words: string[]): Promise<string[]> {

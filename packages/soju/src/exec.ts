@@ -36,7 +36,7 @@ import {
   type V1Status,
 } from "@kubernetes/client-node";
 import { describeKubeError, findBouncerPods, podSelectorFor } from "@irc-now/k8s";
-import type { SequenceResult, SojuTransport } from "./admin";
+import type { SequenceHold, SequenceResult, SojuTransport } from "./admin";
 import { silentLogger, type SojuLogger } from "./logger";
 import { SojuCommandFailed, SojuUnavailable } from "./port";
 import { stripGoLogTimestamp } from "./replies";
@@ -89,50 +89,69 @@ export function sojuctlExec(
 
 /**
  * Several sojuctl commands in one exec session (`runSequence`): runs in the pod's `sh` as
- * `sh -c <this> sojuctl <config path> <command count> <marker>`. stdin holds, per command, its
- * word count on a line and then its words, one per line. The script first reads ALL of stdin
- * (exit 125 when it ends early or a count is not a number: nothing is run), then runs the
- * commands in order; after each it prints `<marker> <index> <exit status>` on stdout and on
- * stderr (so each command's output and error text can be told apart), and it stops at the first
- * command that did not exit 0, so a later command (enabling the network) never runs after an
- * earlier one (its credentials) failed. The words are kept in variables whose names hold only
- * digits and `x` (`w<i>x<j>`) and are rebuilt into "$@" without ever being parsed by the shell
- * (eval only ever sees those names). The marker is random per session: soju's output cannot
- * fake one. One exec round trip instead of one per command (~30 ms each on the bench).
+ * `sh -c <this> sojuctl <config path> <marker>`. stdin holds batches: a batch is its command
+ * count on a line, then per command its word count on a line and its words, one per line; a
+ * count of 0 ends the session (exit 0). The script reads a WHOLE batch before running any of it
+ * (exit 125 when stdin ends early or a count is not a number: nothing of that batch runs), then
+ * runs its commands in order; after each it prints `<marker> <index> <exit status>` on stdout and
+ * on stderr (indexes count on across batches, so each command's output and error text can be
+ * told apart), and at the first command that did not exit 0 it ends the session, so no later
+ * command — of this batch or of any batch sent after — runs after an earlier one failed. A
+ * second batch is how a caller holds the last command back (enabling the network waits for
+ * ergo's proof) without a second round trip. The words are kept in variables whose names hold
+ * only digits and `x` (`w<i>x<j>`) and are rebuilt into "$@" without ever being parsed by the
+ * shell (eval only ever sees those names). The marker is random per session: soju's output
+ * cannot fake one. One exec round trip instead of one per command (~30 ms each on the bench).
  */
-export const SOJUCTL_SEQUENCE_SCRIPT = String.raw`c=$1 n=$2 k=$3
-case $n in ""|*[!0-9]*) echo "irc-now exec: bad command count" >&2; exit 125;; esac
+export const SOJUCTL_SEQUENCE_SCRIPT = String.raw`c=$1 k=$2
 i=0
-while [ "$i" -lt "$n" ]; do
-  IFS= read -r m || { echo "irc-now exec: stdin ended before command $((i + 1)) of $n" >&2; exit 125; }
-  case $m in ""|*[!0-9]*) echo "irc-now exec: bad word count" >&2; exit 125;; esac
-  eval "m$i=\$m"
-  j=0
-  while [ "$j" -lt "$m" ]; do
-    IFS= read -r w || { echo "irc-now exec: stdin ended inside command $((i + 1)) of $n" >&2; exit 125; }
-    eval "w$i"x"$j=\$w"
+while :; do
+  IFS= read -r n || { echo "irc-now exec: stdin ended before command $((i + 1))" >&2; exit 125; }
+  case $n in ""|*[!0-9]*) echo "irc-now exec: bad command count" >&2; exit 125;; esac
+  [ "$n" -eq 0 ] && exit 0
+  e=$((i + n))
+  j=$i
+  while [ "$j" -lt "$e" ]; do
+    IFS= read -r m || { echo "irc-now exec: stdin ended before command $((j + 1))" >&2; exit 125; }
+    case $m in ""|*[!0-9]*) echo "irc-now exec: bad word count" >&2; exit 125;; esac
+    eval "m$j=\$m"
+    x=0
+    while [ "$x" -lt "$m" ]; do
+      IFS= read -r w || { echo "irc-now exec: stdin ended inside command $((j + 1))" >&2; exit 125; }
+      eval "w$j"x"$x=\$w"
+      x=$((x + 1))
+    done
     j=$((j + 1))
   done
-  i=$((i + 1))
-done
-i=0
-while [ "$i" -lt "$n" ]; do
-  eval "m=\$m$i"
-  set --
-  j=0
-  while [ "$j" -lt "$m" ]; do eval "set -- \"\$@\" \"\$w$i"x"$j\""; j=$((j + 1)); done
-  sojuctl -config "$c" "$@"
-  s=$?
-  printf '%s %s %s\n' "$k" "$i" "$s"
-  printf '%s %s %s\n' "$k" "$i" "$s" >&2
-  [ "$s" -eq 0 ] || exit 0
-  i=$((i + 1))
+  while [ "$i" -lt "$e" ]; do
+    eval "m=\$m$i"
+    set --
+    x=0
+    while [ "$x" -lt "$m" ]; do eval "set -- \"\$@\" \"\$w$i"x"$x\""; x=$((x + 1)); done
+    sojuctl -config "$c" "$@"
+    s=$?
+    printf '%s %s %s\n' "$k" "$i" "$s"
+    printf '%s %s %s\n' "$k" "$i" "$s" >&2
+    [ "$s" -eq 0 ] || exit 0
+    i=$((i + 1))
+  done
 done`;
 
-/** The exec request's argv of a sequence of `count` commands (no words, so no secrets in it). */
-export function sojuctlSequenceArgv(configPath: string, count: number, marker: string): string[] {
-  return ["sh", "-c", SOJUCTL_SEQUENCE_SCRIPT, "sojuctl", configPath, String(count), marker];
+/** The exec request's argv of a command sequence (no words, so no secrets in it). */
+export function sojuctlSequenceArgv(configPath: string, marker: string): string[] {
+  return ["sh", "-c", SOJUCTL_SEQUENCE_SCRIPT, "sojuctl", configPath, marker];
 }
+
+/** One batch of the sequence script's stdin (validated words). */
+export function sojuctlBatch(commands: ReadonlyArray<readonly string[]>): string {
+  for (const words of commands) assertSojuctlSafe(words);
+  return `${commands.length}\n${commands
+    .map((words) => `${words.length}\n${words.map((word) => `${word}\n`).join("")}`)
+    .join("")}`;
+}
+
+/** The batch that ends a sequence session. */
+export const SEQUENCE_END = "0\n";
 
 /** How long a session opened ahead by `prepareSequence` waits for its stdin (then it is ended). */
 export const PREPARED_TTL_MS = 10_000;
@@ -141,24 +160,31 @@ export const PREPARED_TTL_MS = 10_000;
 interface ExecSession {
   /** The session ended (deadline, connection lost) before `finish`. */
   readonly closed: boolean;
+  /**
+   * Sends `input` on stdin (never ending it) and resolves once `ready` holds for the output so
+   * far, or the session ended; the session stays open for more input.
+   */
+  send(input: string, ready: (stdout: string, stderr: string) => boolean): Promise<void>;
+  /** The output so far. */
+  output(): { stdout: string; stderr: string };
   /** Sends `input` on stdin (never ending it) and waits for the exit status; then it is gone. */
   finish(input: string | undefined): Promise<ExecResult>;
   /** Ends it with nothing sent: the script sees a cut-off stdin and runs nothing. */
   abandon(): void;
 }
 
-/** The exec request's argv (no secrets in it) and stdin (the words) for a command sequence. */
+/**
+ * The exec request's argv (no secrets in it) and stdin (the words) for a command sequence: all
+ * of `commands` as one batch, then the end.
+ */
 export function sojuctlSequenceExec(
   configPath: string,
   commands: ReadonlyArray<readonly string[]>,
   marker: string = randomBytes(12).toString("hex"),
 ): { command: string[]; stdin: string; marker: string } {
-  for (const words of commands) assertSojuctlSafe(words);
   return {
-    command: sojuctlSequenceArgv(configPath, commands.length, marker),
-    stdin: commands
-      .map((words) => `${words.length}\n${words.map((word) => `${word}\n`).join("")}`)
-      .join(""),
+    command: sojuctlSequenceArgv(configPath, marker),
+    stdin: sojuctlBatch(commands) + SEQUENCE_END,
     marker,
   };
 }
@@ -176,6 +202,17 @@ function splitAtMarkers(
     last = m.index + m[0].length;
   }
   return { byIndex, rest: text.slice(last) };
+}
+
+/** The highest command index reported so far in one stream, and whether one failed. */
+function reportedThrough(text: string, marker: string): { through: number; failed: boolean } {
+  let through = -1;
+  let failed = false;
+  for (const [index, status] of splitAtMarkers(text, marker).byIndex) {
+    through = Math.max(through, index);
+    if (status.status !== 0) failed = true;
+  }
+  return { through, failed };
 }
 
 /** The sequence script's result → per-command outputs, stopping at the first failure. */
@@ -267,6 +304,10 @@ export function interpretSojuctl(result: ExecResult): string[] {
 class Collector extends Writable {
   private readonly chunks: Buffer[] = [];
 
+  constructor(private readonly onWrite: () => void = () => undefined) {
+    super();
+  }
+
   override _write(
     chunk: Buffer | string,
     encoding: BufferEncoding,
@@ -274,6 +315,7 @@ class Collector extends Writable {
   ): void {
     this.chunks.push(typeof chunk === "string" ? Buffer.from(chunk, encoding) : chunk);
     callback();
+    this.onWrite();
   }
 
   text(): string {
@@ -326,7 +368,6 @@ export class ExecTransport implements SojuTransport {
   private readonly prepared = new Map<
     string,
     {
-      count: number;
       marker: string;
       session: Promise<ExecSession | null>;
       expiry: NodeJS.Timeout;
@@ -345,21 +386,72 @@ export class ExecTransport implements SojuTransport {
     return interpretSojuctl(await this.execute(pod, command, stdin));
   }
 
-  /** The commands in one exec session (SOJUCTL_SEQUENCE_SCRIPT), bounded by the one command deadline. */
+  /**
+   * The commands in one exec session (SOJUCTL_SEQUENCE_SCRIPT), bounded by the one command
+   * deadline. With `hold`, the first `hold.before` commands go as a batch of their own and the
+   * rest only once `hold.release` resolves, in the same session; when it rejects, the session
+   * is ended with the rest never sent.
+   */
   async runSequence(
     bouncer: string,
     commands: ReadonlyArray<readonly string[]>,
+    hold?: SequenceHold,
   ): Promise<SequenceResult> {
-    const { command, stdin, marker } = sojuctlSequenceExec(this.options.configPath, commands);
-    const prepared = await this.takePrepared(bouncer, commands.length);
-    if (prepared)
-      return interpretSequence(
-        await prepared.session.finish(stdin),
-        prepared.marker,
-        commands.length,
-      );
+    const split = hold && hold.before > 0 && hold.before < commands.length ? hold.before : 0;
+    // Every word is checked before anything is sent, the held ones too.
+    const batches = split
+      ? [sojuctlBatch(commands.slice(0, split)), sojuctlBatch(commands.slice(split))]
+      : [sojuctlBatch(commands)];
+    const { session, marker } = await this.sequenceSession(bouncer);
+    if (split && hold) {
+      let failed = false;
+      await session.send(batches[0]!, (stdout, stderr) => {
+        const out = reportedThrough(stdout, marker);
+        const err = reportedThrough(stderr, marker);
+        failed = out.failed || err.failed;
+        return failed || (out.through >= split - 1 && err.through >= split - 1);
+      });
+      if (!failed && !session.closed) {
+        try {
+          await hold.release;
+        } catch (reason) {
+          session.abandon();
+          const { stdout, stderr } = session.output();
+          const { outputs } = interpretSequence({ stdout, stderr, exitCode: 0 }, marker, split);
+          return {
+            outputs,
+            failure: {
+              index: split,
+              error: reason instanceof Error ? reason : new Error(String(reason)),
+            },
+          };
+        }
+        return interpretSequence(
+          await session.finish(batches[1]! + SEQUENCE_END),
+          marker,
+          commands.length,
+        );
+      }
+      // A command failed (the script has ended the session) or the session is gone.
+      return interpretSequence(await session.finish(undefined), marker, commands.length);
+    }
+    return interpretSequence(
+      await session.finish(batches[0]! + SEQUENCE_END),
+      marker,
+      commands.length,
+    );
+  }
+
+  /** The prepared session of `bouncer` if one is open, else a new one. */
+  private async sequenceSession(
+    bouncer: string,
+  ): Promise<{ session: ExecSession; marker: string }> {
+    const prepared = await this.takePrepared(bouncer);
+    if (prepared) return prepared;
+    const marker = randomBytes(12).toString("hex");
     const pod = await this.findPod(bouncer);
-    return interpretSequence(await this.execute(pod, command, stdin), marker, commands.length);
+    const argv = sojuctlSequenceArgv(this.options.configPath, marker);
+    return { session: await this.open(pod, argv, true), marker };
   }
 
   private async findPod(bouncer: string): Promise<string> {
@@ -400,14 +492,19 @@ export class ExecTransport implements SojuTransport {
     const started = Date.now();
     const session = new SessionConfig(this.options.kubeConfig);
     const exec = new Exec(session.kubeConfig);
-    const stdout = new Collector();
-    const stderr = new Collector();
+    // Whoever waits for output (`send`) looks again at each write and when the session ends.
+    const waiters = new Set<() => void>();
+    const wake = () => {
+      for (const w of [...waiters]) w();
+    };
+    const stdout = new Collector(wake);
+    const stderr = new Collector(wake);
     // Never ended: with the v4 protocol client-node closes the whole session when stdin ends.
     const stdin = withStdin ? new PassThrough() : null;
     let settle: (status: V1Status | undefined) => void = () => undefined;
     let closed = false;
     const done = new Promise<V1Status | undefined>((resolve) => (settle = resolve));
-    void done.then(() => (closed = true));
+    void done.then(() => (closed = true)).then(wake);
 
     const opening = exec.exec(namespace, pod, container, argv, stdout, stderr, stdin, false, (s) =>
       settle(s),
@@ -469,6 +566,19 @@ export class ExecTransport implements SojuTransport {
         settle(undefined);
         end();
       },
+      output: () => ({ stdout: stdout.text(), stderr: stderr.text() }),
+      send: async (input, ready) => {
+        if (!closed) stdin?.write(input);
+        await new Promise<void>((resolve) => {
+          const look = () => {
+            if (!closed && !ready(stdout.text(), stderr.text())) return;
+            waiters.delete(look);
+            resolve();
+          };
+          waiters.add(look);
+          look();
+        });
+      },
       finish: async (input) => {
         if (input !== undefined) stdin?.write(input);
         const status = await done;
@@ -496,30 +606,28 @@ export class ExecTransport implements SojuTransport {
   }
 
   /**
-   * The prefetch hook: opens the exec session of a coming `runSequence` of `count` commands on
-   * this bouncer now (pod lookup, WebSocket upgrade, the sequence script started), so that the
-   * command round trip later is only the commands. The script reads ALL of its stdin before
-   * running anything, so a session that never gets its stdin runs nothing: it is abandoned when
-   * a sequence of another length comes, on `release`, or after PREPARED_TTL_MS. Best effort: a
-   * prepared session that failed to open or has ended is dropped and `runSequence` opens its
-   * own, whose error (if any) is the one reported.
+   * The prefetch hook: opens the exec session of the coming `runSequence` on this bouncer now
+   * (pod lookup, WebSocket upgrade, the sequence script started), so that the command round
+   * trip later is only the commands. The script reads a whole batch before running any of it,
+   * so a session that never gets its stdin runs nothing: it is abandoned on `release` or after
+   * PREPARED_TTL_MS. Best effort: a prepared session that failed to open or has ended is
+   * dropped and `runSequence` opens its own, whose error (if any) is the one reported.
    */
-  prepareSequence(bouncer: string, count: number): void {
+  prepareSequence(bouncer: string): void {
     this.dropPrepared(bouncer);
     const marker = randomBytes(12).toString("hex");
-    const argv = sojuctlSequenceArgv(this.options.configPath, count, marker);
+    const argv = sojuctlSequenceArgv(this.options.configPath, marker);
     const session = this.findPod(bouncer)
       .then((pod) => this.open(pod, argv, true))
       .catch(() => null);
     const expiry = setTimeout(() => this.dropPrepared(bouncer), PREPARED_TTL_MS);
     expiry.unref();
-    this.prepared.set(bouncer, { count, marker, session, expiry });
+    this.prepared.set(bouncer, { marker, session, expiry });
   }
 
-  /** The prepared session for a sequence of `count` commands, if one is open; it is taken. */
+  /** The prepared session of `bouncer`, if one is open; it is taken. */
   private async takePrepared(
     bouncer: string,
-    count: number,
   ): Promise<{ session: ExecSession; marker: string } | null> {
     const entry = this.prepared.get(bouncer);
     if (!entry) return null;
@@ -527,7 +635,7 @@ export class ExecTransport implements SojuTransport {
     clearTimeout(entry.expiry);
     const session = await entry.session;
     if (!session) return null;
-    if (entry.count !== count || session.closed) {
+    if (session.closed) {
       session.abandon();
       return null;
     }

@@ -16,8 +16,11 @@ export {
   ExecTransport,
   SOJUCTL_SEQUENCE_SCRIPT,
   SOJUCTL_STDIN_SCRIPT,
+  SEQUENCE_END,
   interpretSequence,
+  sojuctlBatch,
   sojuctlExec,
+  sojuctlSequenceArgv,
   sojuctlSequenceExec,
   type ExecTransportOptions,
 } from "./exec";

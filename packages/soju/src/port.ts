@@ -69,12 +69,19 @@ export interface SojuAdmin {
    * `sasl set-plain`, then `network update -enabled true`, strictly in that order and stopping
    * at the first failure, so the network is never enabled before its credentials are set. A
    * failure is the failing command's typed error; a SojuCommandFailed names that command.
+   *
+   * `enableAfter`: create (or update) and `sasl set-plain` run at once, and the enable waits for
+   * it — it runs once `enableAfter` resolves and never when it rejects (the call then rejects
+   * with that reason; the network stays disabled). Still one round trip where the medium allows
+   * (exec: the enable is a second batch on the same session). The upstream setup writes the
+   * network while ergo is being set up and enables it only after ergo accepted the password.
    */
   applyUpstreamNetwork(
     bouncer: string,
     user: string,
     network: Omit<NetworkSpec, "enabled">,
     sasl: { username: string; password: string },
+    options?: { enableAfter?: Promise<unknown> },
   ): Promise<"created" | "updated">;
   /**
    * Optional prefetch hook: `applyUpstreamNetwork` on this bouncer is coming soon; the adapter

@@ -9,7 +9,7 @@
  * open only the connections it is using. The next command simply connects again.
  */
 import net from "node:net";
-import type { SequenceResult, SojuTransport } from "./admin";
+import { runHeldInTwo, type SequenceHold, type SequenceResult, type SojuTransport } from "./admin";
 import { errorText, silentLogger, type SojuLogger } from "./logger";
 import { SojuUnavailable } from "./port";
 import { ReplyCollector, replyOutput, type Reply } from "./replies";
@@ -231,6 +231,16 @@ export class SocketTransport implements SojuTransport {
    * would run a pipelined command even after the one before it failed.
    */
   async runSequence(
+    bouncer: string,
+    commands: ReadonlyArray<readonly string[]>,
+    hold?: SequenceHold,
+  ): Promise<SequenceResult> {
+    // Every line is checked before anything is sent; a held rest is a second turn.
+    for (const words of commands) bouncerServLine(words);
+    return runHeldInTwo((part) => this.runTurn(bouncer, part), commands, hold);
+  }
+
+  private async runTurn(
     bouncer: string,
     commands: ReadonlyArray<readonly string[]>,
   ): Promise<SequenceResult> {

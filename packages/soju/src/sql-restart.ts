@@ -347,8 +347,10 @@ export class SqlRestartAdmin implements SojuAdmin {
     user: string,
     network: Omit<NetworkSpec, "enabled">,
     sasl: { username: string; password: string },
+    options: { enableAfter?: Promise<unknown> } = {},
   ): Promise<"created" | "updated"> {
     // Every value is checked before the first write, as the one-round-trip adapters do.
+    options.enableAfter?.catch(() => undefined); // looked at after the writes
     assertNetworkName(network.name);
     assertSendable(networkFlags({ ...network, enabled: false }));
     assertSendable(["sasl", "set-plain", "--", sasl.username, sasl.password]);
@@ -368,6 +370,8 @@ export class SqlRestartAdmin implements SojuAdmin {
     await named("sasl set-plain", () =>
       this.setSaslPlain(bouncer, user, network.name, sasl.username, sasl.password),
     );
+    // Held: enabled only once `enableAfter` resolves; its rejection is this call's.
+    await options.enableAfter;
     await named("network update", () => this.enableNetwork(bouncer, user, network.name));
     return result;
   }

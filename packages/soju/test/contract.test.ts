@@ -410,6 +410,65 @@ describe.each(cases)(
       expect(rows[0]).toMatchObject({ realname: "Again", enabled: true, saslPlainPassword: next });
     });
 
+    it("applyUpstreamNetwork with enableAfter: written disabled while held, enabled once it resolves; never when it rejects", async () => {
+      const network = (name: string) => ({
+        name: "irc.now",
+        addr: world.upstreamAddr,
+        nick: name,
+        username: name,
+      });
+      const heldState = async (name: string) => {
+        await bouncer.settled();
+        return (await bouncer.networks(name, "irc.now"))[0];
+      };
+      // Until the network is written, as the adapter does it (one turn, or one write, per command).
+      const written = async (name: string) =>
+        waitFor(
+          async () => ((await heldState(name))?.saslPlainPassword ? true : undefined),
+          `${name}'s network written`,
+        );
+
+      const yes = u("heldyes");
+      const password = secret(`Hope-${mode}-pw`);
+      await world.ergo.registerAccount(yes, password);
+      await admin.createUser(b, { username: yes, disablePassword: true });
+      let release!: () => void;
+      const applied = admin.applyUpstreamNetwork(
+        b,
+        yes,
+        network(yes),
+        { username: yes, password },
+        { enableAfter: new Promise<void>((r) => (release = r)) },
+      );
+      await written(yes);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await heldState(yes)).toMatchObject({ enabled: false, saslPlainPassword: password });
+      release();
+      expect(await applied).toBe("created");
+      expect(
+        await waitFor(
+          async () => ((await world.ergo.whoisAccount(yes)) === yes ? yes : undefined),
+          `ergo WHOIS ${yes} logged in`,
+        ),
+      ).toBe(yes);
+
+      const no = u("heldno");
+      await admin.createUser(b, { username: no, disablePassword: true });
+      let refuse!: (e: Error) => void;
+      const refused = admin.applyUpstreamNetwork(
+        b,
+        no,
+        network(no),
+        { username: no, password: secret(`Ivan-${mode}-pw`) },
+        { enableAfter: new Promise<void>((_, r) => (refuse = r)) },
+      );
+      await written(no);
+      refuse(new Error("ergo did not accept it"));
+      expect((await rejection(refused)).message).toContain("ergo did not accept it");
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await heldState(no)).toMatchObject({ enabled: false });
+    });
+
     it("applyUpstreamNetwork stops at a failing second command: the network stays disabled, the error names it", async () => {
       const name = u("liam");
       await admin.createUser(b, { username: name, disablePassword: true });

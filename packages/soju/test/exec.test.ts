@@ -259,15 +259,9 @@ describe("exec adapter", () => {
     const execs = requests.filter((r) => r.url.includes("/exec?"));
     expect(execs).toHaveLength(1);
     const argv = new URLSearchParams(execs[0]!.url.split("?")[1] ?? "").getAll("command");
-    expect(argv.slice(0, 6)).toEqual([
-      "sh",
-      "-c",
-      SOJUCTL_SEQUENCE_SCRIPT,
-      "sojuctl",
-      CONFIG_PATH,
-      "3",
-    ]);
-    expect(argv[6]).toMatch(/^[0-9a-f]{24}$/);
+    expect(argv.slice(0, 5)).toEqual(["sh", "-c", SOJUCTL_SEQUENCE_SCRIPT, "sojuctl", CONFIG_PATH]);
+    expect(argv[5]).toMatch(/^[0-9a-f]{24}$/);
+    expect(argv).toHaveLength(6);
     for (const text of [execs[0]!.url, decodeURIComponent(execs[0]!.url)])
       expect(text).not.toContain("One-exec-");
     const run = (...w: string[]) => ["sojuctl", "-config", CONFIG_PATH, "user", "run", user, ...w];
@@ -296,6 +290,116 @@ describe("exec adapter", () => {
       ),
     ).toBe(user);
     expect(logs.join("\n")).not.toContain(ergoPassword);
+  });
+
+  describe("applyUpstreamNetwork with enableAfter (the enable held back on the same session)", () => {
+    const network = (user: string) => ({
+      name: "irc.now",
+      addr: world.upstreamAddr,
+      nick: user,
+      username: user,
+    });
+    const run = (user: string, ...w: string[]) => [
+      "sojuctl",
+      "-config",
+      CONFIG_PATH,
+      "user",
+      "run",
+      user,
+      ...w,
+    ];
+    const written = (user: string) => [
+      run(
+        user,
+        "network",
+        "create",
+        "-addr",
+        world.upstreamAddr,
+        "-name",
+        "irc.now",
+        "-nick",
+        user,
+        "-username",
+        user,
+        "-enabled",
+        "false",
+      ),
+      run(user, "sasl", "set-plain", "-network", "irc.now", "--", user, `${user}-pw`),
+    ];
+    const enable = (user: string) => run(user, "network", "update", "irc.now", "-enabled", "true");
+
+    async function start(user: string, enableAfter: Promise<unknown>) {
+      await world.ergo.registerAccount(user, `${user}-pw`);
+      await admin.createUser(bouncer.name, { username: user, disablePassword: true });
+      const before = bouncer.execArgv.length;
+      const requests: ObservedRequest[] = [];
+      const unsubscribe = world.kube.onRequest((r) => requests.push(r));
+      const applied = admin.applyUpstreamNetwork(
+        bouncer.name,
+        user,
+        network(user),
+        { username: user, password: `${user}-pw` },
+        { enableAfter },
+      );
+      applied.catch(() => undefined);
+      await waitFor(
+        () => (bouncer.execArgv.length - before >= 2 ? true : undefined),
+        "create and set-plain to run",
+      );
+      // Held: nothing more runs while enableAfter is pending.
+      await new Promise((r) => setTimeout(r, 150));
+      expect(bouncer.execArgv.slice(before)).toEqual(written(user));
+      const state = async () =>
+        (await admin.networkStatus(bouncer.name, user)).find((n) => n.name === "irc.now")?.state;
+      expect(await state()).toBe("disabled");
+      return {
+        applied,
+        state,
+        // What ran besides the `network status` reads of `state()`.
+        ran: () =>
+          bouncer.execArgv
+            .slice(before)
+            .filter((argv) => !argv.join(" ").endsWith("network status")),
+        /** Exec sessions of the sequence script. */
+        execs: () => {
+          unsubscribe();
+          return requests.filter(
+            (r) =>
+              r.url.includes("/exec?") &&
+              new URLSearchParams(r.url.split("?")[1] ?? "")
+                .getAll("command")
+                .includes(SOJUCTL_SEQUENCE_SCRIPT),
+          ).length;
+        },
+      };
+    }
+
+    it("create and set-plain run at once; the enable once it resolves, in the same exec session", async () => {
+      let release!: () => void;
+      const t = await start("heldok", new Promise<void>((r) => (release = r)));
+      release();
+      expect(await t.applied).toBe("created");
+      expect(t.ran()).toEqual([...written("heldok"), enable("heldok")]);
+      expect(t.execs()).toBe(1);
+      expect(
+        await waitFor(
+          async () => ((await world.ergo.whoisAccount("heldok")) === "heldok" ? true : undefined),
+          "soju logged in to ergo",
+        ),
+      ).toBe(true);
+    });
+
+    it("when it rejects the enable never runs: the network stays disabled and the call rejects with the reason", async () => {
+      let refuse!: (e: Error) => void;
+      const t = await start("heldno", new Promise<void>((_, r) => (refuse = r)));
+      refuse(new Error("ergo did not accept the password"));
+      await expect(t.applied).rejects.toThrow("ergo did not accept the password");
+      await new Promise((r) => setTimeout(r, 150));
+      expect(t.ran()).toEqual(written("heldno"));
+      expect(t.execs()).toBe(1);
+      expect(await t.state()).toBe("disabled");
+      expect(logs.join("\n")).not.toContain("heldno-pw");
+    });
   });
 
   it("a sequence held past its deadline fails as SojuUnavailable and never runs the commands after the held one", async () => {

@@ -13,7 +13,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   SojuCommandFailed,
   SojuInvalidArgument,
+  SEQUENCE_END,
   interpretSequence,
+  sojuctlBatch,
+  sojuctlSequenceArgv,
   sojuctlSequenceExec,
   type SequenceResult,
 } from "../../src/index";
@@ -59,6 +62,45 @@ function runScript(commands: string[][]): Promise<SequenceResult & { sessions: 1
 }
 
 const run = (user: string, ...words: string[]) => ["user", "run", user, ...words];
+
+/**
+ * The script with its last commands held back, as `applyUpstreamNetwork`'s `enableAfter` runs
+ * it: the first batch is written, its markers awaited (stdin stays open), and then `then`
+ * decides: the second batch and the end, or stdin closed with nothing more (a session ended).
+ */
+async function runHeld(
+  first: string[][],
+  rest: string[][],
+  then: "send" | "cut",
+  whileHeld: () => Promise<void>,
+): Promise<SequenceResult & { exitCode: number }> {
+  const marker = "0123456789abcdef01234567";
+  const command = sojuctlSequenceArgv(soju.sojuctlConfigPath, marker);
+  const child = spawn("/bin/sh", command.slice(1), {
+    env: { PATH: bin, HOME: "/" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const seen = () => stderr.includes(`${marker} ${first.length - 1} `);
+  let wake: () => void = () => undefined;
+  child.stdout.on("data", (c: Buffer) => ((stdout += c.toString("utf8")), wake()));
+  child.stderr.on("data", (c: Buffer) => ((stderr += c.toString("utf8")), wake()));
+  const closed = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
+  child.stdin.write(sojuctlBatch(first));
+  await new Promise<void>((resolve) => {
+    wake = () => seen() && resolve();
+    wake();
+  });
+  await whileHeld();
+  if (then === "send") child.stdin.write(sojuctlBatch(rest) + SEQUENCE_END);
+  else child.stdin.end();
+  const exitCode = await closed;
+  return {
+    ...interpretSequence({ stdout, stderr, exitCode }, marker, first.length + rest.length),
+    exitCode,
+  };
+}
 
 describe("SOJUCTL_SEQUENCE_SCRIPT on real sojuctl + soju 0.10.1", () => {
   it("runs create (disabled) → sasl set-plain → enable in order, with every value intact", async () => {
@@ -153,6 +195,59 @@ describe("SOJUCTL_SEQUENCE_SCRIPT on real sojuctl + soju 0.10.1", () => {
     expect(await soju.bouncerServ("user", "run", "seqdup", "network", "status")).toEqual([
       "n (irc+insecure://127.0.0.1:1) [disabled]",
     ]);
+  });
+
+  it("a held last command runs only when its batch comes, on the same session; cut off, it never runs", async () => {
+    const create = (user: string) =>
+      run(
+        user,
+        "network",
+        "create",
+        "-addr",
+        "irc+insecure://127.0.0.1:1",
+        "-name",
+        "irc.now",
+        "-enabled",
+        "false",
+      );
+    const setPlain = (user: string) =>
+      run(user, "sasl", "set-plain", "-network", "irc.now", "--", user, `${user} pw`);
+    const enable = (user: string) => run(user, "network", "update", "irc.now", "-enabled", "true");
+    const networks = (user: string) => soju.bouncerServ("user", "run", user, "network", "status");
+
+    await soju.bouncerServ("user", "create", "-username", "heldok", "-disable-password");
+    const sent = await runHeld(
+      [create("heldok"), setPlain("heldok")],
+      [enable("heldok")],
+      "send",
+      async () => {
+        // Written and disabled while the enable is held.
+        expect(await networks("heldok")).toEqual([
+          "irc.now (irc+insecure://127.0.0.1:1) [disabled]",
+        ]);
+      },
+    );
+    expect(sent).toEqual({
+      outputs: [
+        ['created network "irc.now"'],
+        ["credentials saved"],
+        ['updated network "irc.now"'],
+      ],
+      exitCode: 0,
+    });
+    expect((await networks("heldok")).join("\n")).not.toContain("[disabled]");
+
+    await soju.bouncerServ("user", "create", "-username", "heldcut", "-disable-password");
+    const cut = await runHeld(
+      [create("heldcut"), setPlain("heldcut")],
+      [enable("heldcut")],
+      "cut",
+      async () => {},
+    );
+    expect(cut.outputs).toEqual([['created network "irc.now"'], ["credentials saved"]]);
+    expect(cut.exitCode).toBe(125);
+    expect(cut.failure?.index).toBe(2);
+    expect(await networks("heldcut")).toEqual(["irc.now (irc+insecure://127.0.0.1:1) [disabled]"]);
   });
 
   it("refuses CR, LF, NUL and tabs before running anything", () => {
