@@ -344,3 +344,74 @@ describe("a setup whose attempt row cannot be written", () => {
     expect(configured("no-attempt-row")).toBe(false);
   });
 });
+
+describe("the soju step beside ergo's", () => {
+  /** The irc.now network as this bouncer's soju stores it (its tenant DB). */
+  async function networkOf(name: string) {
+    const client = new pg.Client({ connectionString: h.operator.get(name)!.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ enabled: boolean; password: string | null }>(
+        `SELECT enabled, sasl_plain_password AS password FROM "Network" WHERE name = 'irc.now'`,
+      );
+      return rows[0];
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** The ergo port with the SASL proof of `username` held at `g`, then answered by `answer`. */
+  function holdProof(username: string, g: Gate, answer?: boolean): SetupDeps["ergo"] {
+    const ergo = h.w.deps.ergo;
+    return Object.assign(Object.create(ergo) as SetupDeps["ergo"], {
+      checkCredentials: async (user: string, password: string) => {
+        if (user !== username) return ergo.checkCredentials(user, password);
+        await g.wait();
+        return answer ?? ergo.checkCredentials(user, password);
+      },
+    });
+  }
+
+  it("writes the network (disabled, with the credentials) while ergo proves the password, and enables it only after", async () => {
+    await readyBouncer("beside-ok");
+    const bouncer = (await h.w.bouncers.get("beside-ok"))!;
+    const g = gate();
+    const setup = runSetup({ ...h.w.deps, ergo: holdProof("beside-ok", g) }, bouncer);
+    await g.reached;
+    // ergo's proof is held: soju already has the network and the password, disabled.
+    await until(
+      async () => (await networkOf("beside-ok"))?.password != null,
+      "the network written",
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await networkOf("beside-ok")).toEqual({
+      enabled: false,
+      password: h.credential("beside-ok"),
+    });
+    g.open();
+    expect(await setup).toMatchObject({ outcome: "succeeded", authenticated: true });
+    expect((await networkOf("beside-ok"))?.enabled).toBe(true);
+    expect(configured("beside-ok")).toBe(true);
+  });
+
+  it("a password ergo refuses is never enabled in soju: the setup fails at the proof, the network stays disabled", async () => {
+    await readyBouncer("beside-no");
+    const bouncer = (await h.w.bouncers.get("beside-no"))!;
+    const g = gate();
+    g.open();
+    const result = await runSetup({ ...h.w.deps, ergo: holdProof("beside-no", g, false) }, bouncer);
+    expect(result).toMatchObject({
+      outcome: "failed",
+      step: "verify_ergo_credentials",
+      configured: false,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await networkOf("beside-no"))?.enabled ?? false).toBe(false);
+    expect(configured("beside-no")).toBe(false);
+    // The retry (ergo accepting again) converges: the same network, updated and enabled.
+    expect(await runSetup(h.w.deps, (await h.w.bouncers.get("beside-no"))!)).toMatchObject({
+      outcome: "succeeded",
+    });
+    expect((await networkOf("beside-no"))?.enabled).toBe(true);
+  });
+});

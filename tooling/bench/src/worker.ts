@@ -661,8 +661,8 @@ async function migrationPhase(stack: Stack, logFile: WriteStream, run = 0) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// (c) RSS of the worker process with 10,000 SojuBouncers (not Ready: no setup runs, but every
-// one goes through list → queue → reconcile's GET).
+// (c) RSS of the worker process with 10,000 SojuBouncers (not Ready: no setup runs; since
+// ba37d35 none is queued either, so what is left is the list, the projection and the loops).
 
 async function rssPhase(stack: Stack) {
   const measure = async (namespace: string, sampleForMs: number) => {
@@ -722,7 +722,7 @@ async function rssPhase(stack: Stack) {
     figureMB: loaded.peakHwmMB,
     figureIs: "VmHWM (peak RSS since process start) after list + 30 s",
     met: loaded.peakHwmMB <= 200,
-    note: "The worker keeps no informer cache of objects: its watcher lists, enqueues each name and drops the list; reconcile GETs each object again. What it holds is the list while it is processed, the keyed queue of names, and the transient per-object GETs (10,000 not-Ready bouncers = 10,000 GETs at the queue's concurrency).",
+    note: "The worker keeps no informer cache of objects: its watcher lists, queues the names of the bouncers that can need work (deleting, or Ready without the annotation: none of these 10,000) and drops the list; reconcile GETs each queued object again. What it holds is the list while it is processed, the keyed queue of names and the transient per-object GETs.",
   };
 }
 

@@ -206,6 +206,15 @@ async function adoptablePassword(
   return null;
 }
 
+/** An ergo account the portal owns for another user is never touched, nor is soju for it. */
+function refuseForeignAccount(username: string, ownerId: string, owner: string | null): void {
+  if (owner !== null && owner !== ownerId)
+    throw new NeedsAdmin(
+      "ensure_ergo_account",
+      `ergo account "${username}" is owned by another portal user (${owner}); it is not reset`,
+    );
+}
+
 /**
  * Step 3: make the ergo account accept `password`, resetting it only when the portal owns it for
  * this same user (`owner`: the account's owner as the accounts DB said at this step or just
@@ -221,11 +230,7 @@ async function ensureErgoAccount(
   owner: string | null,
 ): Promise<"created" | "reset" | "existing"> {
   const step = "ensure_ergo_account";
-  if (owner !== null && owner !== ownerId)
-    throw new NeedsAdmin(
-      step,
-      `ergo account "${username}" is owned by another portal user (${owner}); it is not reset`,
-    );
+  refuseForeignAccount(username, ownerId, owner);
   const claim = async () => {
     const now = await deps.ownership.claim(username, ownerId, "registered");
     if (now !== ownerId)
@@ -412,6 +417,10 @@ async function setupLocked(
   };
   let reachChoosePassword: () => void = () => undefined;
   let abandonChoosePassword: (reason: unknown) => void = () => undefined;
+  // The soju step starts before ergo's (below); its enable waits for ergo's proof.
+  let sojuApplied: Promise<unknown> | undefined;
+  let ergoProven: () => void = () => undefined;
+  let ergoUnproven: (reason: unknown) => void = () => undefined;
 
   const fail = async (caught: unknown): Promise<SetupResult> => {
     const error =
@@ -486,6 +495,10 @@ async function setupLocked(
         return adopted ?? (deps.generatePassword ?? generatePassword)();
       }),
     );
+    // The soju step's round trip is opened ahead where the adapter can (exec: the pod lookup,
+    // the WebSocket and the script, which then waits for its stdin and runs nothing before a
+    // whole batch arrives), so that by the time the password is chosen only the commands travel.
+    deps.soju.prepareUpstreamNetwork?.(name);
     const tenant = await tenantOpen;
 
     enter("wait_for_soju_user");
@@ -494,11 +507,6 @@ async function setupLocked(
     if (!fresh) candidates = undefined;
 
     enter("choose_password");
-    // The soju step's round trip is opened ahead where the adapter can (exec: the session waits
-    // for its stdin; its script runs nothing before all of it arrives, at the soju step). Not
-    // with the reads above: it would compete with the tenant DB's connection, the longest of
-    // them; from here it overlaps the password and ergo steps instead.
-    deps.soju.prepareUpstreamNetwork?.(name);
     await attempt; // the attempt's row exists before anything is written
     reachChoosePassword();
     const credential = await ensured;
@@ -508,6 +516,27 @@ async function setupLocked(
 
     enter("ensure_ergo_account");
     const owner = fresh ? await ownerAhead : await deps.ownership.ownerOf(username);
+    refuseForeignAccount(username, ownerId, owner);
+
+    // The soju step begins now, beside ergo's: the network is written disabled and given the
+    // credentials while ergo registers and proves them, and it is enabled — soju connects —
+    // only once ergo accepted them (the enable is held back on the same exec session). If ergo
+    // fails, the enable never runs: the network stays disabled until the retry.
+    const proof = new Promise<void>((resolve, reject) => {
+      ergoProven = resolve;
+      ergoUnproven = reject;
+    });
+    proof.catch(() => undefined);
+    sojuApplied = early(
+      deps.soju.applyUpstreamNetwork(
+        name,
+        username,
+        { name: network, addr: deps.settings.upstreamAddr, nick: username, username },
+        { username, password },
+        { enableAfter: proof },
+      ),
+    );
+
     ergoResult = await ensureErgoAccount(deps, username, ownerId, password, owner);
 
     enter("verify_ergo_credentials");
@@ -518,15 +547,12 @@ async function setupLocked(
       );
     }
 
+    ergoProven();
+
     enter("apply_soju_network");
     // One round trip: create (or update) disabled, set the credentials, enable — in that order,
     // stopping at the first failure, so soju never connects without the credentials.
-    await deps.soju.applyUpstreamNetwork(
-      name,
-      username,
-      { name: network, addr: deps.settings.upstreamAddr, nick: username, username },
-      { username, password },
-    );
+    await sojuApplied;
 
     enter("annotate");
     // Every step is on record before anything is annotated.
@@ -543,6 +569,9 @@ async function setupLocked(
     return await fail(caught);
   } finally {
     abandonChoosePassword(new SetupCancelled(step, "the setup ended before choosing a password"));
+    ergoUnproven(new SetupCancelled(step, "the setup ended before ergo accepted the password"));
+    // Nothing of this setup may still be talking to soju once its lock is released.
+    await sojuApplied?.catch(() => undefined);
     await closeTenant();
   }
 
