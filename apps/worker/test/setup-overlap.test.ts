@@ -8,7 +8,7 @@ import { Controller } from "../src/bouncers/controller";
 import { reconcileBouncer } from "../src/bouncers/reconcile";
 import { runSetup, type SetupDeps } from "../src/bouncers/setup";
 import { createWorkerMetrics } from "../src/metrics/worker-metrics";
-import type { OpenTenantDb, OwnershipStore } from "../src/ports/index";
+import type { OpenTenantDb, OwnershipStore, SetupLock } from "../src/ports/index";
 import { gate, type Gate } from "./support/gates";
 import { NS, startHarness, until, type Harness } from "./support/harness";
 
@@ -392,6 +392,36 @@ describe("the soju step beside ergo's", () => {
     expect(await setup).toMatchObject({ outcome: "succeeded", authenticated: true });
     expect((await networkOf("beside-ok"))?.enabled).toBe(true);
     expect(configured("beside-ok")).toBe(true);
+  });
+
+  it("a setup that lost its lock while ergo proved the password never enables soju", async () => {
+    await readyBouncer("beside-lost");
+    const bouncer = (await h.w.bouncers.get("beside-lost"))!;
+    const g = gate();
+    let lock: SetupLock | null = null;
+    const locks: SetupDeps["locks"] = {
+      held: h.w.deps.locks.held,
+      tryAcquire: async (uid) => (lock = await h.w.deps.locks.tryAcquire(uid)),
+    };
+    const setup = runSetup({ ...h.w.deps, locks, ergo: holdProof("beside-lost", g) }, bouncer);
+    await g.reached;
+    await until(
+      async () => (await networkOf("beside-lost"))?.password != null,
+      "the network written",
+    );
+    // A DB failover ends the lock's session while ergo's answer is still out.
+    const admin = new pg.Client({ connectionString: h.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'irc-now-worker setup lock' AND pid <> pg_backend_pid()`,
+    );
+    await admin.end();
+    await until(() => (lock as SetupLock | null)?.lost.aborted, "the lock to be lost");
+    g.open(); // ergo accepts the password
+    expect(await setup).toMatchObject({ outcome: "failed", configured: false });
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await networkOf("beside-lost"))?.enabled).toBe(false);
   });
 
   it("a password ergo refuses is never enabled in soju: the setup fails at the proof, the network stays disabled", async () => {

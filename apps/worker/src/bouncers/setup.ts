@@ -547,11 +547,11 @@ async function setupLocked(
       );
     }
 
-    ergoProven();
-
     enter("apply_soju_network");
-    // One round trip: create (or update) disabled, set the credentials, enable — in that order,
-    // stopping at the first failure, so soju never connects without the credentials.
+    // Only now — ergo accepted the password, and the setup still holds its lock and is not
+    // stopping (`enter` checked) — may soju connect: the held enable is sent. One round trip:
+    // create (or update) disabled, set the credentials, enable, stopping at the first failure.
+    ergoProven();
     await sojuApplied;
 
     enter("annotate");
