@@ -35,6 +35,29 @@ const logs: string[] = [];
 let admin: SojuAdmin;
 let bouncer: Bouncer;
 
+/** The sojuctl argv of applyUpstreamNetwork's three commands as `user` (irc.now, disabled first). */
+function upstreamArgv(user: string, password: string): string[][] {
+  const run = (...w: string[]) => ["sojuctl", "-config", CONFIG_PATH, "user", "run", user, ...w];
+  return [
+    run(
+      "network",
+      "create",
+      "-addr",
+      world.upstreamAddr,
+      "-name",
+      "irc.now",
+      "-nick",
+      user,
+      "-username",
+      user,
+      "-enabled",
+      "false",
+    ),
+    run("sasl", "set-plain", "-network", "irc.now", "--", user, password),
+    run("network", "update", "irc.now", "-enabled", "true"),
+  ];
+}
+
 beforeAll(async () => {
   await world.start();
   bouncer = await world.bouncer("exec-argv");
@@ -264,25 +287,7 @@ describe("exec adapter", () => {
     expect(argv).toHaveLength(6);
     for (const text of [execs[0]!.url, decodeURIComponent(execs[0]!.url)])
       expect(text).not.toContain("One-exec-");
-    const run = (...w: string[]) => ["sojuctl", "-config", CONFIG_PATH, "user", "run", user, ...w];
-    expect(bouncer.execArgv.slice(before)).toEqual([
-      run(
-        "network",
-        "create",
-        "-addr",
-        world.upstreamAddr,
-        "-name",
-        "irc.now",
-        "-nick",
-        user,
-        "-username",
-        user,
-        "-enabled",
-        "false",
-      ),
-      run("sasl", "set-plain", "-network", "irc.now", "--", user, ergoPassword),
-      run("network", "update", "irc.now", "-enabled", "true"),
-    ]);
+    expect(bouncer.execArgv.slice(before)).toEqual(upstreamArgv(user, ergoPassword));
     expect(
       await waitFor(
         async () => ((await world.ergo.whoisAccount(user)) === user ? user : undefined),
@@ -299,34 +304,8 @@ describe("exec adapter", () => {
       nick: user,
       username: user,
     });
-    const run = (user: string, ...w: string[]) => [
-      "sojuctl",
-      "-config",
-      CONFIG_PATH,
-      "user",
-      "run",
-      user,
-      ...w,
-    ];
-    const written = (user: string) => [
-      run(
-        user,
-        "network",
-        "create",
-        "-addr",
-        world.upstreamAddr,
-        "-name",
-        "irc.now",
-        "-nick",
-        user,
-        "-username",
-        user,
-        "-enabled",
-        "false",
-      ),
-      run(user, "sasl", "set-plain", "-network", "irc.now", "--", user, `${user}-pw`),
-    ];
-    const enable = (user: string) => run(user, "network", "update", "irc.now", "-enabled", "true");
+    const written = (user: string) => upstreamArgv(user, `${user}-pw`).slice(0, 2);
+    const enable = (user: string) => upstreamArgv(user, `${user}-pw`)[2]!;
 
     async function start(user: string, enableAfter: Promise<unknown>) {
       await world.ergo.registerAccount(user, `${user}-pw`);

@@ -62,6 +62,19 @@ function runScript(commands: string[][]): Promise<SequenceResult & { sessions: 1
 }
 
 const run = (user: string, ...words: string[]) => ["user", "run", user, ...words];
+/** `network create` of a disabled network `name` pointing nowhere. */
+const createDisabled = (user: string, name = "irc.now") =>
+  run(
+    user,
+    "network",
+    "create",
+    "-addr",
+    "irc+insecure://127.0.0.1:1",
+    "-name",
+    name,
+    "-enabled",
+    "false",
+  );
 
 /**
  * The script with its last commands held back, as `applyUpstreamNetwork`'s `enableAfter` runs
@@ -148,17 +161,7 @@ describe("SOJUCTL_SEQUENCE_SCRIPT on real sojuctl + soju 0.10.1", () => {
   it("stops at a failing second command: soju's words, the command's index, the network left disabled", async () => {
     await soju.bouncerServ("user", "create", "-username", "seqfail", "-disable-password");
     const result = await runScript([
-      run(
-        "seqfail",
-        "network",
-        "create",
-        "-addr",
-        "irc+insecure://127.0.0.1:1",
-        "-name",
-        "irc.now",
-        "-enabled",
-        "false",
-      ),
+      createDisabled("seqfail"),
       run("seqfail", "sasl", "set-plain", "-network", "irc.now", "--", "seqfail", "x".repeat(300)),
       run("seqfail", "network", "update", "irc.now", "-enabled", "true"),
     ]);
@@ -172,17 +175,7 @@ describe("SOJUCTL_SEQUENCE_SCRIPT on real sojuctl + soju 0.10.1", () => {
 
   it("a first command that fails runs nothing after it (soju's 'already exists')", async () => {
     await soju.bouncerServ("user", "create", "-username", "seqdup", "-disable-password");
-    const create = run(
-      "seqdup",
-      "network",
-      "create",
-      "-addr",
-      "irc+insecure://127.0.0.1:1",
-      "-name",
-      "n",
-      "-enabled",
-      "false",
-    );
+    const create = createDisabled("seqdup", "n");
     await runScript([create]);
     const result = await runScript([
       create,
@@ -198,18 +191,7 @@ describe("SOJUCTL_SEQUENCE_SCRIPT on real sojuctl + soju 0.10.1", () => {
   });
 
   it("a held last command runs only when its batch comes, on the same session; cut off, it never runs", async () => {
-    const create = (user: string) =>
-      run(
-        user,
-        "network",
-        "create",
-        "-addr",
-        "irc+insecure://127.0.0.1:1",
-        "-name",
-        "irc.now",
-        "-enabled",
-        "false",
-      );
+    const create = (user: string) => createDisabled(user);
     const setPlain = (user: string) =>
       run(user, "sasl", "set-plain", "-network", "irc.now", "--", user, `${user} pw`);
     const enable = (user: string) => run(user, "network", "update", "irc.now", "-enabled", "true");
