@@ -238,14 +238,17 @@ export class BouncerServAdmin implements SojuAdmin {
       first.error instanceof SojuCommandFailed &&
       parseNetworkExists(first.error.reply) !== undefined
     ) {
-      // A setup that ran before (a retry): the same sequence with `network update`.
+      // A setup that ran before (a retry, or another replica's): the same sequence with
+      // `network update`. An existing network may be in use, so it is not touched at all — not
+      // even disabled — until `enableAfter` resolves (a rejection leaves it as it was); then
+      // the whole sequence runs, unheld.
       this.log.debug({ bouncer, user, network: network.name }, "soju network exists; updating it");
       created = "updated";
-      result = await this.sendSequence(
-        bouncer,
-        [run(["network", "update", network.name, ...flags]), ...rest],
-        hold,
-      );
+      if (options.enableAfter) await options.enableAfter;
+      result = await this.sendSequence(bouncer, [
+        run(["network", "update", network.name, ...flags]),
+        ...rest,
+      ]);
     }
     if (result.failure) throw result.failure.error;
     return created;

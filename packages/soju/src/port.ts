@@ -70,11 +70,14 @@ export interface SojuAdmin {
    * at the first failure, so the network is never enabled before its credentials are set. A
    * failure is the failing command's typed error; a SojuCommandFailed names that command.
    *
-   * `enableAfter`: create (or update) and `sasl set-plain` run at once, and the enable waits for
-   * it — it runs once `enableAfter` resolves and never when it rejects (the call then rejects
-   * with that reason; the network stays disabled). Still one round trip where the medium allows
-   * (exec: the enable is a second batch on the same session). The upstream setup writes the
-   * network while ergo is being set up and enables it only after ergo accepted the password.
+   * `enableAfter`: a new network is created (disabled) and given the credentials at once, and
+   * the enable waits for it — it runs once `enableAfter` resolves and never when it rejects
+   * (the call then rejects with that reason; the network stays disabled). Still one round trip
+   * where the medium allows (exec: the enable is a second batch on the same session). A network
+   * that exists already is not touched before `enableAfter` resolves (a rejection leaves it as
+   * it was), then updated as without it. sql-restart writes nothing before it resolves. The
+   * upstream setup writes a new network while ergo is being set up and enables it only after
+   * ergo accepted the password.
    */
   applyUpstreamNetwork(
     bouncer: string,

@@ -350,7 +350,6 @@ export class SqlRestartAdmin implements SojuAdmin {
     options: { enableAfter?: Promise<unknown> } = {},
   ): Promise<"created" | "updated"> {
     // Every value is checked before the first write, as the one-round-trip adapters do.
-    options.enableAfter?.catch(() => undefined); // looked at after the writes
     assertNetworkName(network.name);
     assertSendable(networkFlags({ ...network, enabled: false }));
     assertSendable(["sasl", "set-plain", "--", sasl.username, sasl.password]);
@@ -364,14 +363,15 @@ export class SqlRestartAdmin implements SojuAdmin {
         throw error;
       }
     };
+    // No round trip to save here: with `enableAfter`, nothing is written before it resolves
+    // (each write restarts soju; an existing network is never touched before ergo's proof).
+    await options.enableAfter;
     const result = await named("network create", () =>
       this.createOrUpdateNetwork(bouncer, user, { ...network, enabled: false }),
     );
     await named("sasl set-plain", () =>
       this.setSaslPlain(bouncer, user, network.name, sasl.username, sasl.password),
     );
-    // Held: enabled only once `enableAfter` resolves; its rejection is this call's.
-    await options.enableAfter;
     await named("network update", () => this.enableNetwork(bouncer, user, network.name));
     return result;
   }
