@@ -24,11 +24,11 @@ import { startErgoStandin, type ErgoStandin } from "@irc-now/standins/ergo";
 import { startKubeStandin, type KubeStandin, type StoreEvent } from "@irc-now/standins/kube";
 import { startOperator, type Operator } from "@irc-now/standins/operator";
 import type { HostEvent, HostReply, HostRequest, PeersInfo } from "./peers-protocol";
+import { chunks, until } from "./stats";
 
 const CR = "sojubouncers.irc.now";
 /** The same clock in every process: epoch milliseconds with performance.now()'s resolution. */
 const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const send = (message: HostEvent | HostReply) => process.send?.(message);
 
@@ -132,12 +132,13 @@ async function close(ns: string, parallel: number): Promise<Record<string, numbe
   const k = kube;
   state?.unwatch();
   const names = k.objects.list(CR, ns).items.map((o) => o.metadata.name);
-  for (let i = 0; i < names.length; i += parallel) {
-    const chunk = names.slice(i, i + parallel);
+  for (const chunk of chunks(names, parallel)) {
     for (const name of chunk) if (k.objects.find(CR, ns, name)) k.objects.delete(CR, ns, name);
-    const deadline = Date.now() + 120_000;
-    while (chunk.some((n) => k.objects.find("secrets", ns, `${n}-db`)) && Date.now() < deadline)
-      await sleep(20);
+    await until(
+      () => !chunk.some((n) => k.objects.find("secrets", ns, `${n}-db`)),
+      "bouncer teardown",
+      120_000,
+    ).catch(() => undefined);
   }
   await state?.operator.stop();
   namespaces.delete(ns);
