@@ -156,10 +156,23 @@ export const SEQUENCE_END = "0\n";
 /** How long a session opened ahead by `prepareSequence` waits for its stdin (then it is ended). */
 export const PREPARED_TTL_MS = 10_000;
 
+/**
+ * How long a sequence session stays open after its commands for the next command on the same
+ * bouncer (then it is ended with SEQUENCE_END). A setup's step 6 asks `sasl status` within
+ * milliseconds of the soju step, then every ≤ 500 ms: those ride on the session already open
+ * instead of a pod lookup and an exec each.
+ */
+export const KEPT_IDLE_MS = 1_000;
+
+/** A session is kept only while this much of its command deadline is left for the next one. */
+export const KEPT_MIN_REMAINING_MS = 15_000;
+
 /** An exec session waiting for its stdin (ExecTransport.open). */
 interface ExecSession {
   /** The session ended (deadline, connection lost) before `finish`. */
   readonly closed: boolean;
+  /** When its command deadline ends it (epoch ms). */
+  readonly deadline: number;
   /**
    * Sends `input` on stdin (never ending it) and resolves once `ready` holds for the output so
    * far, or the session ended; the session stays open for more input.
@@ -187,6 +200,19 @@ export function sojuctlSequenceExec(
     stdin: sojuctlBatch(commands) + SEQUENCE_END,
     marker,
   };
+}
+
+/** A sequence session ready for a batch: its marker, and the index its next command gets. */
+interface OpenSequence {
+  session: ExecSession;
+  marker: string;
+  next: number;
+}
+
+/** Ends a session gracefully (the script exits 0 at the end batch); its result is not needed. */
+function endSession(session: ExecSession): void {
+  if (session.closed) session.abandon();
+  else session.finish(SEQUENCE_END).catch(() => undefined);
 }
 
 /** A stream of the sequence script cut at its markers: each command's text and exit status. */
@@ -220,12 +246,14 @@ export function interpretSequence(
   result: ExecResult,
   marker: string,
   count: number,
+  /** The script's index of the first command (a session kept for more counts on). */
+  first = 0,
 ): SequenceResult {
   const out = splitAtMarkers(result.stdout, marker);
   const err = splitAtMarkers(result.stderr, marker);
   const outputs: string[][] = [];
   for (let index = 0; index < count; index++) {
-    const done = out.byIndex.get(index);
+    const done = out.byIndex.get(first + index);
     if (done === undefined) {
       const text = stderrText(err.rest);
       const error = new SojuUnavailable(
@@ -237,7 +265,7 @@ export function interpretSequence(
       outputs.push(
         interpretSojuctl({
           stdout: done.text,
-          stderr: err.byIndex.get(index)?.text ?? "",
+          stderr: err.byIndex.get(first + index)?.text ?? "",
           exitCode: done.status,
         }),
       );
@@ -374,6 +402,10 @@ export class ExecTransport implements SojuTransport {
     }
   >();
 
+  /** Sessions whose commands all succeeded, kept open briefly for the next command (keep). */
+  private readonly kept = new Map<string, OpenSequence & { idle: NodeJS.Timeout }>();
+  private closing = false;
+
   constructor(private readonly options: ExecTransportOptions) {
     this.timeoutMs = options.commandTimeoutMs ?? 60_000;
     this.openTimeoutMs = Math.min(options.openTimeoutMs ?? 15_000, this.timeoutMs);
@@ -382,15 +414,24 @@ export class ExecTransport implements SojuTransport {
 
   async run(bouncer: string, words: readonly string[]): Promise<string[]> {
     const { command, stdin } = sojuctlExec(this.options.configPath, words);
+    // The session the last sequence on this bouncer left open: no pod lookup, no new exec.
+    const kept = this.takeKept(bouncer);
+    if (kept) {
+      const result = await this.onSession(bouncer, kept, [sojuctlBatch([words])], 1);
+      if (result.failure) throw result.failure.error;
+      return result.outputs[0]!;
+    }
     const pod = await this.findPod(bouncer);
     return interpretSojuctl(await this.execute(pod, command, stdin));
   }
 
   /**
    * The commands in one exec session (SOJUCTL_SEQUENCE_SCRIPT), bounded by the one command
-   * deadline. With `hold`, the first `hold.before` commands go as a batch of their own and the
-   * rest only once `hold.release` resolves, in the same session; when it rejects, the session
-   * is ended with the rest never sent.
+   * deadline: the session kept open by the last sequence on this bouncer, else the prepared
+   * one, else a new one. With `hold`, the first `hold.before` commands go as a batch of their
+   * own and the rest only once `hold.release` resolves, in the same session; when it rejects,
+   * the session is ended with the rest never sent. When every command succeeded the session is
+   * kept open for the next command on this bouncer (KEPT_IDLE_MS).
    */
   async runSequence(
     bouncer: string,
@@ -402,56 +443,122 @@ export class ExecTransport implements SojuTransport {
     const batches = split
       ? [sojuctlBatch(commands.slice(0, split)), sojuctlBatch(commands.slice(split))]
       : [sojuctlBatch(commands)];
-    const { session, marker } = await this.sequenceSession(bouncer);
-    if (split && hold) {
-      let failed = false;
-      await session.send(batches[0]!, (stdout, stderr) => {
-        const out = reportedThrough(stdout, marker);
-        const err = reportedThrough(stderr, marker);
-        failed = out.failed || err.failed;
-        return failed || (out.through >= split - 1 && err.through >= split - 1);
-      });
-      if (!failed && !session.closed) {
-        try {
-          await hold.release;
-        } catch (reason) {
-          session.abandon();
-          const { stdout, stderr } = session.output();
-          const { outputs } = interpretSequence({ stdout, stderr, exitCode: 0 }, marker, split);
-          return {
-            outputs,
-            failure: {
-              index: split,
-              error: reason instanceof Error ? reason : new Error(String(reason)),
-            },
-          };
-        }
-        return interpretSequence(
-          await session.finish(batches[1]! + SEQUENCE_END),
-          marker,
-          commands.length,
-        );
-      }
-      // A command failed (the script has ended the session) or the session is gone.
-      return interpretSequence(await session.finish(undefined), marker, commands.length);
-    }
-    return interpretSequence(
-      await session.finish(batches[0]! + SEQUENCE_END),
-      marker,
+    const open = this.takeKept(bouncer) ?? (await this.sequenceSession(bouncer));
+    return this.onSession(
+      bouncer,
+      open,
+      batches,
       commands.length,
+      split && hold ? { before: split, release: hold.release } : undefined,
     );
   }
 
-  /** The prepared session of `bouncer` if one is open, else a new one. */
-  private async sequenceSession(
+  /**
+   * Sends `batches` (the second only after `hold.release`) on an open sequence session, whose
+   * script numbers this session's commands from `open.next`, and reads each command's result
+   * off its markers. Kept open afterwards when all `count` commands succeeded; otherwise the
+   * script has ended (or is ended) and its exit is awaited.
+   */
+  private async onSession(
     bouncer: string,
-  ): Promise<{ session: ExecSession; marker: string }> {
+    open: OpenSequence,
+    batches: string[],
+    count: number,
+    hold?: SequenceHold,
+  ): Promise<SequenceResult> {
+    const { session, marker, next: first } = open;
+    /** Sends a batch and waits until both streams reported command `through`, one failed, or the session ended. */
+    const sent = async (batch: string, through: number): Promise<boolean> => {
+      let failed = false;
+      await session.send(batch, (stdout, stderr) => {
+        const out = reportedThrough(stdout, marker);
+        const err = reportedThrough(stderr, marker);
+        failed = out.failed || err.failed;
+        return failed || (out.through >= through && err.through >= through);
+      });
+      return !failed && !session.closed;
+    };
+    // A command failed (the script ends the session) or the session is gone: read it to the end.
+    const ended = async () =>
+      interpretSequence(await session.finish(undefined), marker, count, first);
+    const last = first + count - 1;
+    if (hold) {
+      if (!(await sent(batches[0]!, first + hold.before - 1))) return ended();
+      try {
+        await hold.release;
+      } catch (reason) {
+        session.abandon();
+        const { stdout, stderr } = session.output();
+        const { outputs } = interpretSequence(
+          { stdout, stderr, exitCode: 0 },
+          marker,
+          hold.before,
+          first,
+        );
+        return {
+          outputs,
+          failure: {
+            index: hold.before,
+            error: reason instanceof Error ? reason : new Error(String(reason)),
+          },
+        };
+      }
+      if (!(await sent(batches[1]!, last))) return ended();
+    } else if (!(await sent(batches[0]!, last))) return ended();
+    const { stdout, stderr } = session.output();
+    const result = interpretSequence({ stdout, stderr, exitCode: 0 }, marker, count, first);
+    this.keep(bouncer, { session, marker, next: last + 1 });
+    return result;
+  }
+
+  /** The prepared session of `bouncer` if one is open, else a new one. */
+  private async sequenceSession(bouncer: string): Promise<OpenSequence> {
     const prepared = await this.takePrepared(bouncer);
-    if (prepared) return prepared;
+    if (prepared) return { ...prepared, next: 0 };
     const marker = randomBytes(12).toString("hex");
     const pod = await this.findPod(bouncer);
     const argv = sojuctlSequenceArgv(this.options.configPath, marker);
-    return { session: await this.open(pod, argv, true), marker };
+    return { session: await this.open(pod, argv, true), marker, next: 0 };
+  }
+
+  /**
+   * Keeps a session whose commands all succeeded for the next command on `bouncer`, for
+   * KEPT_IDLE_MS, while enough of its deadline is left; one per bouncer (an older one is ended).
+   */
+  private keep(bouncer: string, open: OpenSequence): void {
+    if (
+      this.closing ||
+      open.session.closed ||
+      open.session.deadline - Date.now() < KEPT_MIN_REMAINING_MS
+    ) {
+      endSession(open.session);
+      return;
+    }
+    this.dropKept(bouncer);
+    const idle = setTimeout(() => this.dropKept(bouncer), KEPT_IDLE_MS);
+    idle.unref();
+    this.kept.set(bouncer, { ...open, idle });
+  }
+
+  /** The kept session of `bouncer`, if it is still open; it is taken. */
+  private takeKept(bouncer: string): OpenSequence | null {
+    const entry = this.kept.get(bouncer);
+    if (!entry) return null;
+    this.kept.delete(bouncer);
+    clearTimeout(entry.idle);
+    if (entry.session.closed) {
+      entry.session.abandon();
+      return null;
+    }
+    return { session: entry.session, marker: entry.marker, next: entry.next };
+  }
+
+  private dropKept(bouncer: string): void {
+    const entry = this.kept.get(bouncer);
+    if (!entry) return;
+    this.kept.delete(bouncer);
+    clearTimeout(entry.idle);
+    endSession(entry.session);
   }
 
   private async findPod(bouncer: string): Promise<string> {
@@ -562,6 +669,7 @@ export class ExecTransport implements SojuTransport {
       get closed() {
         return closed;
       },
+      deadline: started + this.timeoutMs,
       abandon: () => {
         settle(undefined);
         end();
@@ -653,11 +761,14 @@ export class ExecTransport implements SojuTransport {
   async release(bouncer: string): Promise<void> {
     // Nothing else is kept per bouncer.
     this.dropPrepared(bouncer);
+    this.dropKept(bouncer);
   }
 
   async close(): Promise<void> {
     // Nothing else is kept open between commands.
+    this.closing = true;
     for (const bouncer of [...this.prepared.keys()]) this.dropPrepared(bouncer);
+    for (const bouncer of [...this.kept.keys()]) this.dropKept(bouncer);
   }
 }
 

@@ -14,6 +14,7 @@ export {
 } from "./socket";
 export {
   ExecTransport,
+  KEPT_IDLE_MS,
   SOJUCTL_SEQUENCE_SCRIPT,
   SOJUCTL_STDIN_SCRIPT,
   SEQUENCE_END,

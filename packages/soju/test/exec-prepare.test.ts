@@ -1,12 +1,13 @@
 /**
- * exec adapter's prefetch hook (issue 17): `prepareUpstreamNetwork` opens the soju step's exec
- * session ahead; the commands run only when `applyUpstreamNetwork` sends them, and a prepared
- * session that is not used runs nothing.
+ * exec adapter's sessions beyond one command (issue 17): `prepareUpstreamNetwork` opens the soju
+ * step's exec session ahead; the commands run only when `applyUpstreamNetwork` sends them, and a
+ * prepared session that is not used runs nothing. A sequence that succeeded leaves its session
+ * open for KEPT_IDLE_MS: the next command on that bouncer (step 6's `sasl status`) rides it.
  */
 import type { ObservedRequest } from "@irc-now/standins/kube";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SojuUnavailable, type SojuAdmin } from "../src/index";
-import { rejection, waitFor, World, type Bouncer } from "./helpers";
+import { KEPT_IDLE_MS, SojuCommandFailed, SojuUnavailable, type SojuAdmin } from "../src/index";
+import { NS, rejection, waitFor, World, type Bouncer } from "./helpers";
 
 const world = new World();
 const logs: string[] = [];
@@ -66,6 +67,7 @@ describe("exec adapter: the soju step's session opened ahead", () => {
   });
 
   it("a prepared session dropped unused (release) runs nothing; the next apply opens its own", async () => {
+    await admin.release(bouncer.name); // none kept from the test before
     const user = "dropped";
     const password = "Dropped-pw-1";
     await world.ergo.registerAccount(user, password);
@@ -104,5 +106,118 @@ describe("exec adapter: the soju step's session opened ahead", () => {
     );
     expect(error).toBeInstanceOf(SojuUnavailable);
     expect(String(error)).toMatch(/no running soju pod for bouncer no-such-bouncer/);
+  });
+});
+
+describe("exec adapter: a sequence's session kept for the next command", () => {
+  const network = (user: string) => ({
+    name: "irc.now",
+    addr: world.upstreamAddr,
+    nick: user,
+    username: user,
+  });
+
+  /** Sets up `user` on a bouncer of its own, with no session kept; returns its exec requests. */
+  async function applied(user: string) {
+    const b = await world.bouncer(`kept-${user}`);
+    const password = `${user}-Pw-1`;
+    await world.ergo.registerAccount(user, password);
+    await admin.createUser(b.name, { username: user, disablePassword: true });
+    const requests: ObservedRequest[] = [];
+    const unsubscribe = world.kube.onRequest((r) => requests.push(r));
+    await admin.applyUpstreamNetwork(b.name, user, network(user), { username: user, password });
+    return { b, password, execs: () => execsOf(requests).length, unsubscribe };
+  }
+
+  it("step 6's sasl status polls ride the setup's own session: one exec in all, soju's real state read", async () => {
+    const t = await applied("kept");
+    try {
+      // Polled as step 6 does (well inside the idle time each), until soju has logged in.
+      const status = await waitFor(async () => {
+        const s = await admin.saslStatus(t.b.name, "kept", "irc.now");
+        if (s.state.kind === "authenticated") return s;
+        await new Promise((r) => setTimeout(r, 50));
+        return undefined;
+      }, "soju's SASL login");
+      expect(status).toEqual({
+        plainUsername: "kept",
+        state: { kind: "authenticated", account: "kept" },
+      });
+      expect(t.execs()).toBe(1);
+      expect(t.b.execArgv.map((argv) => argv.slice(6, 8)).at(-1)).toEqual(["sasl", "status"]);
+    } finally {
+      t.unsubscribe();
+    }
+  });
+
+  /** No exec session open anywhere (those kept by earlier tests have ended). */
+  const quiet = () =>
+    waitFor(
+      () => (world.kube.activeExecSessions === 0 ? true : undefined),
+      "no exec session open",
+      KEPT_IDLE_MS + 5_000,
+    );
+
+  it("it ends by itself after KEPT_IDLE_MS of quiet; the next command opens its own", async () => {
+    await quiet();
+    const t = await applied("idle");
+    try {
+      const kept = Date.now();
+      expect(world.kube.activeExecSessions).toBe(1);
+      await quiet();
+      expect(Date.now() - kept).toBeGreaterThanOrEqual(KEPT_IDLE_MS - 50);
+      await admin.networkStatus(t.b.name, "idle");
+      expect(t.execs()).toBe(2);
+    } finally {
+      t.unsubscribe();
+    }
+  });
+
+  it("a command soju refuses on a kept session is its typed error, and ends the session: the next opens its own", async () => {
+    const t = await applied("refused");
+    try {
+      const error = await rejection(
+        admin.userRun(t.b.name, "refused", ["sasl", "status", "-network", "no-such-net"]),
+      );
+      expect(error).toBeInstanceOf(SojuCommandFailed);
+      expect(t.execs()).toBe(1);
+      expect((await admin.networkStatus(t.b.name, "refused")).map((n) => n.name)).toEqual([
+        "irc.now",
+      ]);
+      expect(t.execs()).toBe(2);
+    } finally {
+      t.unsubscribe();
+    }
+  });
+
+  it("a kept session whose pod was deleted is not used: the command runs on the new pod", async () => {
+    const t = await applied("podgone");
+    try {
+      const [old] = t.b.podNames();
+      await world.kube.objects.delete("pods", NS, old!);
+      await t.b.settled();
+      const nets = await waitFor(async () => {
+        const list = await admin.networkStatus(t.b.name, "podgone").catch(() => undefined);
+        return list?.length ? list : undefined;
+      }, "network status on the new pod");
+      expect(nets.map((n) => n.name)).toEqual(["irc.now"]);
+      expect(t.b.podNames()).not.toContain(old);
+      expect(t.execs()).toBe(2);
+    } finally {
+      t.unsubscribe();
+    }
+  });
+
+  it("release ends a kept session at once", async () => {
+    await quiet();
+    const t = await applied("released");
+    t.unsubscribe();
+    expect(world.kube.activeExecSessions).toBe(1);
+    await admin.release(t.b.name);
+    await waitFor(
+      () => (world.kube.activeExecSessions === 0 ? true : undefined),
+      "the kept session to end",
+      KEPT_IDLE_MS / 2,
+    );
   });
 });

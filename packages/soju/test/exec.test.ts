@@ -310,6 +310,8 @@ describe("exec adapter", () => {
     async function start(user: string, enableAfter: Promise<unknown>) {
       await world.ergo.registerAccount(user, `${user}-pw`);
       await admin.createUser(bouncer.name, { username: user, disablePassword: true });
+      // Counted from a fresh session: none kept open by an earlier test's sequence.
+      await admin.release(bouncer.name);
       const before = bouncer.execArgv.length;
       const requests: ObservedRequest[] = [];
       const unsubscribe = world.kube.onRequest((r) => requests.push(r));
