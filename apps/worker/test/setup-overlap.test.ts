@@ -345,6 +345,31 @@ describe("a setup whose attempt row cannot be written", () => {
   });
 });
 
+describe("one exec session per setup", () => {
+  it("the whole setup, step 6's sasl status included, is one exec session and one pod lookup", async () => {
+    await readyBouncer("one-exec");
+    const bouncer = (await h.w.bouncers.get("one-exec"))!;
+    const execs: string[] = [];
+    let podLookups = 0;
+    const off = h.kube.onRequest(({ method, url }) => {
+      const target = decodeURIComponent(url);
+      if (target.includes("/pods/one-exec-soju-0/exec?")) execs.push(target);
+      if (method === "GET" && /\/pods\?.*irc\.now\/bouncer=one-exec(&|$)/.test(target))
+        podLookups += 1;
+    });
+    try {
+      expect(await runSetup(h.w.deps, bouncer)).toMatchObject({
+        outcome: "succeeded",
+        authenticated: true,
+      });
+    } finally {
+      off();
+    }
+    expect(execs).toHaveLength(1);
+    expect(podLookups).toBe(1);
+  });
+});
+
 describe("the soju step beside ergo's", () => {
   /** The irc.now network as this bouncer's soju stores it (its tenant DB). */
   async function networkOf(name: string) {
