@@ -1,7 +1,7 @@
 /**
  * The worker benchmark's peers in a process of their own (forked by ./peers.ts): the Kubernetes
- * API stand-in, the ergo stand-in and one simulated soju-operator per namespace, with each
- * bouncer's soju stand-in. In production ergo, soju and the API server are other processes on
+ * API stand-in and one simulated soju-operator per namespace, with each bouncer's soju stand-in;
+ * the ergo stand-in in a further process (./ergo-host.ts), forked from here. In production ergo, soju and the API server are other processes on
  * other machines; sharing the worker's event loop would charge their CPU to the worker and make
  * anything it runs side by side wait for them (issue 17: setups were bound by the one core of
  * a bench process that held everything).
@@ -20,7 +20,9 @@ import {
   SOJU_BOUNCER_KIND,
   type SojuBouncer,
 } from "@irc-now/k8s";
-import { startErgoStandin, type ErgoStandin } from "@irc-now/standins/ergo";
+import { fork, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import { startKubeStandin, type KubeStandin, type StoreEvent } from "@irc-now/standins/kube";
 import { startOperator, type Operator } from "@irc-now/standins/operator";
 import type { HostEvent, HostReply, HostRequest, PeersInfo } from "./peers-protocol";
@@ -49,7 +51,7 @@ interface OpenNamespace {
 }
 
 let kube: KubeStandin | undefined;
-let ergo: ErgoStandin | undefined;
+let ergo: ChildProcess | undefined;
 let dir = "";
 let postgresUrl = "";
 const namespaces = new Map<string, OpenNamespace>();
@@ -156,20 +158,31 @@ async function start(request: { namespaces: string[]; dir: string; postgresUrl: 
     const state = r && namespaces.get(r.ns);
     if (r && state) state.requests[r.kind] = (state.requests[r.kind] ?? 0) + 1;
   });
-  ergo = await startErgoStandin();
-  const info: PeersInfo = {
-    kubeconfig,
-    ergo: { ircUrl: ergo.ircUrl, ircPort: ergo.ircPort, oper: ergo.oper },
-    pid: process.pid,
-  };
+  // Forked with this process's flags (tsx's loader); it answers with its address once listening.
+  ergo = fork(fileURLToPath(new URL("./ergo-host.ts", import.meta.url)), {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const [address] = (await once(ergo, "message")) as [PeersInfo["ergo"]];
+  const info: PeersInfo = { kubeconfig, ergo: address, pid: process.pid, ergoPid: ergo.pid };
   return info;
+}
+
+/** Ends the ergo process (it stops its stand-in when its channel closes); killed after 10 s. */
+async function stopErgo(): Promise<void> {
+  const child = ergo;
+  ergo = undefined;
+  if (!child || child.exitCode !== null) return;
+  const exited = once(child, "exit");
+  child.disconnect();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 async function stop(): Promise<void> {
   for (const ns of [...namespaces.keys()]) await close(ns, 10).catch(() => undefined);
-  await ergo?.stop();
+  await stopErgo();
   await kube?.stop();
-  ergo = undefined;
   kube = undefined;
 }
 
