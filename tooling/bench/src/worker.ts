@@ -10,9 +10,10 @@
  * Writes bench-results/worker.json at the repo root (git-ignored; the committed bench/results/
  * are deliberate snapshots; BENCH_WORKER_OUT writes elsewhere) and prints a short table.
  *
- * The stand-ins run in a peers process of their own (./worker/peers-host.ts), the worker and the
- * floor script here: in production ergo, soju and the API server are other processes, and in one
- * process their CPU would be charged to the worker's critical path.
+ * The stand-ins run in a peers process of their own (./worker/peers-host.ts; ergo's in one more,
+ * ./worker/ergo-host.ts), the worker and the floor script here: in production ergo, soju and
+ * the API server are other processes, and in one process their CPU would be charged to the
+ * worker's critical path.
  *
  * Knobs (environment): BENCH_LATENCY_COUNT (200), BENCH_MIGRATION_COUNT (1000),
  * BENCH_RSS_CRS (10000), BENCH_CONCURRENCY (4, the Controller's default),
@@ -816,7 +817,7 @@ async function main(): Promise<void> {
     migration: migration ?? null,
     rss: rss ?? null,
     note: [
-      "The worker (in (a) and (b)) and the floor script run in the bench process; the stand-ins (Kubernetes API, ergo, the simulated operators and every bouncer's soju) run in a peers process of their own (tooling/bench/src/worker/peers-host.ts), as ergo, soju and the API server are other processes in production; PostgreSQL is its own processes; the RSS worker is its own process. All on one 2-core machine. Before 2026-12-01 the stand-ins shared the bench process, so the worker's work side by side waited for their CPU.",
+      "The worker (in (a) and (b)) and the floor script run in the bench process; the stand-ins (Kubernetes API, the simulated operators and every bouncer's soju) run in a peers process of their own (tooling/bench/src/worker/peers-host.ts) and ergo's in a further one (ergo-host.ts, since 2026-12-01), as ergo, soju and the API server are other processes in production; PostgreSQL is its own processes; the RSS worker is its own process. All on one 2-core machine. Before 2026-12-01 the stand-ins shared the bench process, so the worker's work side by side waited for their CPU.",
       "Numbers are noisy on a shared 2-core machine: run twice and compare.",
       "The floor (tooling/bench/src/worker/floor.ts) is issued with the worker's own clients (wire()) so ratios show the worker's overhead, not a client's: setup lock (advisory lock on a kept-open connection), {name}-db, one tenant-DB SELECT, credential Secret read/create (+ the owner's bouncers, label-selected, when there is no Secret), ownership lookup, SAREGISTER + claim, SASL check, three soju commands, annotation with its uid+resourceVersion precondition, unlock. No attempt recording, no step-6 verification, no retries.",
       "Every bouncer has its own new user (no credential Secret, no ergo account): each setup is a user's first.",

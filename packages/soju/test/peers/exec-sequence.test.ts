@@ -232,6 +232,52 @@ describe("SOJUCTL_SEQUENCE_SCRIPT on real sojuctl + soju 0.10.1", () => {
     expect(await networks("heldcut")).toEqual(["irc.now (irc+insecure://127.0.0.1:1) [disabled]"]);
   });
 
+  it("a session kept after its batch runs the next batch's commands, numbered on, and ends 0 at the end batch", async () => {
+    // The exec adapter keeps a session whose commands all succeeded for the next command on
+    // that bouncer (step 6's `sasl status`): a later one-command batch on the same script.
+    await soju.bouncerServ("user", "create", "-username", "kept", "-disable-password");
+    const marker = "76543210fedcba9876543210";
+    const child = spawn("/bin/sh", sojuctlSequenceArgv(soju.sojuctlConfigPath, marker).slice(1), {
+      env: { PATH: bin, HOME: "/" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    let wake: () => void = () => undefined;
+    child.stdout.on("data", (c: Buffer) => ((stdout += c.toString("utf8")), wake()));
+    child.stderr.on("data", (c: Buffer) => ((stderr += c.toString("utf8")), wake()));
+    const closed = new Promise<number>((resolve) =>
+      child.on("close", (code) => resolve(code ?? -1)),
+    );
+    /** Sends a batch and waits until both streams reported command `last`. */
+    const batch = async (commands: string[][], last: number) => {
+      child.stdin.write(sojuctlBatch(commands));
+      const done = () =>
+        stdout.includes(`${marker} ${last} `) && stderr.includes(`${marker} ${last} `);
+      await new Promise<void>((resolve) => {
+        wake = () => done() && resolve();
+        wake();
+      });
+      return { stdout, stderr, exitCode: 0 };
+    };
+    const first = await batch(
+      [
+        createDisabled("kept"),
+        run("kept", "sasl", "set-plain", "-network", "irc.now", "--", "kept", "kept pw"),
+      ],
+      1,
+    );
+    expect(interpretSequence(first, marker, 2)).toEqual({
+      outputs: [['created network "irc.now"'], ["credentials saved"]],
+    });
+    const status = await batch([run("kept", "sasl", "status", "-network", "irc.now")], 2);
+    const result = interpretSequence(status, marker, 1, 2);
+    expect(result.failure).toBeUndefined();
+    expect(result.outputs[0]?.[0]).toBe('SASL PLAIN enabled with username "kept"');
+    child.stdin.write(SEQUENCE_END);
+    expect(await closed).toBe(0);
+  });
+
   it("refuses CR, LF, NUL and tabs before running anything", () => {
     for (const bad of ["\r", "\n", "\0", "\t"])
       expect(() =>
