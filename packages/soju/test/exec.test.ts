@@ -269,12 +269,10 @@ describe("exec adapter", () => {
     const unsubscribe = world.kube.onRequest((r) => requests.push(r));
     try {
       expect(
-        await admin.applyUpstreamNetwork(
-          b,
-          user,
-          { name: "irc.now", addr: world.upstreamAddr, nick: user, username: user },
-          { username: user, password: ergoPassword },
-        ),
+        await admin.applyUpstreamNetwork(b, user, world.ircNow(user), {
+          username: user,
+          password: ergoPassword,
+        }),
       ).toBe("created");
     } finally {
       unsubscribe();
@@ -298,12 +296,6 @@ describe("exec adapter", () => {
   });
 
   describe("applyUpstreamNetwork with enableAfter (the enable held back on the same session)", () => {
-    const network = (user: string) => ({
-      name: "irc.now",
-      addr: world.upstreamAddr,
-      nick: user,
-      username: user,
-    });
     const written = (user: string) => upstreamArgv(user, `${user}-pw`).slice(0, 2);
     const enable = (user: string) => upstreamArgv(user, `${user}-pw`)[2]!;
 
@@ -318,7 +310,7 @@ describe("exec adapter", () => {
       const applied = admin.applyUpstreamNetwork(
         bouncer.name,
         user,
-        network(user),
+        world.ircNow(user),
         { username: user, password: `${user}-pw` },
         { enableAfter },
       );

@@ -105,6 +105,11 @@ export class World {
     return `irc+insecure://127.0.0.1:${this.ergo.ircPort}`;
   }
 
+  /** The `irc.now` network of soju user `user` (nick and username the same), as the setup writes it. */
+  ircNow(user: string) {
+    return { name: "irc.now", addr: this.upstreamAddr, nick: user, username: user };
+  }
+
   onCleanup(cleanup: () => Promise<unknown>): void {
     this.cleanups.push(cleanup);
   }
