@@ -759,13 +759,13 @@ export class ExecTransport implements SojuTransport {
   }
 
   async release(bouncer: string): Promise<void> {
-    // Nothing else is kept per bouncer.
+    // Nothing else is held per bouncer.
     this.dropPrepared(bouncer);
     this.dropKept(bouncer);
   }
 
   async close(): Promise<void> {
-    // Nothing else is kept open between commands.
+    // Nothing else is open between commands; no session is kept from now on.
     this.closing = true;
     for (const bouncer of [...this.prepared.keys()]) this.dropPrepared(bouncer);
     for (const bouncer of [...this.kept.keys()]) this.dropKept(bouncer);

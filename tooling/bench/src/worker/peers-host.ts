@@ -1,8 +1,8 @@
 /**
  * The worker benchmark's peers in a process of their own (forked by ./peers.ts): the Kubernetes
  * API stand-in and one simulated soju-operator per namespace, with each bouncer's soju stand-in;
- * the ergo stand-in in a further process (./ergo-host.ts), forked from here. In production ergo, soju and the API server are other processes on
- * other machines; sharing the worker's event loop would charge their CPU to the worker and make
+ * the ergo stand-in in a further process (./ergo-host.ts), forked from here. In production
+ * ergo, soju and the API server are other processes on other machines; sharing the worker's event loop would charge their CPU to the worker and make
  * anything it runs side by side wait for them (issue 17: setups were bound by the one core of
  * a bench process that held everything).
  *
@@ -11,8 +11,11 @@
  * Ready=True or first `irc.now/upstream-configured` annotation, timestamped here (epoch ms,
  * sub-millisecond) so Ready → annotated is measured where both are committed.
  */
+import { fork, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import {
   ANNOTATION_UPSTREAM_CONFIGURED,
   LABEL_OWNER,
@@ -20,11 +23,9 @@ import {
   SOJU_BOUNCER_KIND,
   type SojuBouncer,
 } from "@irc-now/k8s";
-import { fork, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { startKubeStandin, type KubeStandin, type StoreEvent } from "@irc-now/standins/kube";
 import { startOperator, type Operator } from "@irc-now/standins/operator";
+import { endChild } from "./child";
 import type { HostEvent, HostReply, HostRequest, PeersInfo } from "./peers-protocol";
 import { chunks, until } from "./stats";
 
@@ -163,25 +164,14 @@ async function start(request: { namespaces: string[]; dir: string; postgresUrl: 
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const [address] = (await once(ergo, "message")) as [PeersInfo["ergo"]];
-  const info: PeersInfo = { kubeconfig, ergo: address, pid: process.pid, ergoPid: ergo.pid };
+  const info: PeersInfo = { kubeconfig, ergo: address, pid: process.pid };
   return info;
-}
-
-/** Ends the ergo process (it stops its stand-in when its channel closes); killed after 10 s. */
-async function stopErgo(): Promise<void> {
-  const child = ergo;
-  ergo = undefined;
-  if (!child || child.exitCode !== null) return;
-  const exited = once(child, "exit");
-  child.disconnect();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function stop(): Promise<void> {
   for (const ns of [...namespaces.keys()]) await close(ns, 10).catch(() => undefined);
-  await stopErgo();
+  if (ergo) await endChild(ergo);
+  ergo = undefined;
   await kube?.stop();
   kube = undefined;
 }

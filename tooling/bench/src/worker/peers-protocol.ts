@@ -6,8 +6,6 @@ export interface PeersInfo {
   kubeconfig: string;
   ergo: { ircUrl: string; ircPort: number; oper: { name: string; password: string } };
   pid: number;
-  /** The ergo stand-in's own process (./ergo-host.ts). */
-  ergoPid: number | undefined;
 }
 
 export type HostRequest = { id: number } & (

@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import type { SojuBouncer } from "@irc-now/k8s";
+import { endChild } from "./child";
 import type { HostEvent, HostReply, HostRequest, PeersInfo } from "./peers-protocol";
 import { chunks, sleep, until } from "./stats";
 
@@ -39,7 +40,6 @@ export async function startPeersProcess(options: {
   let nextId = 1;
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   const listeners = new Set<(event: HostEvent) => void>();
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.on("message", (message: HostEvent | HostReply) => {
     if ("ev" in message) {
       for (const l of listeners) l(message);
@@ -73,9 +73,7 @@ export async function startPeersProcess(options: {
       async stop() {
         await call({ op: "stop" }).catch(() => undefined);
         process.off("exit", killOnExit);
-        child.disconnect();
-        const timeout = sleep(10_000).then(() => "timeout" as const);
-        if ((await Promise.race([exited, timeout])) === "timeout") child.kill("SIGKILL");
+        await endChild(child);
       },
     };
   } catch (error) {
