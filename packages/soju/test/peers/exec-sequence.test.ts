@@ -77,6 +77,44 @@ const createDisabled = (user: string, name = "irc.now") =>
   );
 
 /**
+ * The script in the host's `sh` as an exec session runs it, stdin kept open: `batch` writes a
+ * batch and waits until both streams reported command `last` (indexes count on across batches).
+ */
+function scriptSession(marker: string) {
+  const command = sojuctlSequenceArgv(soju.sojuctlConfigPath, marker);
+  const child = spawn("/bin/sh", command.slice(1), {
+    env: { PATH: bin, HOME: "/" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  let wake: () => void = () => undefined;
+  child.stdout.on("data", (c: Buffer) => ((stdout += c.toString("utf8")), wake()));
+  child.stderr.on("data", (c: Buffer) => ((stderr += c.toString("utf8")), wake()));
+  const closed = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
+  return {
+    async batch(commands: string[][], last: number) {
+      child.stdin.write(sojuctlBatch(commands));
+      const done = () =>
+        stdout.includes(`${marker} ${last} `) && stderr.includes(`${marker} ${last} `);
+      await new Promise<void>((resolve) => {
+        wake = () => done() && resolve();
+        wake();
+      });
+      return { stdout, stderr, exitCode: 0 };
+    },
+    write: (text: string) => child.stdin.write(text),
+    /** Closes stdin: the script sees it cut off. */
+    cut: () => child.stdin.end(),
+    /** The exit status, and all output. */
+    ended: async () => {
+      const exitCode = await closed;
+      return { stdout, stderr, exitCode };
+    },
+  };
+}
+
+/**
  * The script with its last commands held back, as `applyUpstreamNetwork`'s `enableAfter` runs
  * it: the first batch is written, its markers awaited (stdin stays open), and then `then`
  * decides: the second batch and the end, or stdin closed with nothing more (a session ended).
@@ -88,30 +126,15 @@ async function runHeld(
   whileHeld: () => Promise<void>,
 ): Promise<SequenceResult & { exitCode: number }> {
   const marker = "0123456789abcdef01234567";
-  const command = sojuctlSequenceArgv(soju.sojuctlConfigPath, marker);
-  const child = spawn("/bin/sh", command.slice(1), {
-    env: { PATH: bin, HOME: "/" },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  const seen = () => stderr.includes(`${marker} ${first.length - 1} `);
-  let wake: () => void = () => undefined;
-  child.stdout.on("data", (c: Buffer) => ((stdout += c.toString("utf8")), wake()));
-  child.stderr.on("data", (c: Buffer) => ((stderr += c.toString("utf8")), wake()));
-  const closed = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
-  child.stdin.write(sojuctlBatch(first));
-  await new Promise<void>((resolve) => {
-    wake = () => seen() && resolve();
-    wake();
-  });
+  const session = scriptSession(marker);
+  await session.batch(first, first.length - 1);
   await whileHeld();
-  if (then === "send") child.stdin.write(sojuctlBatch(rest) + SEQUENCE_END);
-  else child.stdin.end();
-  const exitCode = await closed;
+  if (then === "send") session.write(sojuctlBatch(rest) + SEQUENCE_END);
+  else session.cut();
+  const result = await session.ended();
   return {
-    ...interpretSequence({ stdout, stderr, exitCode }, marker, first.length + rest.length),
-    exitCode,
+    ...interpretSequence(result, marker, first.length + rest.length),
+    exitCode: result.exitCode,
   };
 }
 
@@ -237,30 +260,8 @@ describe("SOJUCTL_SEQUENCE_SCRIPT on real sojuctl + soju 0.10.1", () => {
     // that bouncer (step 6's `sasl status`): a later one-command batch on the same script.
     await soju.bouncerServ("user", "create", "-username", "kept", "-disable-password");
     const marker = "76543210fedcba9876543210";
-    const child = spawn("/bin/sh", sojuctlSequenceArgv(soju.sojuctlConfigPath, marker).slice(1), {
-      env: { PATH: bin, HOME: "/" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    let wake: () => void = () => undefined;
-    child.stdout.on("data", (c: Buffer) => ((stdout += c.toString("utf8")), wake()));
-    child.stderr.on("data", (c: Buffer) => ((stderr += c.toString("utf8")), wake()));
-    const closed = new Promise<number>((resolve) =>
-      child.on("close", (code) => resolve(code ?? -1)),
-    );
-    /** Sends a batch and waits until both streams reported command `last`. */
-    const batch = async (commands: string[][], last: number) => {
-      child.stdin.write(sojuctlBatch(commands));
-      const done = () =>
-        stdout.includes(`${marker} ${last} `) && stderr.includes(`${marker} ${last} `);
-      await new Promise<void>((resolve) => {
-        wake = () => done() && resolve();
-        wake();
-      });
-      return { stdout, stderr, exitCode: 0 };
-    };
-    const first = await batch(
+    const session = scriptSession(marker);
+    const first = await session.batch(
       [
         createDisabled("kept"),
         run("kept", "sasl", "set-plain", "-network", "irc.now", "--", "kept", "kept pw"),
@@ -270,12 +271,12 @@ describe("SOJUCTL_SEQUENCE_SCRIPT on real sojuctl + soju 0.10.1", () => {
     expect(interpretSequence(first, marker, 2)).toEqual({
       outputs: [['created network "irc.now"'], ["credentials saved"]],
     });
-    const status = await batch([run("kept", "sasl", "status", "-network", "irc.now")], 2);
+    const status = await session.batch([run("kept", "sasl", "status", "-network", "irc.now")], 2);
     const result = interpretSequence(status, marker, 1, 2);
     expect(result.failure).toBeUndefined();
     expect(result.outputs[0]?.[0]).toBe('SASL PLAIN enabled with username "kept"');
-    child.stdin.write(SEQUENCE_END);
-    expect(await closed).toBe(0);
+    session.write(SEQUENCE_END);
+    expect((await session.ended()).exitCode).toBe(0);
   });
 
   it("refuses CR, LF, NUL and tabs before running anything", () => {
