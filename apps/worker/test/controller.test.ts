@@ -46,6 +46,8 @@ describe("controller: watch → queue → reconcile", () => {
     await until(() => configured("early"), "early configured", 60_000);
     await h.createBouncer("late");
     await until(() => configured("late"), "late configured", 60_000);
+    // The annotation comes before soju's login (step 6 verifies it after): wait for ergo to see it.
+    await until(() => h.ergo.whoisAccount("late") === "late", "late logged in to ergo", 30_000);
     expect(h.ergo.whoisAccount("late")).toBe("late");
   });
 
